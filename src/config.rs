@@ -1,0 +1,618 @@
+//! The deployment's provisioning config: the raw, deserializable form and the checked
+//! [`Policy`] the engine runs on.
+//!
+//! A config is validated once, when it is loaded, so that the decision path never meets a
+//! contradiction: every problem is reported together in one [`ConfigError`].
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::handle::DEFAULT_MAX_HANDLE_LEN;
+use crate::role::{Grant, Role};
+
+/// Shortest `max_handle_len` accepted: room for a word and a six-digit suffix.
+pub const MIN_HANDLE_LEN: usize = 8;
+/// Longest `max_handle_len` accepted.
+pub const MAX_HANDLE_LEN: usize = 255;
+/// Default `reauth_after_secs`: twelve hours.
+pub const DEFAULT_REAUTH_AFTER_SECS: u64 = 43_200;
+/// Longest `reauth_after_secs` accepted (366 days); anything longer is surely a typo.
+pub const MAX_REAUTH_AFTER_SECS: u64 = 366 * 24 * 3600;
+
+/// The provisioning config as written by the deployment (JSON, TOML, or any serde format).
+///
+/// Role and deployment names stay strings here so that a wrong one is reported by
+/// [`Config::validate`] together with every other problem, rather than as a parse error.
+///
+/// ```
+/// use jit_provisioning::Config;
+///
+/// let config: Config = serde_json::from_str(r#"{
+///     "orgs": { "acme": { "jit": true, "idp": "https://idp.acme.example" } }
+/// }"#).unwrap();
+/// let policy = config.validate().unwrap();
+/// assert!(policy.org("acme").unwrap().portal().is_some());
+///
+/// // Every contradiction is listed, not only the first.
+/// let broken: Config = serde_json::from_str(r#"{
+///     "orgs": { "acme": { "jit": true, "provision": [ { "org": "nowhere", "role": "owner" } ] } }
+/// }"#).unwrap();
+/// assert_eq!(broken.validate().unwrap_err().problems().len(), 3);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `"multi_tenant"` (the default) or `"private_instance"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+    /// Org id → org config.
+    pub orgs: BTreeMap<String, OrgConfig>,
+    /// Handles no JIT account may take, on top of the crate's built-in list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reserved_handles: Vec<String>,
+    /// Longest handle, suffix included (default 39).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_handle_len: Option<usize>,
+}
+
+/// One organization's raw config.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgConfig {
+    /// The org has an SSO login portal with JIT provisioning.
+    #[serde(default)]
+    pub jit: bool,
+    /// Entity id of the org's identity provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
+    /// Memberships a JIT-created account gets (default: Member of this org).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provision: Option<Vec<GrantConfig>>,
+    /// How long an SSO validation lets a portal visit sign in without the IdP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reauth_after_secs: Option<u64>,
+    /// The trip to the IdP asks it to re-authenticate the person.
+    #[serde(default)]
+    pub force_authn: bool,
+    /// Email domains whose addresses may match an existing account without an SSO identity.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verified_domains: Vec<String>,
+    /// When not empty, an assertion must carry one of these groups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_groups: Vec<String>,
+}
+
+/// One raw `provision` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantConfig {
+    /// The org to grant membership of.
+    pub org: String,
+    /// `member`, `contributor` or `admin`.
+    pub role: String,
+}
+
+/// Whether the app serves many organizations or one customer's private instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deployment {
+    /// Many orgs; each turns JIT on for itself.
+    MultiTenant,
+    /// One customer: JIT is on for every org that has an IdP, and an email may always
+    /// match an existing account.
+    PrivateInstance,
+}
+
+/// One thing wrong with a [`Config`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigProblem {
+    /// `deployment` is neither `multi_tenant` nor `private_instance`.
+    #[error("unknown deployment `{0}`: expected `multi_tenant` or `private_instance`")]
+    UnknownDeployment(String),
+    /// An org id is empty.
+    #[error("an org id is empty")]
+    EmptyOrgId,
+    /// `jit` is on but there is no `idp` to trust.
+    #[error("org `{org}` has `jit` on but no `idp`")]
+    JitWithoutIdp {
+        /// The org.
+        org: String,
+    },
+    /// `idp` is an empty string.
+    #[error("org `{org}` has an empty `idp`")]
+    EmptyIdp {
+        /// The org.
+        org: String,
+    },
+    /// `provision` is present but lists nothing.
+    #[error("org `{org}` has an empty `provision` list")]
+    EmptyProvision {
+        /// The org.
+        org: String,
+    },
+    /// A `provision` entry names an org that is not configured.
+    #[error("org `{org}` provisions into unknown org `{target}`")]
+    UnknownProvisionOrg {
+        /// The org whose `provision` is wrong.
+        org: String,
+        /// The unknown org it names.
+        target: String,
+    },
+    /// A `provision` list names the same org twice.
+    #[error("org `{org}` provisions into `{target}` more than once")]
+    DuplicateProvisionOrg {
+        /// The org whose `provision` is wrong.
+        org: String,
+        /// The org named twice.
+        target: String,
+    },
+    /// A `provision` entry has a role that does not exist.
+    #[error(
+        "org `{org}` provisions unknown role `{role}`: expected `member`, `contributor` or `admin`"
+    )]
+    UnknownRole {
+        /// The org whose `provision` is wrong.
+        org: String,
+        /// The unknown role.
+        role: String,
+    },
+    /// `max_handle_len` is outside [`MIN_HANDLE_LEN`]..=[`MAX_HANDLE_LEN`].
+    #[error("`max_handle_len` is {0}: it must be between {MIN_HANDLE_LEN} and {MAX_HANDLE_LEN}")]
+    MaxHandleLenOutOfRange(usize),
+    /// `reauth_after_secs` is longer than [`MAX_REAUTH_AFTER_SECS`].
+    #[error(
+        "org `{org}` has `reauth_after_secs` {secs}: at most {MAX_REAUTH_AFTER_SECS} is allowed"
+    )]
+    ReauthTooLong {
+        /// The org.
+        org: String,
+        /// The value given.
+        secs: u64,
+    },
+    /// A list holds an empty entry.
+    #[error("{place} holds an empty entry in `{field}`")]
+    EmptyEntry {
+        /// `the config` or `org \`…\``.
+        place: String,
+        /// The list's key.
+        field: &'static str,
+    },
+    /// A `verified_domains` entry is not a domain.
+    #[error("org `{org}` lists `{domain}` in `verified_domains`, which is not a domain")]
+    InvalidDomain {
+        /// The org.
+        org: String,
+        /// The entry.
+        domain: String,
+    },
+}
+
+/// A [`Config`] that contradicts itself; lists every problem found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub struct ConfigError {
+    problems: Vec<ConfigProblem>,
+}
+
+impl ConfigError {
+    /// Every problem found, in a stable order.
+    pub fn problems(&self) -> &[ConfigProblem] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid provisioning config:")?;
+        for problem in &self.problems {
+            write!(f, "\n  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A validated config: what the engine decides with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    deployment: Deployment,
+    orgs: HashMap<String, OrgPolicy>,
+    /// Configured reserved handles and every org id, lower-cased: a handle equal to an
+    /// org id would make `/{name}` ambiguous.
+    taken_names: HashSet<String>,
+    max_handle_len: usize,
+}
+
+/// One organization's validated config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgPolicy {
+    portal: Option<Portal>,
+    provision: Vec<Grant>,
+    verified_domains: Vec<String>,
+    required_groups: Vec<String>,
+}
+
+/// An org's SSO login portal: present when JIT provisioning is on for the org.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Portal {
+    idp: String,
+    reauth_after: Duration,
+    force_authn: bool,
+}
+
+impl Config {
+    /// Checks the config and returns the [`Policy`] the engine runs on, or every problem.
+    pub fn validate(&self) -> Result<Policy, ConfigError> {
+        let mut problems = Vec::new();
+
+        let deployment = match self.deployment.as_deref() {
+            None | Some("multi_tenant") => Deployment::MultiTenant,
+            Some("private_instance") => Deployment::PrivateInstance,
+            Some(other) => {
+                problems.push(ConfigProblem::UnknownDeployment(other.to_owned()));
+                Deployment::MultiTenant
+            }
+        };
+
+        let max_handle_len = self.max_handle_len.unwrap_or(DEFAULT_MAX_HANDLE_LEN);
+        if !(MIN_HANDLE_LEN..=MAX_HANDLE_LEN).contains(&max_handle_len) {
+            problems.push(ConfigProblem::MaxHandleLenOutOfRange(max_handle_len));
+        }
+
+        let mut taken_names = HashSet::new();
+        for word in &self.reserved_handles {
+            let word = word.trim();
+            if word.is_empty() {
+                problems.push(ConfigProblem::EmptyEntry {
+                    place: "the config".to_owned(),
+                    field: "reserved_handles",
+                });
+            } else {
+                taken_names.insert(word.to_lowercase());
+            }
+        }
+
+        let mut orgs = HashMap::with_capacity(self.orgs.len());
+        for (id, org) in &self.orgs {
+            if id.is_empty() {
+                problems.push(ConfigProblem::EmptyOrgId);
+            }
+            taken_names.insert(id.to_lowercase());
+            orgs.insert(
+                id.clone(),
+                org.validate(id, deployment, self, &mut problems),
+            );
+        }
+
+        if problems.is_empty() {
+            Ok(Policy {
+                deployment,
+                orgs,
+                taken_names,
+                max_handle_len,
+            })
+        } else {
+            Err(ConfigError { problems })
+        }
+    }
+}
+
+impl OrgConfig {
+    fn validate(
+        &self,
+        id: &str,
+        deployment: Deployment,
+        config: &Config,
+        problems: &mut Vec<ConfigProblem>,
+    ) -> OrgPolicy {
+        let org = || id.to_owned();
+        let place = || format!("org `{id}`");
+
+        if self.idp.as_deref().is_some_and(|idp| idp.trim().is_empty()) {
+            problems.push(ConfigProblem::EmptyIdp { org: org() });
+        }
+        let idp = self.idp.as_deref().filter(|idp| !idp.trim().is_empty());
+        let portal_wanted = match deployment {
+            // A private instance has JIT on for every org whatever `jit` says; an org
+            // without an IdP simply has no portal there.
+            Deployment::PrivateInstance => idp.is_some(),
+            Deployment::MultiTenant => {
+                if self.jit && self.idp.is_none() {
+                    problems.push(ConfigProblem::JitWithoutIdp { org: org() });
+                }
+                self.jit
+            }
+        };
+
+        let reauth_after_secs = self.reauth_after_secs.unwrap_or(DEFAULT_REAUTH_AFTER_SECS);
+        if reauth_after_secs > MAX_REAUTH_AFTER_SECS {
+            problems.push(ConfigProblem::ReauthTooLong {
+                org: org(),
+                secs: reauth_after_secs,
+            });
+        }
+        let portal = idp.filter(|_| portal_wanted).map(|idp| Portal {
+            idp: idp.to_owned(),
+            reauth_after: Duration::from_secs(reauth_after_secs),
+            force_authn: self.force_authn,
+        });
+
+        let provision = match &self.provision {
+            None => vec![Grant {
+                org: org(),
+                role: Role::Member,
+            }],
+            Some(entries) => {
+                if entries.is_empty() {
+                    problems.push(ConfigProblem::EmptyProvision { org: org() });
+                }
+                let mut seen = HashSet::new();
+                let mut grants = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    if !config.orgs.contains_key(&entry.org) {
+                        problems.push(ConfigProblem::UnknownProvisionOrg {
+                            org: org(),
+                            target: entry.org.clone(),
+                        });
+                    }
+                    if !seen.insert(entry.org.as_str()) {
+                        problems.push(ConfigProblem::DuplicateProvisionOrg {
+                            org: org(),
+                            target: entry.org.clone(),
+                        });
+                    }
+                    match entry.role.parse::<Role>() {
+                        Ok(role) => grants.push(Grant {
+                            org: entry.org.clone(),
+                            role,
+                        }),
+                        Err(_) => problems.push(ConfigProblem::UnknownRole {
+                            org: org(),
+                            role: entry.role.clone(),
+                        }),
+                    }
+                }
+                grants
+            }
+        };
+
+        let mut verified_domains = Vec::with_capacity(self.verified_domains.len());
+        for domain in &self.verified_domains {
+            let domain = domain.trim();
+            if domain.is_empty() {
+                problems.push(ConfigProblem::EmptyEntry {
+                    place: place(),
+                    field: "verified_domains",
+                });
+            } else if !looks_like_domain(domain) {
+                problems.push(ConfigProblem::InvalidDomain {
+                    org: org(),
+                    domain: domain.to_owned(),
+                });
+            } else {
+                verified_domains.push(domain.to_ascii_lowercase());
+            }
+        }
+
+        if self.required_groups.iter().any(|group| group.is_empty()) {
+            problems.push(ConfigProblem::EmptyEntry {
+                place: place(),
+                field: "required_groups",
+            });
+        }
+
+        OrgPolicy {
+            portal,
+            provision,
+            verified_domains,
+            required_groups: self.required_groups.clone(),
+        }
+    }
+}
+
+/// Loose on purpose: the point is to catch `@acme.example` or `jane@acme.example` pasted
+/// where a bare domain belongs, not to validate DNS.
+fn looks_like_domain(domain: &str) -> bool {
+    domain
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+}
+
+impl Policy {
+    /// The deployment kind.
+    pub fn deployment(&self) -> Deployment {
+        self.deployment
+    }
+
+    /// One org's validated config, if the org is configured.
+    pub fn org(&self, id: &str) -> Option<&OrgPolicy> {
+        self.orgs.get(id)
+    }
+
+    /// Longest handle, suffix included.
+    pub fn max_handle_len(&self) -> usize {
+        self.max_handle_len
+    }
+
+    /// Whether `handle` (lower-case) is kept from JIT accounts by the config: an org id or
+    /// a configured reserved word. The built-in list is checked separately.
+    pub(crate) fn config_takes(&self, handle: &str) -> bool {
+        self.taken_names.contains(handle)
+    }
+
+    /// How many names [`Policy::config_takes`] knows; bounds the search for a free handle.
+    pub(crate) fn config_taken_count(&self) -> usize {
+        self.taken_names.len()
+    }
+}
+
+impl OrgPolicy {
+    /// The org's login portal, or `None` when the org has no JIT portal.
+    pub fn portal(&self) -> Option<&Portal> {
+        self.portal.as_ref()
+    }
+
+    /// Memberships a JIT-created account gets.
+    pub fn provision(&self) -> &[Grant] {
+        &self.provision
+    }
+
+    /// Lower-cased email domains trusted to match existing accounts.
+    pub fn verified_domains(&self) -> &[String] {
+        &self.verified_domains
+    }
+
+    /// Groups of which an assertion must carry one; empty when there is no such rule.
+    pub fn required_groups(&self) -> &[String] {
+        &self.required_groups
+    }
+}
+
+impl Portal {
+    /// Entity id of the org's identity provider.
+    pub fn idp(&self) -> &str {
+        &self.idp
+    }
+
+    /// How long an SSO validation stays fresh for a portal visit.
+    pub fn reauth_after(&self) -> Duration {
+        self.reauth_after
+    }
+
+    /// Whether the IdP is asked to re-authenticate the person.
+    pub fn force_authn(&self) -> bool {
+        self.force_authn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Config {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let policy = parse(r#"{"orgs": {"acme": {"jit": true, "idp": "https://idp"}}}"#)
+            .validate()
+            .unwrap();
+        assert_eq!(policy.deployment(), Deployment::MultiTenant);
+        assert_eq!(policy.max_handle_len(), 39);
+        let acme = policy.org("acme").unwrap();
+        let portal = acme.portal().unwrap();
+        assert_eq!(portal.reauth_after(), Duration::from_secs(43_200));
+        assert!(!portal.force_authn());
+        assert_eq!(
+            acme.provision(),
+            [Grant {
+                org: "acme".into(),
+                role: Role::Member
+            }]
+        );
+        assert!(policy.config_takes("acme"));
+    }
+
+    #[test]
+    fn private_instance_turns_jit_on_only_where_there_is_an_idp() {
+        let policy = parse(
+            r#"{"deployment": "private_instance",
+                "orgs": {"corp": {"idp": "https://sso"}, "lab": {}}}"#,
+        )
+        .validate()
+        .unwrap();
+        assert!(policy.org("corp").unwrap().portal().is_some());
+        assert!(policy.org("lab").unwrap().portal().is_none());
+    }
+
+    #[test]
+    fn every_problem_is_listed() {
+        let error = parse(
+            r#"{"deployment": "cloud", "max_handle_len": 0, "reserved_handles": [" "],
+                "orgs": {
+                  "acme": {"jit": true, "reauth_after_secs": 99999999,
+                           "provision": [{"org": "acme", "role": "owner"},
+                                         {"org": "acme", "role": "member"},
+                                         {"org": "ghost", "role": "member"}],
+                           "verified_domains": ["jane@acme.example", ""],
+                           "required_groups": [""]},
+                  "labs": {"jit": true, "idp": " ", "provision": []}
+                }}"#,
+        )
+        .validate()
+        .unwrap_err();
+        let problems = error.problems();
+        let expected = [
+            ConfigProblem::UnknownDeployment("cloud".into()),
+            ConfigProblem::MaxHandleLenOutOfRange(0),
+            ConfigProblem::JitWithoutIdp { org: "acme".into() },
+            ConfigProblem::UnknownRole {
+                org: "acme".into(),
+                role: "owner".into(),
+            },
+            ConfigProblem::DuplicateProvisionOrg {
+                org: "acme".into(),
+                target: "acme".into(),
+            },
+            ConfigProblem::UnknownProvisionOrg {
+                org: "acme".into(),
+                target: "ghost".into(),
+            },
+            ConfigProblem::InvalidDomain {
+                org: "acme".into(),
+                domain: "jane@acme.example".into(),
+            },
+            ConfigProblem::EmptyIdp { org: "labs".into() },
+            ConfigProblem::EmptyProvision { org: "labs".into() },
+        ];
+        for problem in &expected {
+            assert!(
+                problems.contains(problem),
+                "missing {problem:?} in {problems:?}"
+            );
+        }
+        assert_eq!(problems.len(), expected.len() + 4, "{problems:#?}");
+        assert!(error.to_string().contains("unknown role `owner`"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_so_typos_do_not_fall_back_silently() {
+        let result = serde_json::from_str::<Config>(
+            r#"{"orgs": {"acme": {"jit": true, "idp": "x", "reauth_after_sec": 5}}}"#,
+        );
+        assert!(result.is_err());
+    }
+
+    #[test]
+    fn toml_configs_load_too() {
+        let config: Config = toml::from_str(
+            r#"
+            deployment = "multi_tenant"
+            reserved_handles = ["ceo"]
+
+            [orgs.acme]
+            jit = true
+            idp = "https://idp.acme.example"
+            verified_domains = ["Acme.Example"]
+            provision = [{ org = "acme", role = "contributor" }]
+            "#,
+        )
+        .unwrap();
+        let policy = config.validate().unwrap();
+        assert!(policy.config_takes("ceo"));
+        assert_eq!(
+            policy.org("acme").unwrap().verified_domains(),
+            ["acme.example"]
+        );
+        assert_eq!(
+            policy.org("acme").unwrap().provision()[0].role,
+            Role::Contributor
+        );
+    }
+}

@@ -1,0 +1,461 @@
+//! The decision engine: a pure function of (policy, request, what the store knows, `now`).
+//!
+//! No clock, no IO, no randomness: the same inputs always give the same [`Decision`].
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::account::{AccountRecord, NewAccount};
+use crate::config::{Deployment, OrgPolicy, Policy, Portal};
+use crate::decision::{Action, Decision, Landing, Outcome, Reason};
+use crate::handle::HandleBase;
+use crate::lookup::AccountLookup;
+use crate::redirect::safe_return_path;
+use crate::request::{Assertion, IdpError, PortalVisit, Request, Session};
+use crate::reserved;
+use crate::rule::Rule;
+
+/// How far in the future an IdP's clock may run before its timestamps are refused.
+pub const CLOCK_SKEW_SECS: i64 = 300;
+/// Longest subject (NameID) accepted; SAML's persistent identifiers are at most 256.
+pub const MAX_SUBJECT_LEN: usize = 1024;
+/// Longest email accepted as an address (RFC 5321's path limit is 256).
+const MAX_EMAIL_LEN: usize = 320;
+
+/// Decides what happens to one request at an org's SSO login portal.
+///
+/// `known` holds what the store knows (see [`AccountLookup`] for which fields each request
+/// reads) and `now` is the caller's clock. A refusal is a [`Decision`] with a
+/// [`Reason`]; this function cannot fail because the [`Policy`] was validated beforehand.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use jit_provisioning::{decide, AccountLookup, Assertion, Config, Outcome, Reason, Request};
+///
+/// let policy: jit_provisioning::Policy = serde_json::from_str::<Config>(r#"{
+///     "orgs": { "acme": { "jit": true, "idp": "https://idp.acme.example" } }
+/// }"#).unwrap().validate().unwrap();
+/// let now = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap();
+/// let assertion = Assertion {
+///     org: "acme".into(),
+///     issuer: "https://idp.acme.example".into(),
+///     subject: "00u1".into(),
+///     given_name: Some("Jane".into()),
+///     family_name: Some("Doe".into()),
+///     ..Assertion::default()
+/// };
+///
+/// let created = decide(&policy, &Request::Assertion(assertion.clone()), &AccountLookup::default(), now);
+/// assert_eq!(created.outcome(), Outcome::AccountCreated);
+/// assert_eq!(created.new_handle(), Some("jane-doe"));
+///
+/// // The same subject from another issuer is refused.
+/// let forged = Assertion { issuer: "https://evil.example".into(), ..assertion };
+/// let refused = decide(&policy, &Request::Assertion(forged), &AccountLookup::default(), now);
+/// assert_eq!(refused.reason(), Some(Reason::WrongIssuer));
+/// ```
+pub fn decide(
+    policy: &Policy,
+    request: &Request,
+    known: &AccountLookup,
+    now: DateTime<Utc>,
+) -> Decision {
+    match triage(policy, request, now) {
+        Triage::Decided(decision) => decision,
+        Triage::Session(at_org, visit, session) => at_org.portal_visit(visit, session, known),
+        Triage::Assertion(at_org, assertion) => at_org.assertion(assertion, known),
+    }
+}
+
+/// The decision for `request` when it needs nothing from the store: unknown orgs, orgs
+/// without a portal, IdP errors, visitors without a session, and assertions refused on
+/// their face. `None` means [`decide`] needs an [`AccountLookup`].
+///
+/// The provisioner calls this first so that a refusal costs no store round trip.
+pub fn screen(policy: &Policy, request: &Request, now: DateTime<Utc>) -> Option<Decision> {
+    match triage(policy, request, now) {
+        Triage::Decided(decision) => Some(decision),
+        Triage::Session(..) | Triage::Assertion(..) => None,
+    }
+}
+
+/// A request either decided without the store, or what the store-based part needs.
+enum Triage<'a> {
+    Decided(Decision),
+    Session(AtOrg<'a>, &'a PortalVisit, &'a Session),
+    Assertion(AtOrg<'a>, &'a Assertion),
+}
+
+fn triage<'a>(policy: &'a Policy, request: &'a Request, now: DateTime<Utc>) -> Triage<'a> {
+    let org_id = request.org();
+    let (org, portal) = match portal_of(policy, org_id) {
+        Ok(found) => found,
+        Err(missing) => return Triage::Decided(missing.decision()),
+    };
+    let at_org = AtOrg {
+        policy,
+        id: org_id,
+        org,
+        portal,
+        now,
+    };
+    match request {
+        Request::IdpError(error) => Triage::Decided(idp_error(error)),
+        Request::PortalVisit(visit) => match &visit.session {
+            Some(session) => Triage::Session(at_org, visit, session),
+            None => Triage::Decided(at_org.to_idp(
+                Rule::PortalAnonymous,
+                at_org.member_landing(visit.return_to.as_deref()),
+            )),
+        },
+        Request::Assertion(assertion) => match at_org.refusal_on_its_face(assertion) {
+            Some(refusal) => Triage::Decided(refusal),
+            None => Triage::Assertion(at_org, assertion),
+        },
+    }
+}
+
+/// The handle base a new account would get from this assertion; the provisioner asks the
+/// store for the handles taken under its [`HandleBase::stems`].
+pub fn handle_base(assertion: &Assertion) -> HandleBase {
+    HandleBase::derive(
+        assertion.given_name.as_deref(),
+        assertion.family_name.as_deref(),
+        usable_email(assertion.email.as_deref()),
+    )
+}
+
+/// Why there is no portal at an address.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum NoPortal {
+    UnknownOrg,
+    JitOff,
+}
+
+impl NoPortal {
+    pub(crate) fn decision(self) -> Decision {
+        match self {
+            NoPortal::UnknownOrg => {
+                Decision::refuse(Outcome::NotFound, Rule::UnknownOrg, Reason::UnknownOrg)
+            }
+            NoPortal::JitOff => {
+                Decision::refuse(Outcome::NotFound, Rule::NoPortal, Reason::JitDisabled)
+            }
+        }
+    }
+}
+
+/// The org and its portal.
+pub(crate) fn portal_of<'a>(
+    policy: &'a Policy,
+    org_id: &str,
+) -> Result<(&'a OrgPolicy, &'a Portal), NoPortal> {
+    let org = policy.org(org_id).ok_or(NoPortal::UnknownOrg)?;
+    let portal = org.portal().ok_or(NoPortal::JitOff)?;
+    Ok((org, portal))
+}
+
+fn idp_error(error: &IdpError) -> Decision {
+    if error.is_request_denied() {
+        Decision::refuse(
+            Outcome::Denied,
+            Rule::IdpRequestDenied,
+            Reason::AppNotAssigned,
+        )
+    } else {
+        Decision::refuse(Outcome::Denied, Rule::IdpStatus, Reason::IdpError)
+    }
+}
+
+/// A request at one org that has a portal.
+struct AtOrg<'a> {
+    policy: &'a Policy,
+    id: &'a str,
+    org: &'a OrgPolicy,
+    portal: &'a Portal,
+    now: DateTime<Utc>,
+}
+
+impl AtOrg<'_> {
+    fn portal_visit(
+        &self,
+        visit: &PortalVisit,
+        session: &Session,
+        known: &AccountLookup,
+    ) -> Decision {
+        // A session whose account the store no longer knows is as good as none.
+        let Some(account) = known
+            .session_account
+            .as_ref()
+            .filter(|account| account.id == session.account)
+        else {
+            return self.to_idp(
+                Rule::PortalAnonymous,
+                self.member_landing(visit.return_to.as_deref()),
+            );
+        };
+        if account.disabled {
+            return Decision::refuse(
+                Outcome::Denied,
+                Rule::PortalAccountDisabled,
+                Reason::AccountDisabled,
+            );
+        }
+        if !account.is_member_of(self.id) {
+            return self.to_idp(
+                Rule::PortalNonMember,
+                Landing::UserHome(account.handle.clone()),
+            );
+        }
+        let landing = self.member_landing(visit.return_to.as_deref());
+        if self.validated_recently(session) {
+            Decision::new(
+                Outcome::SignedIn,
+                Rule::PortalFreshMember,
+                Action::SignIn {
+                    account: account.id.clone(),
+                },
+                landing,
+            )
+        } else {
+            self.to_idp(Rule::PortalStaleMember, landing)
+        }
+    }
+
+    fn validated_recently(&self, session: &Session) -> bool {
+        let Some(sso_at) = session.sso_at else {
+            return false;
+        };
+        let age = self.now.signed_duration_since(sso_at);
+        // A validation stamped well in the future is not trusted to be recent.
+        let reauth_after =
+            TimeDelta::from_std(self.portal.reauth_after()).unwrap_or(TimeDelta::zero());
+        age >= -TimeDelta::seconds(CLOCK_SKEW_SECS) && age < reauth_after
+    }
+
+    fn to_idp(&self, rule: Rule, landing: Landing) -> Decision {
+        Decision::new(
+            Outcome::RedirectToIdp,
+            rule,
+            Action::RedirectToIdp {
+                org: self.id.to_owned(),
+                idp: self.portal.idp().to_owned(),
+                force_authn: self.portal.force_authn(),
+            },
+            landing,
+        )
+    }
+
+    /// Refusals that need nothing from the store.
+    fn refusal_on_its_face(&self, assertion: &Assertion) -> Option<Decision> {
+        if !self.is_valid(assertion) {
+            return Some(Decision::refuse(
+                Outcome::Denied,
+                Rule::InvalidAssertion,
+                Reason::InvalidAssertion,
+            ));
+        }
+        if assertion.issuer != self.portal.idp() {
+            return Some(Decision::refuse(
+                Outcome::Denied,
+                Rule::WrongIssuer,
+                Reason::WrongIssuer,
+            ));
+        }
+        let required = self.org.required_groups();
+        if !required.is_empty() && !assertion.groups.iter().any(|g| required.contains(g)) {
+            return Some(Decision::refuse(
+                Outcome::Denied,
+                Rule::MissingRequiredGroup,
+                Reason::AppNotAssigned,
+            ));
+        }
+        None
+    }
+
+    /// An assertion that passed [`AtOrg::refusal_on_its_face`], decided on the store's facts.
+    fn assertion(&self, assertion: &Assertion, known: &AccountLookup) -> Decision {
+        if let Some(account) = &known.by_identity {
+            return self.sign_in_linked(account, assertion);
+        }
+
+        let email = usable_email(assertion.email.as_deref());
+        let matches: Vec<&AccountRecord> = match email {
+            Some(email) => known
+                .by_email
+                .iter()
+                .filter(|account| {
+                    account
+                        .email
+                        .as_deref()
+                        .is_some_and(|theirs| same_email(theirs, email))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        match (email, matches.as_slice()) {
+            (Some(email), [account]) => self.link_by_email(account, email, assertion),
+            (_, []) => self.create(assertion, known),
+            _ => Decision::refuse(Outcome::Denied, Rule::EmailAmbiguous, Reason::EmailInUse),
+        }
+    }
+
+    fn is_valid(&self, assertion: &Assertion) -> bool {
+        let subject = &assertion.subject;
+        let subject_ok = !subject.trim().is_empty()
+            && subject.len() <= MAX_SUBJECT_LEN
+            && !subject.chars().any(char::is_control);
+        let not_from_the_future = assertion
+            .authn_instant
+            .is_none_or(|at| at <= self.now + TimeDelta::seconds(CLOCK_SKEW_SECS));
+        subject_ok && not_from_the_future
+    }
+
+    fn sign_in_linked(&self, account: &AccountRecord, assertion: &Assertion) -> Decision {
+        if account.disabled {
+            return Decision::refuse(
+                Outcome::Denied,
+                Rule::LinkedAccountDisabled,
+                Reason::AccountDisabled,
+            );
+        }
+        let (rule, landing) = if account.is_member_of(self.id) {
+            (
+                Rule::LinkedMember,
+                self.member_landing(assertion.return_to.as_deref()),
+            )
+        } else {
+            (
+                Rule::LinkedNonMember,
+                Landing::UserHome(account.handle.clone()),
+            )
+        };
+        Decision::new(
+            Outcome::SignedIn,
+            rule,
+            Action::SignIn {
+                account: account.id.clone(),
+            },
+            landing,
+        )
+    }
+
+    fn link_by_email(
+        &self,
+        account: &AccountRecord,
+        email: &str,
+        assertion: &Assertion,
+    ) -> Decision {
+        let domain = email.rsplit('@').next().unwrap_or_default();
+        let trusted = self.policy.deployment() == Deployment::PrivateInstance
+            || self
+                .org
+                .verified_domains()
+                .iter()
+                .any(|verified| verified.eq_ignore_ascii_case(domain));
+        if !trusted {
+            return Decision::refuse(
+                Outcome::Denied,
+                Rule::EmailUnverifiedDomain,
+                Reason::EmailInUse,
+            );
+        }
+        if account.has_identity_from(&assertion.issuer) {
+            return Decision::refuse(
+                Outcome::Denied,
+                Rule::EmailAccountLinkedElsewhere,
+                Reason::EmailInUse,
+            );
+        }
+        if account.disabled {
+            return Decision::refuse(
+                Outcome::Denied,
+                Rule::EmailAccountDisabled,
+                Reason::AccountDisabled,
+            );
+        }
+        let landing = if account.is_member_of(self.id) {
+            self.member_landing(assertion.return_to.as_deref())
+        } else {
+            Landing::UserHome(account.handle.clone())
+        };
+        Decision::new(
+            Outcome::SignedIn,
+            Rule::EmailLinked,
+            Action::LinkAndSignIn {
+                account: account.id.clone(),
+                identity: assertion.identity(),
+            },
+            landing,
+        )
+    }
+
+    fn create(&self, assertion: &Assertion, known: &AccountLookup) -> Decision {
+        let Some(handle) = self.free_handle(&handle_base(assertion), &known.taken_handles) else {
+            return Decision::refuse(
+                Outcome::Denied,
+                Rule::NoFreeHandle,
+                Reason::HandleUnavailable,
+            );
+        };
+        let grants = self.org.provision();
+        let landing = if grants.iter().any(|grant| grant.org == self.id) {
+            self.member_landing(assertion.return_to.as_deref())
+        } else {
+            Landing::UserHome(handle.clone())
+        };
+        let account = NewAccount {
+            handle,
+            email: usable_email(assertion.email.as_deref()).map(str::to_owned),
+            identity: assertion.identity(),
+            memberships: grants.to_vec(),
+        };
+        Decision::new(
+            Outcome::AccountCreated,
+            Rule::JitCreate,
+            Action::Create(account),
+            landing,
+        )
+    }
+
+    fn free_handle(&self, base: &HandleBase, taken_handles: &[String]) -> Option<String> {
+        let taken: HashSet<String> = taken_handles
+            .iter()
+            .map(|handle| handle.to_lowercase())
+            .collect();
+        // Pigeonhole: among this many candidates at least one is free.
+        let max_attempts =
+            taken.len() + self.policy.config_taken_count() + reserved::BUILT_IN.len() + 1;
+        base.resolve(self.policy.max_handle_len(), max_attempts, |candidate| {
+            taken.contains(candidate)
+                || reserved::is_built_in(candidate)
+                || self.policy.config_takes(candidate)
+        })
+    }
+
+    fn member_landing(&self, return_to: Option<&str>) -> Landing {
+        match return_to.map(safe_return_path) {
+            Some(Ok(path)) => Landing::Path(path.to_owned()),
+            _ => Landing::OrgHome(self.id.to_owned()),
+        }
+    }
+}
+
+/// The assertion's email when it looks like an address: one that does not is ignored
+/// for matching and not stored.
+pub(crate) fn usable_email(email: Option<&str>) -> Option<&str> {
+    let email = email?.trim();
+    let (local, domain) = email.rsplit_once('@')?;
+    let usable = !local.is_empty()
+        && !domain.is_empty()
+        && email.len() <= MAX_EMAIL_LEN
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    usable.then_some(email)
+}
+
+fn same_email(a: &str, b: &str) -> bool {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
+}

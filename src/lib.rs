@@ -1,0 +1,47 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod account;
+pub mod cases;
+mod config;
+mod decision;
+mod engine;
+mod handle;
+mod lookup;
+mod memory;
+mod provisioner;
+mod redirect;
+mod replay;
+mod request;
+mod reserved;
+mod role;
+mod rule;
+mod saml;
+mod store;
+
+pub use account::{AccountId, AccountRecord, Identity, NewAccount};
+pub use config::{
+    Config, ConfigError, ConfigProblem, Deployment, GrantConfig, OrgConfig, OrgPolicy, Policy,
+    Portal, DEFAULT_REAUTH_AFTER_SECS, MAX_HANDLE_LEN, MAX_REAUTH_AFTER_SECS, MIN_HANDLE_LEN,
+};
+pub use decision::{AccountRef, Action, Decision, Landing, Outcome, Reason, Step};
+pub use engine::{decide, handle_base, screen, CLOCK_SKEW_SECS, MAX_SUBJECT_LEN};
+pub use handle::{HandleBase, HandleSource, DEFAULT_MAX_HANDLE_LEN};
+pub use lookup::AccountLookup;
+pub use memory::{MemoryStore, SeedError};
+pub use provisioner::{LoginError, ProvisionError, Provisioned, Provisioner, DEFAULT_MAX_ATTEMPTS};
+pub use redirect::{safe_return_path, UnsafeReturnTo, MAX_RETURN_TO_LEN};
+pub use replay::{MemoryReplayGuard, ReplayGuard};
+pub use request::{Assertion, IdpError, PortalVisit, Request, Session, STATUS_REQUEST_DENIED};
+pub use role::{Grant, Role, UnknownRole};
+pub use rule::Rule;
+pub use saml::{
+    IdpRedirect, IdpTrip, SamlAnswer, SamlPost, SamlVerifier, VerifiedAssertion, VerifyError,
+};
+pub use store::{is_stem_or_suffixed, AccountStore, BoxError, CreateError, LinkError, StoreError};
+
+/// Handle derivation, for previews and tools outside the decision path.
+pub mod handles {
+    pub use crate::handle::{cut_at_break, is_well_formed, name_words};
+    pub use crate::reserved::{is_built_in as is_reserved, BUILT_IN as RESERVED};
+}

@@ -1,0 +1,238 @@
+//! A thread-safe in-memory [`AccountStore`]: for tests, examples, the case runner and
+//! single-process apps that keep accounts elsewhere.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+
+use crate::account::{AccountId, AccountRecord, Identity, NewAccount};
+use crate::store::{is_stem_or_suffixed, AccountStore, CreateError, LinkError, StoreError};
+
+/// An [`AccountStore`] in memory. Every operation takes one lock, so each is atomic and
+/// the store meets the whole storage contract.
+///
+/// ```
+/// use jit_provisioning::{AccountRecord, MemoryStore};
+///
+/// let store = MemoryStore::with_accounts([AccountRecord {
+///     id: "u1".into(),
+///     handle: "jane-doe".into(),
+///     email: Some("jane@acme.example".into()),
+///     identities: vec![],
+///     memberships: Default::default(),
+///     disabled: false,
+///     has_password: true,
+/// }])
+/// .unwrap();
+/// assert_eq!(store.len(), 1);
+///
+/// // Two accounts may not share a handle, whatever its case.
+/// let clash = MemoryStore::with_accounts([
+///     AccountRecord { id: "u1".into(), handle: "jane-doe".into(), ..store.snapshot()[0].clone() },
+///     AccountRecord { id: "u2".into(), handle: "Jane-Doe".into(), ..store.snapshot()[0].clone() },
+/// ]);
+/// assert!(clash.is_err());
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<Accounts>,
+}
+
+#[derive(Debug, Default)]
+struct Accounts {
+    by_id: BTreeMap<AccountId, AccountRecord>,
+    /// Lower-cased handle → id; ordered so that a stem's suffixes are one range scan.
+    by_handle: BTreeMap<String, AccountId>,
+    by_identity: HashMap<Identity, AccountId>,
+    next_id: u64,
+}
+
+/// Why accounts given to [`MemoryStore::with_accounts`] cannot coexist.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SeedError {
+    /// Two accounts have the same id.
+    #[error("account id `{0}` appears twice")]
+    DuplicateId(AccountId),
+    /// Two accounts have the same handle, compared case-insensitively.
+    #[error("handle `{0}` is taken by two accounts")]
+    DuplicateHandle(String),
+    /// Two accounts are linked to the same identity.
+    #[error("identity {0} is linked to two accounts")]
+    DuplicateIdentity(Identity),
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store holding `accounts`, which must have distinct ids, handles and identities.
+    pub fn with_accounts(
+        accounts: impl IntoIterator<Item = AccountRecord>,
+    ) -> Result<Self, SeedError> {
+        let mut inner = Accounts::default();
+        for account in accounts {
+            if inner.by_id.contains_key(&account.id) {
+                return Err(SeedError::DuplicateId(account.id));
+            }
+            let handle = account.handle.to_lowercase();
+            if inner.by_handle.contains_key(&handle) {
+                return Err(SeedError::DuplicateHandle(account.handle));
+            }
+            for identity in &account.identities {
+                if inner.by_identity.contains_key(identity) {
+                    return Err(SeedError::DuplicateIdentity(identity.clone()));
+                }
+            }
+            inner.insert(account, handle);
+        }
+        Ok(MemoryStore {
+            inner: Mutex::new(inner),
+        })
+    }
+
+    /// How many accounts the store holds.
+    pub fn len(&self) -> usize {
+        self.lock().by_id.len()
+    }
+
+    /// Whether the store holds no account.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A copy of every account, ordered by id.
+    pub fn snapshot(&self) -> Vec<AccountRecord> {
+        self.lock().by_id.values().cloned().collect()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Accounts> {
+        // No code path panics while holding the lock, so a poisoned lock still guards
+        // consistent data.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Accounts {
+    fn insert(&mut self, account: AccountRecord, lower_handle: String) {
+        self.by_handle.insert(lower_handle, account.id.clone());
+        for identity in &account.identities {
+            self.by_identity
+                .insert(identity.clone(), account.id.clone());
+        }
+        self.by_id.insert(account.id.clone(), account);
+    }
+
+    fn fresh_id(&mut self) -> AccountId {
+        loop {
+            self.next_id += 1;
+            let id = AccountId(format!("acct-{}", self.next_id));
+            if !self.by_id.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl AccountStore for MemoryStore {
+    async fn account_by_identity(
+        &self,
+        identity: &Identity,
+    ) -> Result<Option<AccountRecord>, StoreError> {
+        let inner = self.lock();
+        Ok(inner
+            .by_identity
+            .get(identity)
+            .and_then(|id| inner.by_id.get(id))
+            .cloned())
+    }
+
+    async fn accounts_by_email(&self, email: &str) -> Result<Vec<AccountRecord>, StoreError> {
+        let wanted = email.to_lowercase();
+        Ok(self
+            .lock()
+            .by_id
+            .values()
+            .filter(|account| {
+                account
+                    .email
+                    .as_deref()
+                    .is_some_and(|theirs| theirs.to_lowercase() == wanted)
+            })
+            .cloned()
+            .collect())
+    }
+
+    async fn account_by_id(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
+        Ok(self.lock().by_id.get(id).cloned())
+    }
+
+    async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError> {
+        let inner = self.lock();
+        let mut taken = Vec::new();
+        for stem in stems {
+            let stem = stem.to_lowercase();
+            let from = Bound::Included(stem.as_str());
+            taken.extend(
+                inner
+                    .by_handle
+                    .range::<str, _>((from, Bound::Unbounded))
+                    .map(|(handle, _)| handle)
+                    .take_while(|handle| handle.starts_with(&stem))
+                    .filter(|handle| is_stem_or_suffixed(handle, &stem))
+                    .cloned(),
+            );
+        }
+        Ok(taken)
+    }
+
+    async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError> {
+        let mut inner = self.lock();
+        let handle = account.handle.to_lowercase();
+        if inner.by_handle.contains_key(&handle) {
+            return Err(CreateError::HandleTaken(account.handle.clone()));
+        }
+        if inner.by_identity.contains_key(&account.identity) {
+            return Err(CreateError::IdentityTaken(account.identity.clone()));
+        }
+        let record = AccountRecord {
+            id: inner.fresh_id(),
+            handle: account.handle.clone(),
+            email: account.email.clone(),
+            identities: vec![account.identity.clone()],
+            memberships: account
+                .memberships
+                .iter()
+                .map(|grant| (grant.org.clone(), grant.role))
+                .collect(),
+            disabled: false,
+            has_password: false,
+        };
+        inner.insert(record.clone(), handle);
+        Ok(record)
+    }
+
+    async fn link_identity(
+        &self,
+        account: &AccountId,
+        identity: &Identity,
+    ) -> Result<(), LinkError> {
+        let mut inner = self.lock();
+        match inner.by_identity.get(identity) {
+            Some(owner) if owner == account => return Ok(()),
+            Some(_) => return Err(LinkError::IdentityTaken(identity.clone())),
+            None => {}
+        }
+        let Some(record) = inner.by_id.get_mut(account) else {
+            return Err(LinkError::NoSuchAccount(account.clone()));
+        };
+        record.identities.push(identity.clone());
+        inner.by_identity.insert(identity.clone(), account.clone());
+        Ok(())
+    }
+}

@@ -1,0 +1,327 @@
+//! The async driver: look up → decide → apply, against an [`AccountStore`].
+//!
+//! It is the only code that touches a store. Decisions stay with the pure engine; the
+//! provisioner fetches the facts the engine needs, applies the plan with the store's
+//! atomic writes, and when a concurrent login wins a race (took the handle, linked the
+//! identity) it looks again and decides again.
+
+use chrono::{DateTime, Utc};
+
+use crate::account::AccountRecord;
+use crate::config::Policy;
+use crate::decision::{Action, Decision, Landing, Outcome, Reason};
+use crate::engine::{decide, handle_base, portal_of, screen, usable_email};
+use crate::lookup::AccountLookup;
+use crate::replay::ReplayGuard;
+use crate::request::{Assertion, Request};
+use crate::rule::Rule;
+use crate::saml::{
+    IdpRedirect, IdpTrip, SamlAnswer, SamlPost, SamlVerifier, VerifiedAssertion, VerifyError,
+};
+use crate::store::{AccountStore, CreateError, LinkError, StoreError};
+
+/// How many times a request is decided again after losing a race, by default.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 16;
+
+/// Applies decisions through an [`AccountStore`].
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use jit_provisioning::{Assertion, Config, MemoryStore, Outcome, Provisioner, Request};
+///
+/// # pollster::block_on(async {
+/// let config: Config = serde_json::from_str(r#"{
+///     "orgs": { "acme": { "jit": true, "idp": "https://idp.acme.example" } }
+/// }"#).unwrap();
+/// let provisioner = Provisioner::new(config.validate().unwrap(), MemoryStore::new());
+/// let now = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap();
+/// let login = Request::Assertion(Assertion {
+///     org: "acme".into(),
+///     issuer: "https://idp.acme.example".into(),
+///     subject: "00u1".into(),
+///     given_name: Some("Jane".into()),
+///     family_name: Some("Doe".into()),
+///     ..Assertion::default()
+/// });
+///
+/// let first = provisioner.handle(&login, now).await.unwrap();
+/// assert_eq!(first.decision.outcome(), Outcome::AccountCreated);
+/// let second = provisioner.handle(&login, now).await.unwrap();
+/// assert_eq!(second.decision.outcome(), Outcome::SignedIn);
+/// assert_eq!(second.account.unwrap().id, first.account.unwrap().id);
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct Provisioner<S> {
+    policy: Policy,
+    store: S,
+    max_attempts: u32,
+}
+
+/// A decision that has been carried out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Provisioned {
+    /// What was decided.
+    pub decision: Decision,
+    /// The account signed in or created, as the store holds it after the change; `None`
+    /// for refusals and redirects.
+    pub account: Option<AccountRecord>,
+}
+
+/// The request could not be carried out; nothing was written half-way, and repeating
+/// it later is safe.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProvisionError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Concurrent logins kept winning the race for the handle or identity.
+    #[error(
+        "gave up after {attempts} attempts: concurrent logins kept taking the handle or identity"
+    )]
+    Contention {
+        /// How many times the request was decided.
+        attempts: u32,
+    },
+}
+
+/// A SAML sign-in could not be carried out.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoginError {
+    /// What the IdP posted did not verify.
+    #[error(transparent)]
+    Unverified(#[from] VerifyError),
+    /// The store failed or the request lost every race.
+    #[error(transparent)]
+    Provision(#[from] ProvisionError),
+}
+
+impl Provisioned {
+    fn refused(decision: Decision) -> Self {
+        Provisioned {
+            decision,
+            account: None,
+        }
+    }
+}
+
+enum Applied {
+    Done(Option<AccountRecord>),
+    /// Another login changed what the decision was based on: look again.
+    LostRace,
+}
+
+impl<S: AccountStore> Provisioner<S> {
+    /// A provisioner deciding with `policy` and writing to `store`.
+    pub fn new(policy: Policy, store: S) -> Self {
+        Provisioner {
+            policy,
+            store,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
+    }
+
+    /// How many times to decide again after losing a race before giving up (at least 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The policy decisions are made with.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Decides `request` at time `now` and carries the decision out.
+    ///
+    /// A refusal is `Ok`; `Err` means the store failed or the request lost every race.
+    pub async fn handle(
+        &self,
+        request: &Request,
+        now: DateTime<Utc>,
+    ) -> Result<Provisioned, ProvisionError> {
+        if let Some(decision) = screen(&self.policy, request, now) {
+            return Ok(Provisioned::refused(decision));
+        }
+        for _ in 0..self.max_attempts {
+            let known = self.look_up(request).await?;
+            let decision = decide(&self.policy, request, &known, now);
+            if let Applied::Done(account) = self.apply(&decision, known).await? {
+                return Ok(Provisioned { decision, account });
+            }
+        }
+        Err(ProvisionError::Contention {
+            attempts: self.max_attempts,
+        })
+    }
+
+    /// The whole SAML sign-in: verifies what the IdP posted, refuses a replayed
+    /// assertion, then decides and applies like [`Provisioner::handle`].
+    ///
+    /// `RelayState` becomes the assertion's `return_to` unless the verifier set one; it is
+    /// validated like any `return_to`. A response that fails verification is an `Err`
+    /// ([`LoginError::Unverified`]): there is no person to decide about.
+    pub async fn login(
+        &self,
+        saml: &dyn SamlVerifier,
+        replay_guard: &dyn ReplayGuard,
+        post: &SamlPost,
+        now: DateTime<Utc>,
+    ) -> Result<Provisioned, LoginError> {
+        let portal = match portal_of(&self.policy, &post.org) {
+            Ok((_, portal)) => portal,
+            Err(missing) => return Ok(Provisioned::refused(missing.decision())),
+        };
+        let verified = match saml.verify(post, portal.idp(), now).await? {
+            SamlAnswer::Status(status) => {
+                return Ok(self.handle(&Request::IdpError(status), now).await?);
+            }
+            SamlAnswer::Assertion(verified) => verified,
+        };
+        let VerifiedAssertion {
+            mut assertion,
+            id,
+            not_on_or_after,
+        } = verified;
+        if assertion.return_to.is_none() {
+            assertion.return_to.clone_from(&post.relay_state);
+        }
+        let issuer = assertion.issuer.clone();
+        let request = Request::Assertion(assertion);
+        // Screen first: an assertion refused on its face must not use up its id.
+        if let Some(decision) = screen(&self.policy, &request, now) {
+            return Ok(Provisioned::refused(decision));
+        }
+        if !replay_guard
+            .first_use(&issuer, &id, not_on_or_after, now)
+            .await
+            .map_err(ProvisionError::from)?
+        {
+            return Ok(Provisioned::refused(Decision::refuse(
+                Outcome::Denied,
+                Rule::ReplayedAssertion,
+                Reason::InvalidAssertion,
+            )));
+        }
+        Ok(self.handle(&request, now).await?)
+    }
+
+    /// The browser redirect for a `redirect_to_idp` decision; `None` for any other.
+    /// `RelayState` carries the landing when it is a validated path.
+    pub async fn idp_redirect(
+        &self,
+        saml: &dyn SamlVerifier,
+        decision: &Decision,
+    ) -> Result<Option<IdpRedirect>, VerifyError> {
+        let Action::RedirectToIdp {
+            org,
+            idp,
+            force_authn,
+        } = decision.action()
+        else {
+            return Ok(None);
+        };
+        let trip = IdpTrip {
+            org: org.clone(),
+            idp: idp.clone(),
+            force_authn: *force_authn,
+            relay_state: match decision.landing() {
+                Some(Landing::Path(path)) => Some(path.clone()),
+                _ => None,
+            },
+        };
+        saml.authn_request(&trip).await.map(Some)
+    }
+
+    /// Fetches what the engine reads for this request, and no more: a sign-in by a linked
+    /// identity costs one round trip, a new account four.
+    async fn look_up(&self, request: &Request) -> Result<AccountLookup, StoreError> {
+        let mut known = AccountLookup::default();
+        match request {
+            Request::PortalVisit(visit) => {
+                if let Some(session) = &visit.session {
+                    known.session_account = self.store.account_by_id(&session.account).await?;
+                }
+            }
+            Request::Assertion(assertion) => self.look_up_assertion(assertion, &mut known).await?,
+            Request::IdpError(_) => {}
+        }
+        Ok(known)
+    }
+
+    async fn look_up_assertion(
+        &self,
+        assertion: &Assertion,
+        known: &mut AccountLookup,
+    ) -> Result<(), StoreError> {
+        known.by_identity = self
+            .store
+            .account_by_identity(&assertion.identity())
+            .await?;
+        if known.by_identity.is_some() {
+            return Ok(());
+        }
+        if let Some(email) = usable_email(assertion.email.as_deref()) {
+            known.by_email = self.store.accounts_by_email(email).await?;
+            if !known.by_email.is_empty() {
+                return Ok(());
+            }
+        }
+        // Only now can the decision create an account, and so need the taken handles.
+        let stems = handle_base(assertion).stems(self.policy.max_handle_len());
+        known.taken_handles = self.store.taken_handles(&stems).await?;
+        Ok(())
+    }
+
+    async fn apply(
+        &self,
+        decision: &Decision,
+        known: AccountLookup,
+    ) -> Result<Applied, StoreError> {
+        match decision.action() {
+            Action::Nothing | Action::RedirectToIdp { .. } => Ok(Applied::Done(None)),
+            Action::SignIn { account } => {
+                let record = [known.by_identity, known.session_account]
+                    .into_iter()
+                    .flatten()
+                    .find(|record| record.id == *account);
+                Ok(Applied::Done(record))
+            }
+            Action::LinkAndSignIn { account, identity } => {
+                match self.store.link_identity(account, identity).await {
+                    Ok(()) => {
+                        let record = known.by_email.into_iter().find(|r| r.id == *account).map(
+                            |mut record| {
+                                record.identities.push(identity.clone());
+                                record
+                            },
+                        );
+                        Ok(Applied::Done(record))
+                    }
+                    // Linked meanwhile by another login, or the account went away.
+                    Err(LinkError::IdentityTaken(_) | LinkError::NoSuchAccount(_)) => {
+                        Ok(Applied::LostRace)
+                    }
+                    Err(LinkError::Store(error)) => Err(error),
+                }
+            }
+            Action::Create(new) => match self.store.create_account(new).await {
+                Ok(record) => Ok(Applied::Done(Some(record))),
+                // The next look-up sees the new holder of the handle, or signs in to the
+                // account a concurrent login of the same person created.
+                Err(CreateError::HandleTaken(_) | CreateError::IdentityTaken(_)) => {
+                    Ok(Applied::LostRace)
+                }
+                Err(CreateError::Store(error)) => Err(error),
+            },
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The handles no person may get: paths a web app routes to, and names that would let an
+//! account pass for the service itself.
+//!
+//! A deployment adds its own words through its config; this list is the floor. It holds
+//! no first names, and not `user`, which is the last fallback base: a reserved fallback
+//! would send every nameless person to `user-2`.
+
+/// Built-in reserved handles: routes and words a web app keeps. Sorted, lower-case, unique.
+///
+/// The order matters: [`is_built_in`] searches it by bisection.
+pub const BUILT_IN: &[&str] = &[
+    "about",
+    "abuse",
+    "account",
+    "accounts",
+    "admin",
+    "administrator",
+    "admins",
+    "anonymous",
+    "api",
+    "app",
+    "apps",
+    "assets",
+    "auth",
+    "billing",
+    "blog",
+    "cdn",
+    "contact",
+    "dashboard",
+    "docs",
+    "download",
+    "downloads",
+    "edit",
+    "enterprise",
+    "everyone",
+    "explore",
+    "faq",
+    "favicon",
+    "feed",
+    "feedback",
+    "files",
+    "graphql",
+    "guest",
+    "help",
+    "home",
+    "hostmaster",
+    "images",
+    "img",
+    "info",
+    "invitations",
+    "invite",
+    "issues",
+    "join",
+    "legal",
+    "login",
+    "logout",
+    "mail",
+    "marketplace",
+    "me",
+    "media",
+    "moderator",
+    "new",
+    "news",
+    "nobody",
+    "none",
+    "noreply",
+    "notifications",
+    "null",
+    "oauth",
+    "org",
+    "organizations",
+    "orgs",
+    "owner",
+    "password",
+    "postmaster",
+    "pricing",
+    "privacy",
+    "profile",
+    "public",
+    "register",
+    "reset",
+    "robots",
+    "root",
+    "rss",
+    "saml",
+    "search",
+    "security",
+    "settings",
+    "signin",
+    "signout",
+    "signup",
+    "site",
+    "sitemap",
+    "sso",
+    "staff",
+    "static",
+    "status",
+    "support",
+    "system",
+    "team",
+    "teams",
+    "terms",
+    "undefined",
+    "upload",
+    "uploads",
+    "users",
+    "webmaster",
+    "well-known",
+    "www",
+];
+
+/// Whether `handle` is on the built-in reserved list.
+///
+/// Expects a lower-case handle, as handle derivation produces; the comparison is exact.
+///
+/// ```
+/// use jit_provisioning::handles::is_reserved;
+///
+/// assert!(is_reserved("admin"));
+/// // Exact and case-sensitive: callers pass derived handles, which are lower-case.
+/// assert!(!is_reserved("jane-doe"));
+/// assert!(!is_reserved("Admin"));
+/// ```
+pub fn is_built_in(handle: &str) -> bool {
+    BUILT_IN.binary_search(&handle).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handle::is_well_formed;
+
+    #[test]
+    fn list_is_sorted_unique_lower_case_and_well_formed() {
+        assert!(BUILT_IN.len() >= 60, "{}", BUILT_IN.len());
+        for pair in BUILT_IN.windows(2) {
+            assert!(pair[0] < pair[1], "{:?} before {:?}", pair[0], pair[1]);
+        }
+        for word in BUILT_IN {
+            assert!(is_well_formed(word), "{word:?}");
+        }
+    }
+
+    #[test]
+    fn holds_the_words_the_app_routes_to() {
+        for word in [
+            "about",
+            "account",
+            "accounts",
+            "admin",
+            "administrator",
+            "api",
+            "app",
+            "assets",
+            "auth",
+            "billing",
+            "blog",
+            "dashboard",
+            "docs",
+            "explore",
+            "help",
+            "home",
+            "login",
+            "logout",
+            "new",
+            "null",
+            "oauth",
+            "org",
+            "orgs",
+            "password",
+            "privacy",
+            "profile",
+            "register",
+            "root",
+            "saml",
+            "search",
+            "security",
+            "settings",
+            "signin",
+            "signout",
+            "signup",
+            "sso",
+            "static",
+            "status",
+            "support",
+            "system",
+            "terms",
+            "undefined",
+            "users",
+            "www",
+        ] {
+            assert!(is_built_in(word), "{word}");
+        }
+    }
+
+    #[test]
+    fn keeps_the_fallback_and_people_free() {
+        for word in [
+            "user", "jane", "john", "maria", "jane-doe", "", "admin-2", "Admin",
+        ] {
+            assert!(!is_built_in(word), "{word}");
+        }
+    }
+}

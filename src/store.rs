@@ -1,0 +1,198 @@
+//! The account store boundary: the look-ups decisions need and the atomic writes that
+//! carry them out.
+//!
+//! # Writing a storage adapter
+//!
+//! An adapter implements [`AccountStore`] over its database. The provisioner relies on
+//! these guarantees, which the conformance suite
+//! (`jit_provisioning::testing::conformance`, behind the `testing` feature) checks:
+//!
+//! 1. **Handles are unique case-insensitively.** `Jane-Doe` and `jane-doe` cannot both
+//!    exist. [`AccountStore::create_account`] reports [`CreateError::HandleTaken`] when the
+//!    handle is taken, never a generic error.
+//! 2. **An identity belongs to at most one account.** (issuer, subject) pairs are unique;
+//!    creating or linking a taken one reports `IdentityTaken`.
+//! 3. **Creation is atomic.** The account, its identity and all its memberships appear
+//!    together or not at all, whatever fails and whenever.
+//! 4. **Emails compare case-insensitively** in [`AccountStore::accounts_by_email`], which
+//!    returns every match (the engine refuses an ambiguous email).
+//! 5. **Taken handles come back in one call.** [`AccountStore::taken_handles`] gets the
+//!    stems of one handle base and returns every handle equal to a stem or to a stem
+//!    followed by `-` and ASCII digits, so the lowest free suffix is found in one round
+//!    trip however many `jane-doe-N` exist. Returning more handles is harmless; fewer is
+//!    a bug.
+//! 6. **Errors are values.** A failing backend returns [`StoreError`]; nothing panics.
+//!
+//! Run the suite from the adapter's tests:
+//!
+//! ```ignore
+//! #[tokio::test]
+//! async fn my_store_meets_the_contract() {
+//!     jit_provisioning::testing::conformance(|| async { MyStore::connect_fresh().await })
+//!         .await
+//!         .unwrap();
+//! }
+//! ```
+
+use std::error::Error as StdError;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::account::{AccountId, AccountRecord, Identity, NewAccount};
+
+/// A boxed error from a storage backend.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// The store failed; nothing about the request was decided or written half-way.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The store could not be reached (connection refused, pool exhausted, timed out).
+    #[error("the account store is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// The store is reachable but not usable (for example its schema is missing).
+    #[error("the account store is not set up: {0}")]
+    NotSetUp(String),
+    /// The store holds data that breaks the contract (for example an unknown role).
+    #[error("the account store holds invalid data: {0}")]
+    InvalidData(String),
+    /// Any other backend failure.
+    #[error("the account store failed")]
+    Backend(#[source] BoxError),
+}
+
+/// Why [`AccountStore::create_account`] created nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CreateError {
+    /// Another account took the handle first (compared case-insensitively).
+    #[error("handle `{0}` is taken")]
+    HandleTaken(String),
+    /// Another account holds the identity already.
+    #[error("identity {0} is linked to another account")]
+    IdentityTaken(Identity),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why [`AccountStore::link_identity`] linked nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LinkError {
+    /// Another account holds the identity already.
+    #[error("identity {0} is linked to another account")]
+    IdentityTaken(Identity),
+    /// The account does not exist (any more).
+    #[error("account `{0}` does not exist")]
+    NoSuchAccount(AccountId),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where accounts live. Implementations must be safe to share between tasks and app
+/// servers; see the module docs for the contract.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// The account linked to `identity`.
+    async fn account_by_identity(
+        &self,
+        identity: &Identity,
+    ) -> Result<Option<AccountRecord>, StoreError>;
+
+    /// Every account whose email equals `email`, compared case-insensitively.
+    async fn accounts_by_email(&self, email: &str) -> Result<Vec<AccountRecord>, StoreError>;
+
+    /// The account with this id.
+    async fn account_by_id(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError>;
+
+    /// Every taken handle equal to one of `stems` or to a stem followed by `-` and digits,
+    /// compared case-insensitively; in one round trip.
+    async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError>;
+
+    /// Creates the account with its identity and memberships, atomically.
+    async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError>;
+
+    /// Links `identity` to an existing account, atomically.
+    async fn link_identity(
+        &self,
+        account: &AccountId,
+        identity: &Identity,
+    ) -> Result<(), LinkError>;
+}
+
+#[async_trait]
+impl<S: AccountStore + ?Sized> AccountStore for Arc<S> {
+    async fn account_by_identity(
+        &self,
+        identity: &Identity,
+    ) -> Result<Option<AccountRecord>, StoreError> {
+        (**self).account_by_identity(identity).await
+    }
+
+    async fn accounts_by_email(&self, email: &str) -> Result<Vec<AccountRecord>, StoreError> {
+        (**self).accounts_by_email(email).await
+    }
+
+    async fn account_by_id(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
+        (**self).account_by_id(id).await
+    }
+
+    async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError> {
+        (**self).taken_handles(stems).await
+    }
+
+    async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError> {
+        (**self).create_account(account).await
+    }
+
+    async fn link_identity(
+        &self,
+        account: &AccountId,
+        identity: &Identity,
+    ) -> Result<(), LinkError> {
+        (**self).link_identity(account, identity).await
+    }
+}
+
+/// Whether `handle` is `stem` or `stem-<digits>`, ASCII case-insensitively: the shape
+/// [`AccountStore::taken_handles`] must return.
+pub fn is_stem_or_suffixed(handle: &str, stem: &str) -> bool {
+    let Some(rest) = strip_prefix_ignore_ascii_case(handle, stem) else {
+        return false;
+    };
+    match rest.strip_prefix('-') {
+        None => rest.is_empty(),
+        Some(digits) => !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()),
+    }
+}
+
+fn strip_prefix_ignore_ascii_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let mut chars = text.char_indices();
+    for expected in prefix.chars() {
+        let (_, actual) = chars.next()?;
+        if !actual.eq_ignore_ascii_case(&expected) {
+            return None;
+        }
+    }
+    Some(chars.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stem_shapes() {
+        assert!(is_stem_or_suffixed("jane-doe", "jane-doe"));
+        assert!(is_stem_or_suffixed("Jane-Doe-12", "jane-doe"));
+        assert!(!is_stem_or_suffixed("jane-doe-", "jane-doe"));
+        assert!(!is_stem_or_suffixed("jane-doe-x", "jane-doe"));
+        assert!(!is_stem_or_suffixed("jane-does", "jane-doe"));
+        assert!(!is_stem_or_suffixed("jane-doe-2-3", "jane-doe"));
+        assert!(!is_stem_or_suffixed("jane", "jane-doe"));
+        assert!(!is_stem_or_suffixed("jané-doe", "jane-doe"));
+    }
+}
