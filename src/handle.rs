@@ -35,9 +35,10 @@
 //! # Bounded work
 //!
 //! Names arrive from an identity provider and may be hostile. The pipeline is linear in its
-//! input and stops reading once it has [`WORDS_CAP`] characters of output: handles are at
-//! most 255 characters long (the config refuses more), and a base of that length already
-//! decides every cut up to 256 exactly as the whole base would.
+//! input and stops reading once its output is 257 characters long ([`WORDS_CAP`]): handles
+//! are at most 255 characters long (the config refuses more), and a base of that length
+//! already cuts, at every limit up to 256, exactly as the whole base would. A longer
+//! `max_len` would see a base cut short, possibly inside a word.
 //!
 //! # From words to a handle
 //!
@@ -57,8 +58,9 @@ pub const DEFAULT_MAX_HANDLE_LEN: usize = 39;
 
 /// Most characters the words pipeline writes before it stops reading.
 ///
-/// One more than the longest allowed handle plus one: with this many characters, the cut
-/// at any limit up to 256 sees the character just past the limit, which is all a cut needs.
+/// A cut at `limit` looks no further than the character at index `limit`. The config allows
+/// handles of at most 255 characters, so keeping up to 257 (or 256 when the next character
+/// would be a `-`, which is then a break right at the end) cuts exactly like the whole.
 const WORDS_CAP: usize = 257;
 
 /// The base for someone with neither a usable name nor a usable email.
@@ -82,7 +84,7 @@ pub enum HandleSource {
 
 /// The words a new account's handle is built from, before any cut or suffix.
 ///
-/// Always non-empty and well-formed (see [`is_well_formed`](crate::handles::is_well_formed)).
+/// Always non-empty and well-formed (see [`is_well_formed`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandleBase {
     words: String,
@@ -165,8 +167,20 @@ impl HandleBase {
     /// let base = HandleBase::derive(Some("Jane"), Some("Doe"), None);
     /// assert_eq!(base.stems(39), ["jane-doe"]);
     ///
-    /// let base = HandleBase::derive(Some("Maximiliana Alexandra"), Some("Papadopoulos"), None);
-    /// assert_eq!(base.stems(24), ["maximiliana-alexandra", "maximiliana"]);
+    /// // Longer suffixes (`-10`, `-100`, … up to 21 characters) force shorter cuts.
+    /// let base = HandleBase::derive(
+    ///     Some("Maximiliana Alexandra"),
+    ///     Some("Konstantinopoulou Papadopoulos"),
+    ///     None,
+    /// );
+    /// assert_eq!(
+    ///     base.stems(39),
+    ///     [
+    ///         "maximiliana-alexandra-konstantinopoulou",
+    ///         "maximiliana-alexandra",
+    ///         "maximiliana",
+    ///     ]
+    /// );
     /// assert!(base.stems(0).is_empty());
     /// ```
     pub fn stems(&self, max_len: usize) -> Vec<String> {

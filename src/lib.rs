@@ -18,6 +18,8 @@ mod role;
 mod rule;
 mod saml;
 mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use account::{AccountId, AccountRecord, Identity, NewAccount};
 pub use config::{
@@ -30,7 +32,7 @@ pub use handle::{HandleBase, HandleSource, DEFAULT_MAX_HANDLE_LEN};
 pub use lookup::AccountLookup;
 pub use memory::{MemoryStore, SeedError};
 pub use provisioner::{LoginError, ProvisionError, Provisioned, Provisioner, DEFAULT_MAX_ATTEMPTS};
-pub use redirect::{safe_return_path, UnsafeReturnTo, MAX_RETURN_TO_LEN};
+pub use redirect::{safe_return_path, ReturnToError, MAX_RETURN_TO_LEN};
 pub use replay::{MemoryReplayGuard, ReplayGuard};
 pub use request::{Assertion, IdpError, PortalVisit, Request, Session, STATUS_REQUEST_DENIED};
 pub use role::{Grant, Role, UnknownRole};

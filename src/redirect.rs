@@ -11,7 +11,7 @@
 
 /// The longest `return_to`, in bytes, that [`safe_return_path`] accepts.
 ///
-/// Longer values are refused with [`UnsafeReturnTo::TooLong`] rather than cut, since a
+/// Longer values are refused with [`ReturnToError::TooLong`] rather than cut, since a
 /// cut value is a different place.
 pub const MAX_RETURN_TO_LEN: usize = 2048;
 
@@ -20,16 +20,16 @@ pub const MAX_RETURN_TO_LEN: usize = 2048;
 /// The message says which rule the value broke; see [`safe_return_path`] for the rules.
 ///
 /// ```
-/// use jit_provisioning::{safe_return_path, UnsafeReturnTo};
+/// use jit_provisioning::{safe_return_path, ReturnToError};
 ///
 /// assert_eq!(safe_return_path("/orgs/acme"), Ok("/orgs/acme"));
 /// let refused = safe_return_path("//evil.example").unwrap_err();
-/// assert_eq!(refused, UnsafeReturnTo::SchemeRelative);
+/// assert_eq!(refused, ReturnToError::SchemeRelative);
 /// assert_eq!(refused.to_string(), "`//` or `/\\` would leave this site");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum UnsafeReturnTo {
+pub enum ReturnToError {
     /// The value is the empty string.
     #[error("is empty")]
     Empty,
@@ -74,34 +74,34 @@ pub enum UnsafeReturnTo {
 ///
 /// The value is read in this order, and the first rule broken is the one reported:
 ///
-/// 1. It is not empty ([`UnsafeReturnTo::Empty`]) and at most [`MAX_RETURN_TO_LEN`]
-///    bytes long ([`UnsafeReturnTo::TooLong`]).
-/// 2. It starts with `/` ([`UnsafeReturnTo::NotRootRelative`]): this refuses every
+/// 1. It is not empty ([`ReturnToError::Empty`]) and at most [`MAX_RETURN_TO_LEN`]
+///    bytes long ([`ReturnToError::TooLong`]).
+/// 2. It starts with `/` ([`ReturnToError::NotRootRelative`]): this refuses every
 ///    scheme (`https:`, `javascript:`, `data:`), bare host names and relative paths.
-/// 3. The second character is neither `/` nor `\` ([`UnsafeReturnTo::SchemeRelative`]):
+/// 3. The second character is neither `/` nor `\` ([`ReturnToError::SchemeRelative`]):
 ///    browsers read `//host` and `/\host` as another site.
 /// 4. Every character is visible ASCII, `!` to `~`. A backslash is refused anywhere
-///    ([`UnsafeReturnTo::Backslash`]), a space too ([`UnsafeReturnTo::Space`]), and so are
+///    ([`ReturnToError::Backslash`]), a space too ([`ReturnToError::Space`]), and so are
 ///    control characters, tabs, CR and LF included, that browsers strip or that split a
-///    header ([`UnsafeReturnTo::ControlCharacter`]). Anything outside ASCII is refused
-///    ([`UnsafeReturnTo::NonAscii`]): it is where the look-alikes of `/`, `\` and `.`
+///    header ([`ReturnToError::ControlCharacter`]). Anything outside ASCII is refused
+///    ([`ReturnToError::NonAscii`]): it is where the look-alikes of `/`, `\` and `.`
 ///    live (`／`, `∕`, `⁄`, `⧸`, `＼`, `．`, `。`), as well as bidi overrides and C1
 ///    controls.
 /// 5. The text is percent-decoded once (`%XX` with two hex digits; a `%` not followed by
 ///    two hex digits stays as it is) and read again. The path is the part before the first
 ///    raw `?` or `#`; the rest is the query and fragment.
 ///    - The decoded path must not start with `//` or `/\`
-///      ([`UnsafeReturnTo::EncodedSeparator`]): `/%2F%2Fhost`, `/%5Chost`.
+///      ([`ReturnToError::EncodedSeparator`]): `/%2F%2Fhost`, `/%5Chost`.
 ///    - The decoded text, path or not, must hold no backslash
-///      ([`UnsafeReturnTo::Backslash`]) and no control character
-///      ([`UnsafeReturnTo::ControlCharacter`]): `/%0D%0ALocation:…`, `/%09/host`, `/%00`.
+///      ([`ReturnToError::Backslash`]) and no control character
+///      ([`ReturnToError::ControlCharacter`]): `/%0D%0ALocation:…`, `/%09/host`, `/%00`.
 ///      That is C0 and DEL anywhere, and C1 (`%C2%85`) in the query and fragment; in the
 ///      path, C1 is refused as non-ASCII by the next rule.
-///    - The decoded path must be ASCII ([`UnsafeReturnTo::NonAscii`]): `/%EF%BC%8F` is an
+///    - The decoded path must be ASCII ([`ReturnToError::NonAscii`]): `/%EF%BC%8F` is an
 ///      encoded `／`. Encoded non-ASCII in the query is kept, so that a search for `café`
 ///      still works; a query cannot change which site the browser goes to.
 ///    - No segment of the decoded path may be a dot segment as a browser reads one:
-///      `.` or `..`, each dot spelt `.` or `%2e` ([`UnsafeReturnTo::DotSegment`]). So
+///      `.` or `..`, each dot spelt `.` or `%2e` ([`ReturnToError::DotSegment`]). So
 ///      `/%2e%2e/` is refused, and `/%252e%252e/` too, since browsers read the `%2e` it
 ///      decodes to as a dot. A path without dot segments resolves to itself, so it keeps
 ///      the single leading `/` that rule 3 checked; `/..//host` would resolve to `//host`.
@@ -115,42 +115,42 @@ pub enum UnsafeReturnTo {
 ///
 /// # Errors
 ///
-/// The first rule that `raw` breaks, as an [`UnsafeReturnTo`]. The caller should then use
+/// The first rule that `raw` breaks, as an [`ReturnToError`]. The caller should then use
 /// its default landing; the value must not be repaired and used, since a repaired value
 /// is a guess at what the person meant.
 ///
 /// # Examples
 ///
 /// ```
-/// use jit_provisioning::{safe_return_path, UnsafeReturnTo};
+/// use jit_provisioning::{safe_return_path, ReturnToError};
 ///
 /// let deep_link = "/orgs/acme/projects?tab=open&page=2#top";
 /// assert_eq!(safe_return_path(deep_link), Ok(deep_link));
 ///
 /// assert_eq!(
 ///     safe_return_path("https://evil.example/"),
-///     Err(UnsafeReturnTo::NotRootRelative)
+///     Err(ReturnToError::NotRootRelative)
 /// );
 /// assert_eq!(
 ///     safe_return_path("/%2F%2Fevil.example"),
-///     Err(UnsafeReturnTo::EncodedSeparator)
+///     Err(ReturnToError::EncodedSeparator)
 /// );
 /// ```
-pub fn safe_return_path(raw: &str) -> Result<&str, UnsafeReturnTo> {
+pub fn safe_return_path(raw: &str) -> Result<&str, ReturnToError> {
     if raw.is_empty() {
-        return Err(UnsafeReturnTo::Empty);
+        return Err(ReturnToError::Empty);
     }
     if raw.len() > MAX_RETURN_TO_LEN {
-        return Err(UnsafeReturnTo::TooLong);
+        return Err(ReturnToError::TooLong);
     }
     // Starting with `/` is also what rules out a scheme: a scheme starts with a letter. So a
     // `:` later on (`/javascript:alert(1)`) is part of a path on this site and is accepted.
     let Some(after_root) = raw.strip_prefix('/') else {
-        return Err(UnsafeReturnTo::NotRootRelative);
+        return Err(ReturnToError::NotRootRelative);
     };
     // Browsers treat `\` as `/` in http(s) URLs, so `/\host` is `//host`.
     if after_root.starts_with(['/', '\\']) {
-        return Err(UnsafeReturnTo::SchemeRelative);
+        return Err(ReturnToError::SchemeRelative);
     }
     raw.chars().try_for_each(check_raw_char)?;
 
@@ -161,45 +161,45 @@ pub fn safe_return_path(raw: &str) -> Result<&str, UnsafeReturnTo> {
     Ok(raw)
 }
 
-fn check_raw_char(c: char) -> Result<(), UnsafeReturnTo> {
+fn check_raw_char(c: char) -> Result<(), ReturnToError> {
     match c {
-        '\\' => Err(UnsafeReturnTo::Backslash),
+        '\\' => Err(ReturnToError::Backslash),
         '!'..='~' => Ok(()),
-        ' ' => Err(UnsafeReturnTo::Space),
-        '\0'..='\x1f' | '\x7f' => Err(UnsafeReturnTo::ControlCharacter),
-        _ => Err(UnsafeReturnTo::NonAscii),
+        ' ' => Err(ReturnToError::Space),
+        '\0'..='\x1f' | '\x7f' => Err(ReturnToError::ControlCharacter),
+        _ => Err(ReturnToError::NonAscii),
     }
 }
 
 /// `path` has already passed the raw checks, so it starts with `/` followed by something
 /// other than `/` or `\`; a `%` is not `/`, so the decoded path starts with `/` as well.
-fn check_decoded_path(path: &[u8]) -> Result<(), UnsafeReturnTo> {
+fn check_decoded_path(path: &[u8]) -> Result<(), ReturnToError> {
     if let Some(b'/' | b'\\') = path.get(1) {
-        return Err(UnsafeReturnTo::EncodedSeparator);
+        return Err(ReturnToError::EncodedSeparator);
     }
     for &byte in path {
         match byte {
-            b'\\' => return Err(UnsafeReturnTo::Backslash),
-            0x00..=0x1f | 0x7f => return Err(UnsafeReturnTo::ControlCharacter),
-            0x80..=0xff => return Err(UnsafeReturnTo::NonAscii),
+            b'\\' => return Err(ReturnToError::Backslash),
+            0x00..=0x1f | 0x7f => return Err(ReturnToError::ControlCharacter),
+            0x80..=0xff => return Err(ReturnToError::NonAscii),
             _ => {}
         }
     }
     if path.split(|&byte| byte == b'/').any(is_dot_segment) {
-        return Err(UnsafeReturnTo::DotSegment);
+        return Err(ReturnToError::DotSegment);
     }
     Ok(())
 }
 
 /// Non-ASCII text is fine here, but a C1 control (`%C2%85`) counts as a control character
 /// as much as `%0A` does.
-fn check_decoded_query(query_and_fragment: &[u8]) -> Result<(), UnsafeReturnTo> {
+fn check_decoded_query(query_and_fragment: &[u8]) -> Result<(), ReturnToError> {
     for c in String::from_utf8_lossy(query_and_fragment).chars() {
         if c == '\\' {
-            return Err(UnsafeReturnTo::Backslash);
+            return Err(ReturnToError::Backslash);
         }
         if c.is_control() {
-            return Err(UnsafeReturnTo::ControlCharacter);
+            return Err(ReturnToError::ControlCharacter);
         }
     }
     Ok(())
@@ -256,11 +256,11 @@ fn hex_value(digit: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use UnsafeReturnTo::*;
+    use ReturnToError::*;
 
     /// Open-redirect payloads of the kind found in public payload lists, each with the
     /// rule that must refuse it.
-    const HOSTILE: &[(&str, UnsafeReturnTo)] = &[
+    const HOSTILE: &[(&str, ReturnToError)] = &[
         // Another host, spelt plainly.
         ("//evil.com", SchemeRelative),
         ("///evil.com", SchemeRelative),

@@ -23,16 +23,9 @@
 //!    a bug.
 //! 6. **Errors are values.** A failing backend returns [`StoreError`]; nothing panics.
 //!
-//! Run the suite from the adapter's tests:
-//!
-//! ```ignore
-//! #[tokio::test]
-//! async fn my_store_meets_the_contract() {
-//!     jit_provisioning::testing::conformance(|| async { MyStore::connect_fresh().await })
-//!         .await
-//!         .unwrap();
-//! }
-//! ```
+//! Run the suite from the adapter's tests with
+//! [`testing::conformance`](crate::testing::conformance) (feature `testing`), giving it a
+//! way to make an empty store; see the `testing` module for an example.
 
 use std::error::Error as StdError;
 use std::sync::Arc;
@@ -123,8 +116,44 @@ pub trait AccountStore: Send + Sync {
     ) -> Result<(), LinkError>;
 }
 
+/// Forwards every call, so a shared store can be handed around as `Arc<S>`.
 #[async_trait]
 impl<S: AccountStore + ?Sized> AccountStore for Arc<S> {
+    async fn account_by_identity(
+        &self,
+        identity: &Identity,
+    ) -> Result<Option<AccountRecord>, StoreError> {
+        (**self).account_by_identity(identity).await
+    }
+
+    async fn accounts_by_email(&self, email: &str) -> Result<Vec<AccountRecord>, StoreError> {
+        (**self).accounts_by_email(email).await
+    }
+
+    async fn account_by_id(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
+        (**self).account_by_id(id).await
+    }
+
+    async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError> {
+        (**self).taken_handles(stems).await
+    }
+
+    async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError> {
+        (**self).create_account(account).await
+    }
+
+    async fn link_identity(
+        &self,
+        account: &AccountId,
+        identity: &Identity,
+    ) -> Result<(), LinkError> {
+        (**self).link_identity(account, identity).await
+    }
+}
+
+/// Forwards every call, so a store can be lent to a short-lived provisioner.
+#[async_trait]
+impl<S: AccountStore + ?Sized> AccountStore for &S {
     async fn account_by_identity(
         &self,
         identity: &Identity,

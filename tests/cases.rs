@@ -1,5 +1,5 @@
 //! Every policy case file under `tests/cases/`, one test per file.
-#![allow(clippy::panic)] // test helpers outside #[test] fns report failures by panicking
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
 use std::path::Path;
 

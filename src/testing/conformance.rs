@@ -1,0 +1,465 @@
+//! The storage contract as runnable checks: every store, in memory or SQL, passes the
+//! same suite.
+
+use std::collections::{BTreeSet, HashSet};
+use std::fmt;
+use std::future::Future;
+
+use chrono::{TimeZone, Utc};
+use futures_util::future::join_all;
+
+use crate::account::{AccountId, Identity, NewAccount};
+use crate::config::Config;
+use crate::provisioner::Provisioner;
+use crate::request::{Assertion, Request};
+use crate::role::{Grant, Role};
+use crate::store::{AccountStore, CreateError, LinkError};
+
+/// How many operations the concurrency checks start at once.
+pub const CONCURRENCY: usize = 32;
+
+/// One broken promise of the storage contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The check that found it.
+    pub check: &'static str,
+    /// What was wrong.
+    pub message: String,
+}
+
+/// A store that breaks the contract: every violation found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub struct ConformanceError {
+    /// Every violation, in the order the checks ran.
+    pub violations: Vec<Violation>,
+}
+
+impl fmt::Display for ConformanceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the store breaks the storage contract:")?;
+        for violation in &self.violations {
+            write!(f, "\n  - {}: {}", violation.check, violation.message)?;
+        }
+        Ok(())
+    }
+}
+
+type Checked = Result<(), String>;
+
+fn ensure(condition: bool, message: impl FnOnce() -> String) -> Checked {
+    if condition {
+        Ok(())
+    } else {
+        Err(message())
+    }
+}
+
+/// Runs the whole storage contract. `fresh` makes an empty store; each check gets its
+/// own. Returns every violation found, not only the first.
+///
+/// ```
+/// # pollster::block_on(async {
+/// use jit_provisioning::{testing::conformance, MemoryStore};
+///
+/// conformance(|| async { MemoryStore::new() }).await.unwrap();
+/// # });
+/// ```
+pub async fn conformance<S, F, Fut>(fresh: F) -> Result<(), ConformanceError>
+where
+    S: AccountStore,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    let mut violations = Vec::new();
+    macro_rules! run {
+        ($($check:ident),* $(,)?) => {$(
+            if let Err(message) = $check(&fresh().await).await {
+                violations.push(Violation { check: stringify!($check), message });
+            }
+        )*};
+    }
+    run!(
+        created_accounts_are_found_every_way,
+        unknown_keys_find_nothing,
+        handles_are_unique_case_insensitively,
+        identities_are_unique,
+        issuers_tell_identities_apart,
+        failed_creation_leaves_nothing,
+        taken_handles_follow_the_stem_shape,
+        emails_match_case_insensitively,
+        linking_follows_the_rules,
+        concurrent_creates_of_one_handle,
+        concurrent_creates_of_one_identity,
+        concurrent_links_of_one_identity,
+        concurrent_first_logins,
+    );
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(ConformanceError { violations })
+    }
+}
+
+fn identity(subject: &str) -> Identity {
+    Identity {
+        issuer: "https://idp.conformance.example".into(),
+        subject: subject.into(),
+    }
+}
+
+fn new_account(handle: &str, subject: &str, email: Option<&str>) -> NewAccount {
+    NewAccount {
+        handle: handle.into(),
+        email: email.map(str::to_owned),
+        identity: identity(subject),
+        memberships: vec![
+            Grant {
+                org: "acme".into(),
+                role: Role::Member,
+            },
+            Grant {
+                org: "acme-labs".into(),
+                role: Role::Admin,
+            },
+        ],
+    }
+}
+
+async fn create<S: AccountStore>(store: &S, account: &NewAccount) -> Result<AccountId, String> {
+    store
+        .create_account(account)
+        .await
+        .map(|record| record.id)
+        .map_err(|e| format!("creating `{}` failed: {e}", account.handle))
+}
+
+async fn created_accounts_are_found_every_way<S: AccountStore>(store: &S) -> Checked {
+    let wanted = new_account("jane-doe", "s1", Some("Jane@Acme.example"));
+    let created = store
+        .create_account(&wanted)
+        .await
+        .map_err(|e| format!("create failed: {e}"))?;
+    ensure(
+        created.handle == "jane-doe"
+            && created.email.as_deref() == Some("Jane@Acme.example")
+            && created.identities == [identity("s1")]
+            && created.memberships.get("acme") == Some(&Role::Member)
+            && created.memberships.get("acme-labs") == Some(&Role::Admin)
+            && created.memberships.len() == 2
+            && !created.has_password
+            && !created.disabled,
+        || format!("the created record does not hold what was asked: {created:?}"),
+    )?;
+    let by_identity = store
+        .account_by_identity(&identity("s1"))
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(by_identity.as_ref() == Some(&created), || {
+        format!("by identity: expected {created:?}, got {by_identity:?}")
+    })?;
+    let by_id = store
+        .account_by_id(&created.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(by_id.as_ref() == Some(&created), || {
+        format!("by id: expected {created:?}, got {by_id:?}")
+    })?;
+    let by_email = store
+        .accounts_by_email("jane@acme.example")
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(by_email == [created.clone()], || {
+        format!("by email: expected [{created:?}], got {by_email:?}")
+    })
+}
+
+async fn unknown_keys_find_nothing<S: AccountStore>(store: &S) -> Checked {
+    create(
+        store,
+        &new_account("jane-doe", "s1", Some("jane@acme.example")),
+    )
+    .await?;
+    let none = store
+        .account_by_identity(&identity("s2"))
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(none.is_none(), || {
+        format!("unknown identity found {none:?}")
+    })?;
+    let none = store
+        .account_by_id(&AccountId::from("no-such-account"))
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(none.is_none(), || format!("unknown id found {none:?}"))?;
+    let none = store
+        .accounts_by_email("jane@acme.example.org")
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(none.is_empty(), || {
+        format!("another email matched {none:?}")
+    })
+}
+
+async fn handles_are_unique_case_insensitively<S: AccountStore>(store: &S) -> Checked {
+    create(store, &new_account("jane-doe", "s1", None)).await?;
+    for clash in ["jane-doe", "Jane-Doe", "JANE-DOE"] {
+        match store.create_account(&new_account(clash, "s2", None)).await {
+            Err(CreateError::HandleTaken(_)) => {}
+            other => return Err(format!("creating `{clash}` over `jane-doe` gave {other:?}")),
+        }
+    }
+    let ghost = store
+        .account_by_identity(&identity("s2"))
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(ghost.is_none(), || {
+        format!("a refused creation left its identity behind: {ghost:?}")
+    })
+}
+
+async fn identities_are_unique<S: AccountStore>(store: &S) -> Checked {
+    create(store, &new_account("jane-doe", "s1", None)).await?;
+    match store
+        .create_account(&new_account("john-roe", "s1", None))
+        .await
+    {
+        Err(CreateError::IdentityTaken(taken)) if taken == identity("s1") => Ok(()),
+        other => Err(format!("a second account for one identity gave {other:?}")),
+    }
+}
+
+async fn issuers_tell_identities_apart<S: AccountStore>(store: &S) -> Checked {
+    let first = create(store, &new_account("jane-doe", "s1", None)).await?;
+    let mut other_issuer = new_account("jane-doe-2", "s1", None);
+    other_issuer.identity.issuer = "https://idp.other.example".into();
+    let second = create(store, &other_issuer).await?;
+    ensure(first != second, || "two accounts got one id".into())?;
+    let found = store
+        .account_by_identity(&other_issuer.identity)
+        .await
+        .map_err(|e| e.to_string())?
+        .map(|record| record.id);
+    ensure(found.as_ref() == Some(&second), || {
+        format!("the same subject from another issuer found {found:?}, not {second}")
+    })
+}
+
+async fn failed_creation_leaves_nothing<S: AccountStore>(store: &S) -> Checked {
+    create(store, &new_account("jane-doe", "s1", None)).await?;
+    // The identity clashes; the handle and email are new. None of it may stay.
+    let refused = new_account("john-roe", "s1", Some("john@acme.example"));
+    if store.create_account(&refused).await.is_ok() {
+        return Err("a creation with a taken identity succeeded".into());
+    }
+    let taken = store
+        .taken_handles(&["john-roe".to_owned()])
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(taken.is_empty(), || {
+        format!("a refused creation left its handle taken: {taken:?}")
+    })?;
+    let by_email = store
+        .accounts_by_email("john@acme.example")
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(by_email.is_empty(), || {
+        format!("a refused creation left an account: {by_email:?}")
+    })?;
+    create(
+        store,
+        &new_account("john-roe", "s2", Some("john@acme.example")),
+    )
+    .await
+    .map(drop)
+}
+
+async fn taken_handles_follow_the_stem_shape<S: AccountStore>(store: &S) -> Checked {
+    let handles = [
+        "jane-doe",
+        "Jane-Doe-2",
+        "jane-doe-10",
+        "jane-doe-x",
+        "jane-does",
+        "jane-doe-smith",
+        "jane",
+        "maximiliana-alexandra",
+        "maximiliana-3",
+    ];
+    for (n, handle) in handles.iter().enumerate() {
+        create(store, &new_account(handle, &format!("s{n}"), None)).await?;
+    }
+    let stems = ["jane-doe".to_owned(), "maximiliana".to_owned()];
+    let required: BTreeSet<String> = ["jane-doe", "jane-doe-2", "jane-doe-10", "maximiliana-3"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let all: BTreeSet<String> = handles.iter().map(|h| h.to_lowercase()).collect();
+    let got: BTreeSet<String> = store
+        .taken_handles(&stems)
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|handle| handle.to_lowercase())
+        .collect();
+    ensure(required.is_subset(&got) && got.is_subset(&all), || {
+        format!(
+            "taken handles for stems {stems:?}: expected {required:?} (more allowed), got {got:?}"
+        )
+    })
+}
+
+async fn emails_match_case_insensitively<S: AccountStore>(store: &S) -> Checked {
+    let a = create(
+        store,
+        &new_account("jane-doe", "s1", Some("jane@acme.example")),
+    )
+    .await?;
+    let b = create(
+        store,
+        &new_account("jane-doe-2", "s2", Some("JANE@ACME.EXAMPLE")),
+    )
+    .await?;
+    create(store, &new_account("jane-doe-3", "s3", None)).await?;
+    create(
+        store,
+        &new_account("jane-doe-4", "s4", Some("other@acme.example")),
+    )
+    .await?;
+    let found: HashSet<AccountId> = store
+        .accounts_by_email("Jane@Acme.Example")
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|record| record.id)
+        .collect();
+    ensure(found == HashSet::from([a, b]), || {
+        format!("by email: expected both case variants, got {found:?}")
+    })
+}
+
+async fn linking_follows_the_rules<S: AccountStore>(store: &S) -> Checked {
+    let jane = create(store, &new_account("jane-doe", "s1", None)).await?;
+    let john = create(store, &new_account("john-roe", "s2", None)).await?;
+    store
+        .link_identity(&jane, &identity("s3"))
+        .await
+        .map_err(|e| format!("linking a free identity failed: {e}"))?;
+    let found = store
+        .account_by_identity(&identity("s3"))
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(found.as_ref().map(|r| &r.id) == Some(&jane), || {
+        format!("a linked identity found {found:?}")
+    })?;
+    ensure(
+        found.is_some_and(|r| r.identities.contains(&identity("s1")) && r.identities.len() == 2),
+        || "linking dropped the account's first identity".into(),
+    )?;
+    store
+        .link_identity(&jane, &identity("s3"))
+        .await
+        .map_err(|e| format!("linking an identity again to its own account failed: {e}"))?;
+    match store.link_identity(&john, &identity("s3")).await {
+        Err(LinkError::IdentityTaken(_)) => {}
+        other => return Err(format!("linking another account's identity gave {other:?}")),
+    }
+    match store
+        .link_identity(&AccountId::from("no-such-account"), &identity("s4"))
+        .await
+    {
+        Err(LinkError::NoSuchAccount(_)) => Ok(()),
+        other => Err(format!("linking to a missing account gave {other:?}")),
+    }
+}
+
+async fn concurrent_creates_of_one_handle<S: AccountStore>(store: &S) -> Checked {
+    let accounts: Vec<NewAccount> = (0..CONCURRENCY)
+        .map(|n| new_account("jane-doe", &format!("s{n}"), None))
+        .collect();
+    let results = join_all(accounts.iter().map(|a| store.create_account(a))).await;
+    let created = results.iter().filter(|r| r.is_ok()).count();
+    let taken = results
+        .iter()
+        .filter(|r| matches!(r, Err(CreateError::HandleTaken(_))))
+        .count();
+    ensure(created == 1 && taken == CONCURRENCY - 1, || {
+        format!("{CONCURRENCY} creates of one handle: {created} created, {taken} HandleTaken, others {:?}",
+            results.iter().filter_map(|r| r.as_ref().err()).filter(|e| !matches!(e, CreateError::HandleTaken(_))).collect::<Vec<_>>())
+    })
+}
+
+async fn concurrent_creates_of_one_identity<S: AccountStore>(store: &S) -> Checked {
+    let accounts: Vec<NewAccount> = (0..CONCURRENCY)
+        .map(|n| new_account(&format!("jane-doe-{}", n + 2), "s1", None))
+        .collect();
+    let results = join_all(accounts.iter().map(|a| store.create_account(a))).await;
+    let created = results.iter().filter(|r| r.is_ok()).count();
+    let taken = results
+        .iter()
+        .filter(|r| matches!(r, Err(CreateError::IdentityTaken(_))))
+        .count();
+    ensure(created == 1 && taken == CONCURRENCY - 1, || {
+        format!("{CONCURRENCY} creates of one identity: {created} created, {taken} IdentityTaken")
+    })
+}
+
+async fn concurrent_links_of_one_identity<S: AccountStore>(store: &S) -> Checked {
+    let mut ids = Vec::with_capacity(CONCURRENCY);
+    for n in 0..CONCURRENCY {
+        ids.push(
+            create(
+                store,
+                &new_account(&format!("u{n}"), &format!("s{n}"), None),
+            )
+            .await?,
+        );
+    }
+    let contested = identity("contested");
+    let results = join_all(ids.iter().map(|id| store.link_identity(id, &contested))).await;
+    let linked = results.iter().filter(|r| r.is_ok()).count();
+    ensure(linked == 1, || {
+        format!("{CONCURRENCY} links of one identity to different accounts: {linked} succeeded")
+    })
+}
+
+async fn concurrent_first_logins<S: AccountStore>(store: &S) -> Checked {
+    let config: Config = serde_json::from_str(
+        r#"{"orgs": {"acme": {"jit": true, "idp": "https://idp.conformance.example"}}}"#,
+    )
+    .map_err(|e| e.to_string())?;
+    let policy = config.validate().map_err(|e| e.to_string())?;
+    let provisioner = Provisioner::new(policy, store).with_max_attempts(CONCURRENCY as u32 + 1);
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 28, 12, 0, 0)
+        .single()
+        .ok_or("bad date")?;
+    let requests: Vec<Request> = (0..CONCURRENCY)
+        .map(|n| {
+            Request::Assertion(Assertion {
+                org: "acme".into(),
+                issuer: "https://idp.conformance.example".into(),
+                subject: format!("jane-{n}"),
+                given_name: Some("Jane".into()),
+                family_name: Some("Doe".into()),
+                ..Assertion::default()
+            })
+        })
+        .collect();
+    let results = join_all(requests.iter().map(|r| provisioner.handle(r, now))).await;
+    let mut handles = BTreeSet::new();
+    for result in results {
+        let done = result.map_err(|e| format!("a concurrent first login failed: {e}"))?;
+        let handle = done
+            .decision
+            .new_handle()
+            .ok_or_else(|| format!("a first login was not a creation: {}", done.decision))?;
+        handles.insert(handle.to_owned());
+    }
+    let expected: BTreeSet<String> = std::iter::once("jane-doe".to_owned())
+        .chain((2..=CONCURRENCY).map(|n| format!("jane-doe-{n}")))
+        .collect();
+    ensure(handles == expected, || {
+        format!("{CONCURRENCY} concurrent Jane Does got {handles:?}")
+    })
+}

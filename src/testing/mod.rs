@@ -1,0 +1,19 @@
+//! Test helpers for storage adapters and apps (feature `testing`): the store
+//! conformance suite, and store wrappers that count round trips or fail on command.
+//!
+//! An adapter crate runs the whole storage contract from one test:
+//!
+//! ```
+//! # pollster::block_on(async {
+//! use jit_provisioning::{testing, MemoryStore};
+//!
+//! // In an adapter: `testing::conformance(|| async { MyStore::connect_fresh().await })`.
+//! testing::conformance(|| async { MemoryStore::new() }).await.unwrap();
+//! # });
+//! ```
+
+mod conformance;
+mod wrappers;
+
+pub use conformance::{conformance, ConformanceError, Violation, CONCURRENCY};
+pub use wrappers::{CallCounts, CountingStore, FailingStore, InjectedFailure};

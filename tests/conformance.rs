@@ -1,0 +1,67 @@
+//! The in-memory store meets the whole storage contract.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+use jit_provisioning::{testing, MemoryStore};
+
+#[tokio::test]
+async fn memory_store_meets_the_storage_contract() {
+    if let Err(error) = testing::conformance(|| async { MemoryStore::new() }).await {
+        panic!("{error}");
+    }
+}
+
+#[tokio::test]
+async fn the_suite_catches_a_store_that_breaks_the_contract() {
+    use async_trait::async_trait;
+    use jit_provisioning::{
+        AccountId, AccountRecord, AccountStore, CreateError, Identity, LinkError, NewAccount,
+        StoreError,
+    };
+
+    /// Compares handles case-sensitively and forgets emails: two contract breaches.
+    #[derive(Default)]
+    struct Sloppy(MemoryStore);
+
+    #[async_trait]
+    impl AccountStore for Sloppy {
+        async fn account_by_identity(
+            &self,
+            identity: &Identity,
+        ) -> Result<Option<AccountRecord>, StoreError> {
+            self.0.account_by_identity(identity).await
+        }
+        async fn accounts_by_email(&self, _: &str) -> Result<Vec<AccountRecord>, StoreError> {
+            Ok(Vec::new())
+        }
+        async fn account_by_id(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
+            self.0.account_by_id(id).await
+        }
+        async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError> {
+            self.0.taken_handles(stems).await
+        }
+        async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError> {
+            let mut renamed = account.clone();
+            // Pretends `Jane-Doe` differs from `jane-doe` by storing a distinct key.
+            if renamed.handle.chars().any(|c| c.is_ascii_uppercase()) {
+                renamed.handle = format!("{}~", renamed.handle);
+            }
+            self.0.create_account(&renamed).await
+        }
+        async fn link_identity(&self, a: &AccountId, i: &Identity) -> Result<(), LinkError> {
+            self.0.link_identity(a, i).await
+        }
+    }
+
+    let error = testing::conformance(|| async { Sloppy::default() })
+        .await
+        .unwrap_err();
+    let checks: Vec<&str> = error.violations.iter().map(|v| v.check).collect();
+    assert!(
+        checks.contains(&"handles_are_unique_case_insensitively"),
+        "{error}"
+    );
+    assert!(
+        checks.contains(&"emails_match_case_insensitively"),
+        "{error}"
+    );
+}
