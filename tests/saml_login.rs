@@ -216,13 +216,16 @@ async fn a_redirect_decision_becomes_an_authn_request_carrying_the_deep_link() {
         .await
         .unwrap();
     assert!(matches!(redirect, Some(IdpRedirect::Redirect { .. })));
-    let trips = saml.trips.lock().unwrap();
-    assert_eq!(trips.len(), 1);
+    let trip = {
+        let trips = saml.trips.lock().unwrap();
+        assert_eq!(trips.len(), 1);
+        trips[0].clone()
+    };
     assert_eq!(
-        trips[0].relay_state.as_deref(),
+        trip.relay_state.as_deref(),
         Some("/orgs/acme/projects?tab=open")
     );
-    assert!(!trips[0].force_authn);
+    assert!(!trip.force_authn);
 
     // Any other decision needs no trip.
     let assertion = common::jane("00u1");
