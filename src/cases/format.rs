@@ -162,7 +162,8 @@ fn json_files_under(folder: &Path) -> Result<Vec<PathBuf>, CaseLoadError> {
     Ok(files)
 }
 
-pub(crate) fn parse(path: &Path, text: &str) -> Result<CaseFile, CaseLoadError> {
+/// Parses case-file text; `path` only names the source in errors and in the result.
+pub fn parse(path: &Path, text: &str) -> Result<CaseFile, CaseLoadError> {
     let not_json = |message: String| CaseLoadError::NotJson {
         path: path.to_owned(),
         message,

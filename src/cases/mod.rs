@@ -15,5 +15,5 @@
 mod format;
 mod run;
 
-pub use format::{load_file, load_paths, Case, CaseFile, CaseLoadError, Expect};
+pub use format::{load_file, load_paths, parse, Case, CaseFile, CaseLoadError, Expect};
 pub use run::{run_case, run_case_async, run_paths, CaseResult, Mismatch, Report};
