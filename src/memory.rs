@@ -46,6 +46,8 @@ struct Accounts {
     /// Lower-cased handle → id; ordered so that a stem's suffixes are one range scan.
     by_handle: BTreeMap<String, AccountId>,
     by_identity: HashMap<Identity, AccountId>,
+    /// Lower-cased email → ids; several accounts may share one.
+    by_email: HashMap<String, Vec<AccountId>>,
     next_id: u64,
 }
 
@@ -124,6 +126,12 @@ impl Accounts {
             self.by_identity
                 .insert(identity.clone(), account.id.clone());
         }
+        if let Some(email) = &account.email {
+            self.by_email
+                .entry(email.to_lowercase())
+                .or_default()
+                .push(account.id.clone());
+        }
         self.by_id.insert(account.id.clone(), account);
     }
 
@@ -153,17 +161,12 @@ impl AccountStore for MemoryStore {
     }
 
     async fn accounts_by_email(&self, email: &str) -> Result<Vec<AccountRecord>, StoreError> {
-        let wanted = email.to_lowercase();
-        Ok(self
-            .lock()
-            .by_id
-            .values()
-            .filter(|account| {
-                account
-                    .email
-                    .as_deref()
-                    .is_some_and(|theirs| theirs.to_lowercase() == wanted)
-            })
+        let inner = self.lock();
+        let ids = inner.by_email.get(&email.to_lowercase());
+        Ok(ids
+            .into_iter()
+            .flatten()
+            .filter_map(|id| inner.by_id.get(id))
             .cloned()
             .collect())
     }

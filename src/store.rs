@@ -1,31 +1,7 @@
 //! The account store boundary: the look-ups decisions need and the atomic writes that
 //! carry them out.
 //!
-//! # Writing a storage adapter
-//!
-//! An adapter implements [`AccountStore`] over its database. The provisioner relies on
-//! these guarantees, which the conformance suite
-//! (`jit_provisioning::testing::conformance`, behind the `testing` feature) checks:
-//!
-//! 1. **Handles are unique case-insensitively.** `Jane-Doe` and `jane-doe` cannot both
-//!    exist. [`AccountStore::create_account`] reports [`CreateError::HandleTaken`] when the
-//!    handle is taken, never a generic error.
-//! 2. **An identity belongs to at most one account.** (issuer, subject) pairs are unique;
-//!    creating or linking a taken one reports `IdentityTaken`.
-//! 3. **Creation is atomic.** The account, its identity and all its memberships appear
-//!    together or not at all, whatever fails and whenever.
-//! 4. **Emails compare case-insensitively** in [`AccountStore::accounts_by_email`], which
-//!    returns every match (the engine refuses an ambiguous email).
-//! 5. **Taken handles come back in one call.** [`AccountStore::taken_handles`] gets the
-//!    stems of one handle base and returns every handle equal to a stem or to a stem
-//!    followed by `-` and ASCII digits, so the lowest free suffix is found in one round
-//!    trip however many `jane-doe-N` exist. Returning more handles is harmless; fewer is
-//!    a bug.
-//! 6. **Errors are values.** A failing backend returns [`StoreError`]; nothing panics.
-//!
-//! Run the suite from the adapter's tests with
-//! [`testing::conformance`](crate::testing::conformance) (feature `testing`), giving it a
-//! way to make an empty store; see the `testing` module for an example.
+//! See [`AccountStore`] for the contract a storage adapter meets.
 
 use std::error::Error as StdError;
 use std::sync::Arc;
@@ -86,7 +62,38 @@ pub enum LinkError {
 }
 
 /// Where accounts live. Implementations must be safe to share between tasks and app
-/// servers; see the module docs for the contract.
+/// servers.
+///
+/// # Writing a storage adapter
+///
+/// An adapter implements this trait over its database. The provisioner relies on
+/// these guarantees, which the conformance suite
+/// (`jit_provisioning::testing::conformance`, behind the `testing` feature) checks:
+///
+/// 1. **Handles are unique case-insensitively.** `Jane-Doe` and `jane-doe` cannot both
+///    exist. [`AccountStore::create_account`] reports [`CreateError::HandleTaken`] when the
+///    handle is taken, never a generic error.
+/// 2. **An identity belongs to at most one account.** (issuer, subject) pairs are unique;
+///    creating or linking a taken one reports `IdentityTaken`.
+/// 3. **Creation is atomic.** The account, its identity and all its memberships appear
+///    together or not at all, whatever fails and whenever.
+/// 4. **Emails compare case-insensitively** in [`AccountStore::accounts_by_email`], which
+///    returns every match (the engine refuses an ambiguous email).
+/// 5. **Taken handles come back in one call.** [`AccountStore::taken_handles`] gets the
+///    stems of one handle base and returns every handle equal to a stem or to a stem
+///    followed by `-` and ASCII digits, so the lowest free suffix is found in one round
+///    trip however many `jane-doe-N` exist. Returning more handles is harmless; fewer is
+///    a bug.
+/// 6. **Linking is atomic and idempotent.** [`AccountStore::link_identity`] succeeds when
+///    the identity is free or already linked to that account, reports
+///    [`LinkError::IdentityTaken`] when another account holds it and
+///    [`LinkError::NoSuchAccount`] when the account is gone.
+/// 7. **Errors are values.** A failing backend returns [`StoreError`] (`Unavailable` for
+///    connection trouble, `NotSetUp` for a missing schema); nothing panics.
+///
+/// Run the suite from the adapter's tests with
+/// [`testing::conformance`](crate::testing::conformance) (feature `testing`), giving it a
+/// way to make an empty store; see the `testing` module for an example.
 #[async_trait]
 pub trait AccountStore: Send + Sync {
     /// The account linked to `identity`.
