@@ -50,8 +50,9 @@
 use std::iter;
 
 use any_ascii::any_ascii_char;
-use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
+
+use crate::char_class::{classify, is_ascii_apostrophe, is_nfkc_stable, CharClass};
 
 /// Longest handle, suffix included, unless the config says otherwise.
 pub const DEFAULT_MAX_HANDLE_LEN: usize = 39;
@@ -115,10 +116,12 @@ impl HandleBase {
     /// assert_eq!(base.source(), HandleSource::Fallback);
     /// ```
     pub fn derive(given: Option<&str>, family: Option<&str>, email: Option<&str>) -> HandleBase {
-        let mut words = Words::default();
-        words.feed(given.unwrap_or_default());
+        let (given, family) = (given.unwrap_or_default(), family.unwrap_or_default());
+        // One allocation in the common case: ASCII names never grow in transliteration.
+        let mut words = Words::with_capacity((given.len() + family.len() + 1).min(WORDS_CAP));
+        words.feed(given);
         words.end_word();
-        words.feed(family.unwrap_or_default());
+        words.feed(family);
         if !words.is_empty() {
             return HandleBase::new(words, HandleSource::Names);
         }
@@ -223,11 +226,16 @@ impl HandleBase {
         max_attempts: usize,
         mut is_taken: impl FnMut(&str) -> bool,
     ) -> Option<String> {
-        let bare = self.candidate(max_len, 1)?;
         if max_attempts == 0 {
             return None;
         }
-        if !is_taken(&bare) {
+        // The usual case: the whole base fits and is free; no cut to build.
+        let fits = self.words.len() <= max_len && !self.words.is_empty();
+        if fits && !is_taken(&self.words) {
+            return Some(self.words.clone());
+        }
+        let bare = self.candidate(max_len, 1)?;
+        if !fits && !is_taken(&bare) {
             return Some(bare);
         }
         let mut attempts = 1;
@@ -323,6 +331,10 @@ pub fn is_well_formed(handle: &str) -> bool {
 /// assert_eq!(cut_at_break("jane-doe", 0), "");
 /// ```
 pub fn cut_at_break(base: &str, limit: usize) -> String {
+    if base.len() <= limit {
+        // Fewer bytes than `limit` means fewer characters too: nothing to cut.
+        return base.trim_end_matches('-').to_owned();
+    }
     let keep = if base.chars().nth(limit).is_none() {
         limit
     } else {
@@ -367,15 +379,24 @@ struct Words {
 }
 
 impl Words {
+    fn with_capacity(capacity: usize) -> Self {
+        Words {
+            out: String::with_capacity(capacity),
+            ..Words::default()
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.out.is_empty()
     }
 
+    #[inline]
     fn end_word(&mut self) {
         self.break_pending = true;
     }
 
     /// Appends one ASCII alphanumeric character, lower-cased.
+    #[inline]
     fn push(&mut self, c: char) {
         if self.full {
             return;
@@ -396,6 +417,7 @@ impl Words {
     }
 
     /// Takes one ASCII character, either typed or written by the transliteration.
+    #[inline]
     fn take_ascii(&mut self, c: char) {
         if c.is_ascii_alphanumeric() {
             self.push(c);
@@ -422,99 +444,49 @@ impl Words {
     }
 
     fn feed_unicode(&mut self, text: &str) {
-        let visible = text.chars().filter(|&c| !vanishes(c));
-        for c in visible.nfkc() {
+        let visible = || text.chars().filter(|&c| classify(c) != CharClass::Vanishes);
+        // NFKC leaves text that is already in NFKC unchanged; most names are (precomposed
+        // accents, CJK, Cyrillic…), and the check costs far less than normalizing.
+        if visible().all(is_nfkc_stable) {
+            self.feed_normalized(visible());
+        } else {
+            self.feed_normalized(visible().nfkc());
+        }
+    }
+
+    fn feed_normalized(&mut self, chars: impl Iterator<Item = char>) {
+        for c in chars {
             if self.full {
                 return;
             }
-            if vanishes(c) {
+            if c.is_ascii() {
+                self.take_ascii(c);
                 continue;
             }
-            if is_combining_mark(c) {
-                any_ascii_char(c)
+            match classify(c) {
+                CharClass::LetterOrDigit => self.transliterate(c),
+                CharClass::Vanishes => {}
+                CharClass::CombiningMark => any_ascii_char(c)
                     .chars()
                     .filter(char::is_ascii_alphanumeric)
-                    .for_each(|out| self.push(out));
-            } else if c.is_alphanumeric() {
-                any_ascii_char(c)
-                    .chars()
-                    .for_each(|out| self.take_ascii(out));
-            } else {
-                self.end_word();
+                    .for_each(|out| self.push(out)),
+                CharClass::Break => self.end_word(),
             }
         }
     }
-}
 
-/// Characters that disappear from a name without breaking the word they sit in.
-fn vanishes(c: char) -> bool {
-    is_apostrophe(c) || is_format(c)
-}
-
-fn is_ascii_apostrophe(c: char) -> bool {
-    matches!(c, '\'' | '`')
-}
-
-/// Apostrophes, and the primes, accents and letter-like marks people type in their place.
-fn is_apostrophe(c: char) -> bool {
-    matches!(
-        c,
-        '\'' | '`'
-            | '\u{00B4}' // acute accent
-            | '\u{02B9}' // modifier letter prime
-            | '\u{02BB}' // modifier letter turned comma (ʻokina)
-            | '\u{02BC}' // modifier letter apostrophe
-            | '\u{02BD}' // modifier letter reversed comma
-            | '\u{02BE}' // modifier letter right half ring
-            | '\u{02BF}' // modifier letter left half ring
-            | '\u{055A}' // Armenian apostrophe
-            | '\u{05F3}' // Hebrew punctuation geresh
-            | '\u{1FBD}' // Greek koronis
-            | '\u{1FBF}' // Greek psili
-            | '\u{2018}' // left single quotation mark
-            | '\u{2019}' // right single quotation mark
-            | '\u{201B}' // single high-reversed-9 quotation mark
-            | '\u{2032}' // prime
-            | '\u{2035}' // reversed prime
-            | '\u{A78B}' // Latin capital letter saltillo
-            | '\u{A78C}' // Latin small letter saltillo
-            | '\u{FF07}' // fullwidth apostrophe
-            | '\u{FF40}' // fullwidth grave accent
-    )
-}
-
-/// General category Cf (format characters), as of Unicode 16. Hard-coded because the
-/// standard library does not expose general categories.
-fn is_format(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{0600}'..='\u{0605}'
-            | '\u{061C}'
-            | '\u{06DD}'
-            | '\u{070F}'
-            | '\u{0890}'..='\u{0891}'
-            | '\u{08E2}'
-            | '\u{180E}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{206F}'
-            | '\u{FEFF}'
-            | '\u{FFF9}'..='\u{FFFB}'
-            | '\u{110BD}'
-            | '\u{110CD}'
-            | '\u{13430}'..='\u{1343F}'
-            | '\u{1BCA0}'..='\u{1BCA3}'
-            | '\u{1D173}'..='\u{1D17A}'
-            | '\u{E0001}'
-            | '\u{E0020}'..='\u{E007F}'
-    )
+    #[inline]
+    fn transliterate(&mut self, c: char) {
+        any_ascii_char(c)
+            .chars()
+            .for_each(|out| self.take_ascii(out));
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use crate::reserved::is_built_in;
 
     fn names(given: &str, family: &str) -> String {
@@ -612,18 +584,6 @@ mod tests {
         assert_eq!(name_words("\u{2066}Ja\u{2069}ne"), "jane");
         assert_eq!(name_words("Ja\u{E0041}\u{E007F}ne"), "jane");
         assert_eq!(name_words("Ja\u{180E}ne"), "jane");
-    }
-
-    #[test]
-    fn format_list_holds_no_letter_mark_or_space() {
-        for u in 0..=0x10FFFF_u32 {
-            let Some(c) = char::from_u32(u) else { continue };
-            if is_format(c) {
-                assert!(!c.is_alphanumeric(), "{u:X}");
-                assert!(!c.is_whitespace(), "{u:X}");
-                assert!(!is_combining_mark(c), "{u:X}");
-            }
-        }
     }
 
     #[test]

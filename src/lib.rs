@@ -3,6 +3,7 @@
 
 mod account;
 pub mod cases;
+mod char_class;
 mod config;
 mod decision;
 mod engine;

@@ -34,6 +34,10 @@ use crate::store::{is_stem_or_suffixed, AccountStore, CreateError, LinkError, St
 ///     AccountRecord { id: "u2".into(), handle: "Jane-Doe".into(), ..store.snapshot()[0].clone() },
 /// ]);
 /// assert!(clash.is_err());
+///
+/// // Removing an account frees its handle, identities and email.
+/// assert!(store.remove(&"u1".into()).is_some());
+/// assert!(store.is_empty());
 /// ```
 #[derive(Debug, Default)]
 pub struct MemoryStore {
@@ -110,6 +114,27 @@ impl MemoryStore {
     /// A copy of every account, ordered by id.
     pub fn snapshot(&self) -> Vec<AccountRecord> {
         self.lock().by_id.values().cloned().collect()
+    }
+
+    /// Removes an account with its identities, returning it if it existed. (The
+    /// [`AccountStore`] boundary has no deletion; tests and benchmarks use this to undo.)
+    pub fn remove(&self, id: &AccountId) -> Option<AccountRecord> {
+        let mut inner = self.lock();
+        let account = inner.by_id.remove(id)?;
+        inner.by_handle.remove(&account.handle.to_lowercase());
+        for identity in &account.identities {
+            inner.by_identity.remove(identity);
+        }
+        if let Some(email) = &account.email {
+            let key = email.to_lowercase();
+            if let Some(ids) = inner.by_email.get_mut(&key) {
+                ids.retain(|other| other != id);
+                if ids.is_empty() {
+                    inner.by_email.remove(&key);
+                }
+            }
+        }
+        Some(account)
     }
 
     fn lock(&self) -> MutexGuard<'_, Accounts> {
