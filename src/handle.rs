@@ -435,11 +435,11 @@ impl Words {
     }
 
     fn feed_ascii(&mut self, text: &str) {
-        for c in text.chars() {
+        for byte in text.bytes() {
             if self.full {
                 return;
             }
-            self.take_ascii(c);
+            self.take_ascii(char::from(byte));
         }
     }
 
