@@ -140,7 +140,7 @@ impl HandleBase {
 
     fn new(words: Words, source: HandleSource) -> HandleBase {
         HandleBase {
-            words: words.out,
+            words: words.into_string(),
             source,
         }
     }
@@ -290,7 +290,7 @@ impl HandleBase {
 pub fn name_words(text: &str) -> String {
     let mut words = Words::default();
     words.feed(text);
-    words.out
+    words.into_string()
 }
 
 /// Whether `handle` has the shape of a handle: `^[a-z0-9]+(-[a-z0-9]+)*$`.
@@ -373,6 +373,7 @@ fn email_local_part(email: &str) -> Option<&str> {
 /// never starts or ends with one and never holds two in a row.
 #[derive(Debug, Default)]
 struct Words {
+    /// ASCII only; lower-cased once, in [`Words::into_string`].
     out: String,
     break_pending: bool,
     full: bool,
@@ -390,14 +391,19 @@ impl Words {
         self.out.is_empty()
     }
 
+    fn into_string(mut self) -> String {
+        self.out.make_ascii_lowercase();
+        self.out
+    }
+
     #[inline]
     fn end_word(&mut self) {
         self.break_pending = true;
     }
 
-    /// Appends one ASCII alphanumeric character, lower-cased.
+    /// Appends one ASCII alphanumeric byte, lower-cased.
     #[inline]
-    fn push(&mut self, c: char) {
+    fn push(&mut self, byte: u8) {
         if self.full {
             return;
         }
@@ -413,15 +419,15 @@ impl Words {
             self.out.push('-');
         }
         self.break_pending = false;
-        self.out.push(c.to_ascii_lowercase());
+        self.out.push(char::from(byte));
     }
 
-    /// Takes one ASCII character, either typed or written by the transliteration.
+    /// Takes one ASCII byte, either typed or written by the transliteration.
     #[inline]
-    fn take_ascii(&mut self, c: char) {
-        if c.is_ascii_alphanumeric() {
-            self.push(c);
-        } else if !is_ascii_apostrophe(c) {
+    fn take_ascii(&mut self, byte: u8) {
+        if byte.is_ascii_alphanumeric() {
+            self.push(byte);
+        } else if !is_ascii_apostrophe(char::from(byte)) {
             self.end_word();
         }
     }
@@ -434,12 +440,50 @@ impl Words {
         }
     }
 
+    /// The same as [`Words::feed_unicode`] on ASCII text, a word at a time.
     fn feed_ascii(&mut self, text: &str) {
-        for byte in text.bytes() {
-            if self.full {
+        let mut rest = text;
+        while !self.full {
+            let word_len = rest
+                .bytes()
+                .position(|byte| !byte.is_ascii_alphanumeric())
+                .unwrap_or(rest.len());
+            // ASCII text splits at any byte, so these never fail.
+            let (Some(word), Some(tail)) = (rest.get(..word_len), rest.get(word_len..)) else {
                 return;
+            };
+            self.push_word(word);
+            let mut tail = tail.chars();
+            match tail.next() {
+                Some(separator) if is_ascii_apostrophe(separator) => {}
+                Some(_) => self.end_word(),
+                None => return,
             }
-            self.take_ascii(char::from(byte));
+            rest = tail.as_str();
+        }
+    }
+
+    /// Appends a run of ASCII alphanumerics, as many as fit.
+    fn push_word(&mut self, word: &str) {
+        if word.is_empty() || self.full {
+            return;
+        }
+        let dash = self.break_pending && !self.out.is_empty();
+        let room = WORDS_CAP.saturating_sub(self.out.len() + usize::from(dash));
+        if room == 0 {
+            self.full = true;
+            return;
+        }
+        if dash {
+            self.out.push('-');
+        }
+        self.break_pending = false;
+        match word.get(..room) {
+            Some(fits) if fits.len() < word.len() => {
+                self.out.push_str(fits);
+                self.full = true;
+            }
+            _ => self.out.push_str(word),
         }
     }
 
@@ -460,15 +504,16 @@ impl Words {
                 return;
             }
             if c.is_ascii() {
-                self.take_ascii(c);
+                // An ASCII char is its own one byte.
+                self.take_ascii(u8::try_from(c).unwrap_or(b' '));
                 continue;
             }
             match classify(c) {
                 CharClass::LetterOrDigit => self.transliterate(c),
                 CharClass::Vanishes => {}
                 CharClass::CombiningMark => any_ascii_char(c)
-                    .chars()
-                    .filter(char::is_ascii_alphanumeric)
+                    .bytes()
+                    .filter(u8::is_ascii_alphanumeric)
                     .for_each(|out| self.push(out)),
                 CharClass::Break => self.end_word(),
             }
@@ -478,7 +523,7 @@ impl Words {
     #[inline]
     fn transliterate(&mut self, c: char) {
         any_ascii_char(c)
-            .chars()
+            .bytes()
             .for_each(|out| self.take_ascii(out));
     }
 }
@@ -640,12 +685,12 @@ mod tests {
         let full = |text: &str| {
             let mut words = Words::default();
             words.feed_unicode(text);
-            words.out
+            words.into_string()
         };
         let fast = |text: &str| {
             let mut words = Words::default();
             words.feed_ascii(text);
-            words.out
+            words.into_string()
         };
         for byte in 0..=127_u8 {
             let c = char::from(byte);
