@@ -1,0 +1,201 @@
+//! Rows → [`AccountRecord`], and the conversions between the store's integer ids and
+//! [`AccountId`].
+
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+use jit_provisioning::{AccountId, AccountRecord, NewAccount, Role, StoreError};
+
+/// One row of the record queries in [`crate::queries`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Part {
+    account: i64,
+    kind: PartKind,
+    a: String,
+    b: Option<String>,
+    disabled: Option<bool>,
+    has_password: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PartKind {
+    /// `a` is the handle, `b` the email.
+    Account,
+    /// `a` is the issuer, `b` the subject.
+    Identity,
+    /// `a` is the org, `b` the role.
+    Membership,
+}
+
+/// Reads one row of a record query; the same code for either backend's rows.
+pub(crate) fn part<R>(row: &R) -> Result<Part, StoreError>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i32: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let kind = match row
+        .try_get::<i32, _>(1)
+        .map_err(crate::error::store_error)?
+    {
+        0 => PartKind::Account,
+        1 => PartKind::Identity,
+        2 => PartKind::Membership,
+        other => return Err(StoreError::InvalidData(format!("unknown row part {other}"))),
+    };
+    let decoded = (|| {
+        Ok::<_, sqlx::Error>(Part {
+            account: row.try_get(0)?,
+            kind,
+            a: row.try_get(3)?,
+            b: row.try_get(4)?,
+            disabled: row.try_get(5)?,
+            has_password: row.try_get(6)?,
+        })
+    })();
+    decoded.map_err(crate::error::store_error)
+}
+
+/// Assembles records from rows ordered by account, part and link order.
+pub(crate) fn records(parts: Vec<Part>) -> Result<Vec<AccountRecord>, StoreError> {
+    let mut records: Vec<AccountRecord> = Vec::new();
+    for part in parts {
+        let id = account_id(part.account);
+        if part.kind == PartKind::Account {
+            records.push(AccountRecord {
+                id,
+                handle: part.a,
+                email: part.b,
+                identities: Vec::new(),
+                memberships: Default::default(),
+                disabled: part.disabled.unwrap_or_default(),
+                has_password: part.has_password.unwrap_or_default(),
+            });
+            continue;
+        }
+        let Some(record) = records.last_mut().filter(|record| record.id == id) else {
+            return Err(StoreError::InvalidData(format!(
+                "a row of account `{id}` came without the account"
+            )));
+        };
+        let second = part.b.ok_or_else(|| {
+            StoreError::InvalidData(format!("account `{id}` has a row with a missing value"))
+        })?;
+        match part.kind {
+            PartKind::Identity => record.identities.push(jit_provisioning::Identity {
+                issuer: part.a,
+                subject: second,
+            }),
+            PartKind::Membership => {
+                let role: Role = second.parse().map_err(|error| {
+                    StoreError::InvalidData(format!("account `{id}` in org `{}`: {error}", part.a))
+                })?;
+                record.memberships.insert(part.a, role);
+            }
+            PartKind::Account => {}
+        }
+    }
+    Ok(records)
+}
+
+/// The record of an account just created from `account`: what the database now holds.
+pub(crate) fn created(id: i64, account: &NewAccount) -> AccountRecord {
+    AccountRecord {
+        id: account_id(id),
+        handle: account.handle.clone(),
+        email: account.email.clone(),
+        identities: vec![account.identity.clone()],
+        memberships: account
+            .memberships
+            .iter()
+            .map(|grant| (grant.org.clone(), grant.role))
+            .collect(),
+        disabled: false,
+        has_password: false,
+    }
+}
+
+/// The [`AccountId`] of a row id: its decimal form.
+pub(crate) fn account_id(id: i64) -> AccountId {
+    AccountId(id.to_string())
+}
+
+/// The row id an [`AccountId`] names, if it names one. Only the exact decimal form
+/// counts, so `07` or `+7` is no other spelling of account `7`.
+pub(crate) fn row_id(id: &AccountId) -> Option<i64> {
+    id.as_str()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| n.to_string() == id.as_str())
+}
+
+/// The key a handle or an email is compared by.
+pub(crate) fn key(text: &str) -> String {
+    text.to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(account: i64, kind: PartKind, a: &str, b: Option<&str>) -> Part {
+        Part {
+            account,
+            kind,
+            a: a.into(),
+            b: b.map(Into::into),
+            disabled: (kind == PartKind::Account).then_some(false),
+            has_password: (kind == PartKind::Account).then_some(true),
+        }
+    }
+
+    #[test]
+    fn rows_become_records() {
+        let records = records(vec![
+            part(1, PartKind::Account, "jane-doe", Some("jane@acme.example")),
+            part(1, PartKind::Identity, "https://idp", Some("s1")),
+            part(1, PartKind::Identity, "https://idp", Some("s2")),
+            part(1, PartKind::Membership, "acme", Some("admin")),
+            part(2, PartKind::Account, "sam-lee", None),
+        ])
+        .unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].id, AccountId::from("1"));
+        assert_eq!(records[0].identities.len(), 2);
+        assert_eq!(records[0].identities[1].subject, "s2");
+        assert_eq!(records[0].memberships.get("acme"), Some(&Role::Admin));
+        assert!(records[0].has_password);
+        assert_eq!(records[1].email, None);
+        assert!(records[1].identities.is_empty());
+    }
+
+    #[test]
+    fn an_unknown_role_is_invalid_data() {
+        let error = records(vec![
+            part(1, PartKind::Account, "jane-doe", None),
+            part(1, PartKind::Membership, "acme", Some("owner")),
+        ])
+        .unwrap_err();
+        assert!(
+            matches!(&error, StoreError::InvalidData(m) if m.contains("`owner`")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn an_orphan_row_is_invalid_data() {
+        let error = records(vec![part(3, PartKind::Identity, "https://idp", Some("s"))]);
+        assert!(matches!(error, Err(StoreError::InvalidData(_))));
+    }
+
+    #[test]
+    fn only_the_decimal_form_names_a_row() {
+        assert_eq!(row_id(&"7".into()), Some(7));
+        assert_eq!(row_id(&account_id(42)), Some(42));
+        for other in ["07", "+7", " 7", "7 ", "", "acct-7", "99999999999999999999"] {
+            assert_eq!(row_id(&other.into()), None, "{other:?}");
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! [`SqliteStore`]: the embedded default, one database file shared by the app's tasks.
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
+    SqlitePoolOptions,
+};
+use sqlx::{Connection, Executor, Sqlite};
+
+use jit_provisioning::{
+    AccountId, AccountRecord, AccountStore, CreateError, Identity, LinkError, NewAccount,
+    StoreError,
+};
+
+use crate::error::{create_error, is_missing_parent, store_error};
+use crate::queries;
+use crate::rows::{self, key, row_id};
+use crate::schema;
+
+/// An [`AccountStore`] in a SQLite database.
+///
+/// Writers take turns: account creation is a write transaction from its first
+/// statement (`BEGIN IMMEDIATE`), so it waits for the database's write lock up front
+/// rather than failing half-way on a lock upgrade, and each link is one statement.
+/// Several processes may share the file.
+///
+/// ```
+/// use jit_provisioning::{AccountStore, Identity};
+/// use jit_provisioning_sqlx::SqliteStore;
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let store = SqliteStore::connect("sqlite::memory:").await?;
+/// store.migrate().await?;
+/// let nobody = Identity { issuer: "https://idp.acme.example".into(), subject: "00u1".into() };
+/// assert_eq!(store.account_by_identity(&nobody).await?, None);
+/// # Ok::<_, jit_provisioning::StoreError>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens the database at `url`, creating the file if it is missing (not its
+    /// directory): `sqlite://path/to/accounts.db`, or `sqlite::memory:` for a
+    /// throwaway database in one connection.
+    ///
+    /// A file is switched to WAL journaling, so that readers never wait for the writer.
+    /// Call [`SqliteStore::migrate`] before first use. A file that cannot be opened is
+    /// [`StoreError::Unavailable`].
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(store_error)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal);
+        let pool = if url.contains(":memory:") || url.contains("mode=memory") {
+            // An in-memory database lives as long as a connection to it: keep exactly one.
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new()
+        };
+        let pool = pool.connect_with(options).await.map_err(store_error)?;
+        Ok(Self::from_pool(pool))
+    }
+
+    /// A store over a pool the app built. The adapter's checks do not rely on the pool's
+    /// settings (foreign keys, journal mode), but a busy timeout of zero turns every
+    /// moment of write contention into [`StoreError::Unavailable`].
+    pub fn from_pool(pool: SqlitePool) -> Self {
+        SqliteStore { pool }
+    }
+
+    /// Creates or updates the adapter's tables (`jit_accounts`, `jit_identities`,
+    /// `jit_memberships`, and `jit_schema_migrations` to remember what was applied).
+    /// Safe to call at every start-up, from several processes at once.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let mut lease = Lease::acquire(&self.pool).await?;
+        let migrated = migrate(lease.connection()).await;
+        lease.settle();
+        migrated.map_err(store_error)
+    }
+
+    /// The pool, for the app's own queries on the same database.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn records<'q>(
+        &self,
+        query: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
+    ) -> Result<Vec<AccountRecord>, StoreError> {
+        let rows = query.fetch_all(&self.pool).await.map_err(store_error)?;
+        rows::records(rows.iter().map(rows::part).collect::<Result<_, _>>()?)
+    }
+}
+
+async fn migrate(connection: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    // The write lock first: a second process migrating at the same time waits, then
+    // finds the work done.
+    let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
+    tx.execute(sqlx::raw_sql(schema::CREATE_VERSIONS)).await?;
+    let applied: Vec<i64> = sqlx::query_scalar(schema::APPLIED_VERSIONS)
+        .fetch_all(&mut *tx)
+        .await?;
+    for migration in schema::pending(schema::SQLITE, &applied) {
+        tx.execute(sqlx::raw_sql(migration.sql)).await?;
+        sqlx::query(schema::RECORD_VERSION)
+            .bind(migration.version)
+            .bind(migration.description)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
+}
+
+async fn create(
+    connection: &mut SqliteConnection,
+    account: &NewAccount,
+) -> Result<AccountRecord, CreateError> {
+    let failed = |error| create_error(error, account);
+    // A deferred transaction would start as a reader and could fail with SQLITE_BUSY
+    // when it turns writer; an immediate one waits for the write lock before anything.
+    let mut tx = connection
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(failed)?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO jit_accounts (handle, handle_key, email, email_key, has_password)
+         VALUES ($1, $2, $3, $4, FALSE) RETURNING id",
+    )
+    .bind(&account.handle)
+    .bind(key(&account.handle))
+    .bind(&account.email)
+    .bind(account.email.as_deref().map(key))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(failed)?;
+    sqlx::query("INSERT INTO jit_identities (account_id, issuer, subject) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(&account.identity.issuer)
+        .bind(&account.identity.subject)
+        .execute(&mut *tx)
+        .await
+        .map_err(failed)?;
+    for grant in &account.memberships {
+        sqlx::query("INSERT INTO jit_memberships (account_id, org, role) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(&grant.org)
+            .bind(grant.role.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(failed)?;
+    }
+    tx.commit().await.map_err(failed)?;
+    Ok(rows::created(id, account))
+}
+
+/// A pooled connection for one write transaction. If the future using it is dropped
+/// before the transaction settles (a request timed out), the connection is closed, which
+/// rolls back whatever it began, instead of going back to the pool: sqlx cannot roll
+/// back a `BEGIN IMMEDIATE` it is still confirming, and the pool would hand out a
+/// connection holding the write lock.
+struct Lease {
+    connection: PoolConnection<Sqlite>,
+    settled: bool,
+}
+
+impl Lease {
+    async fn acquire(pool: &SqlitePool) -> Result<Self, StoreError> {
+        let connection = pool.acquire().await.map_err(store_error)?;
+        Ok(Lease {
+            connection,
+            settled: false,
+        })
+    }
+
+    fn connection(&mut self) -> &mut SqliteConnection {
+        &mut self.connection
+    }
+
+    /// The transaction committed or rolled back: the connection may go back to the pool.
+    fn settle(&mut self) {
+        self.settled = true;
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.connection.close_on_drop();
+        }
+    }
+}
+
+#[async_trait]
+impl AccountStore for SqliteStore {
+    async fn account_by_identity(
+        &self,
+        identity: &Identity,
+    ) -> Result<Option<AccountRecord>, StoreError> {
+        let query = sqlx::query(queries::RECORD_BY_IDENTITY)
+            .bind(&identity.issuer)
+            .bind(&identity.subject);
+        Ok(self.records(query).await?.into_iter().next())
+    }
+
+    async fn accounts_by_email(&self, email: &str) -> Result<Vec<AccountRecord>, StoreError> {
+        self.records(sqlx::query(queries::RECORDS_BY_EMAIL).bind(key(email)))
+            .await
+    }
+
+    async fn account_by_id(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
+        let Some(id) = row_id(id) else {
+            return Ok(None);
+        };
+        let query = sqlx::query(queries::RECORD_BY_ID).bind(id);
+        Ok(self.records(query).await?.into_iter().next())
+    }
+
+    async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError> {
+        if stems.is_empty() {
+            return Ok(Vec::new());
+        }
+        let stems: Vec<String> = stems.iter().map(|stem| key(stem)).collect();
+        let sql = queries::taken_handles(stems.len());
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        for stem in &stems {
+            let (low, high) = queries::stem_bounds(stem);
+            query = query.bind(low).bind(high);
+        }
+        let keys = query.fetch_all(&self.pool).await.map_err(store_error)?;
+        Ok(queries::stem_shaped(keys, &stems))
+    }
+
+    async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError> {
+        let mut lease = Lease::acquire(&self.pool).await?;
+        let created = create(lease.connection(), account).await;
+        lease.settle();
+        created
+    }
+
+    async fn link_identity(
+        &self,
+        account: &AccountId,
+        identity: &Identity,
+    ) -> Result<(), LinkError> {
+        let Some(id) = row_id(account) else {
+            return Err(LinkError::NoSuchAccount(account.clone()));
+        };
+        // One statement, so one atomic write that takes the write lock up front.
+        let linked = sqlx::query(queries::LINK_IDENTITY)
+            .bind(id)
+            .bind(&identity.issuer)
+            .bind(&identity.subject)
+            .execute(&self.pool)
+            .await;
+        match linked {
+            Ok(done) if done.rows_affected() > 0 => return Ok(()),
+            Ok(_) => {}
+            Err(error) if is_missing_parent(&error) => {
+                return Err(LinkError::NoSuchAccount(account.clone()))
+            }
+            Err(error) => return Err(LinkError::Store(store_error(error))),
+        }
+        let (holder, exists): (Option<i64>, bool) = sqlx::query_as(queries::LINK_STATE)
+            .bind(id)
+            .bind(&identity.issuer)
+            .bind(&identity.subject)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?;
+        queries::unlinked(account, identity, holder.map(rows::account_id), exists)
+    }
+}

@@ -1,0 +1,285 @@
+//! `PgStore` against a real PostgreSQL server: the storage contract, four app servers
+//! sharing the database, and a connection dropped mid-statement.
+//!
+//! These need a server: set `JIT_PROVISIONING_PG_URL` to a database the tests may
+//! create and drop schemas in, then run `cargo test -p jit-provisioning-sqlx -- --ignored`.
+//! Each store gets a schema of its own (`jit_test_…`), dropped when the test is done.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+mod common;
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use jit_provisioning::{testing, AccountStore, CreateError, Grant, NewAccount, Role, StoreError};
+use jit_provisioning_sqlx::PgStore;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+const NEEDS_SERVER: &str = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL";
+
+/// The server named by `JIT_PROVISIONING_PG_URL`. Unset, or set to a server that does not
+/// answer, the test fails: it never passes without having run.
+fn server_url() -> String {
+    std::env::var("JIT_PROVISIONING_PG_URL")
+        .unwrap_or_else(|_| panic!("this test {NEEDS_SERVER} (see adapters/sqlx/README.md)"))
+}
+
+/// Makes stores, each in a fresh schema of its own, and drops those schemas at the end.
+struct Schemas {
+    admin: PgPool,
+    made: Mutex<Vec<String>>,
+    prefix: String,
+    count: AtomicUsize,
+}
+
+impl Schemas {
+    async fn new() -> Self {
+        let url = server_url();
+        let admin = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(&url)
+            .await
+            .unwrap_or_else(|error| panic!("cannot reach JIT_PROVISIONING_PG_URL: {error}"));
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        Schemas {
+            admin,
+            made: Mutex::default(),
+            prefix: format!("jit_test_{}_{nanos}", std::process::id()),
+            count: AtomicUsize::new(0),
+        }
+    }
+
+    /// An empty schema; not migrated.
+    async fn schema(&self) -> String {
+        let n = self.count.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{}_{n}", self.prefix);
+        sqlx::raw_sql(&format!("CREATE SCHEMA {name}"))
+            .execute(&self.admin)
+            .await
+            .unwrap();
+        self.made.lock().unwrap().push(name.clone());
+        name
+    }
+
+    /// A store with a pool of its own whose connections work in `schema`.
+    async fn store_in(&self, schema: &str) -> PgStore {
+        let options = PgConnectOptions::from_str(&server_url())
+            .unwrap()
+            .options([("search_path", schema)]);
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .unwrap();
+        PgStore::from_pool(pool)
+    }
+
+    /// A migrated store in a fresh schema.
+    async fn fresh(&self) -> PgStore {
+        let store = self.store_in(&self.schema().await).await;
+        store.migrate().await.unwrap();
+        store
+    }
+
+    async fn drop_all(&self) {
+        let made = std::mem::take(&mut *self.made.lock().unwrap());
+        for name in made {
+            sqlx::raw_sql(&format!("DROP SCHEMA {name} CASCADE"))
+                .execute(&self.admin)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+fn new_account(handle: &str, subject: &str) -> NewAccount {
+    NewAccount {
+        handle: handle.into(),
+        email: None,
+        identity: common::identity(subject),
+        memberships: vec![Grant {
+            org: "acme".into(),
+            role: Role::Member,
+        }],
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn postgres_meets_the_storage_contract() {
+    let schemas = Schemas::new().await;
+    let result = testing::conformance(|| schemas.fresh()).await;
+    schemas.drop_all().await;
+    if let Err(error) = result {
+        panic!("{error}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn four_app_servers_make_one_account_per_person() {
+    let schemas = Schemas::new().await;
+    let schema = schemas.schema().await;
+    let mut stores = Vec::new();
+    for _ in 0..common::SERVERS {
+        stores.push(schemas.store_in(&schema).await);
+    }
+    stores[0].migrate().await.unwrap();
+    let report = common::crowd(stores, 64).await;
+    println!("PostgreSQL crowd: {report:?}");
+    schemas.drop_all().await;
+    assert_eq!(report.accounts, common::PEOPLE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn app_servers_starting_together_migrate_once() {
+    let schemas = Schemas::new().await;
+    let schema = schemas.schema().await;
+    let mut migrations = Vec::new();
+    for _ in 0..4 {
+        let store = schemas.store_in(&schema).await;
+        migrations.push(tokio::spawn(async move { store.migrate().await }));
+    }
+    for migration in migrations {
+        migration.await.unwrap().unwrap();
+    }
+    let versions: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM {schema}.jit_schema_migrations"
+    ))
+    .fetch_one(&schemas.admin)
+    .await
+    .unwrap();
+    schemas.drop_all().await;
+    assert_eq!(versions, 1);
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn a_schema_without_the_tables_is_not_set_up() {
+    let schemas = Schemas::new().await;
+    let store = schemas.store_in(&schemas.schema().await).await;
+    let looked_up = store.account_by_identity(&common::identity("s1")).await;
+    let created = store.create_account(&new_account("jane-doe", "s1")).await;
+    schemas.drop_all().await;
+    match looked_up {
+        Err(StoreError::NotSetUp(message)) => assert!(message.contains("run `migrate()`")),
+        other => panic!("{other:?}"),
+    }
+    match created {
+        Err(CreateError::Store(StoreError::NotSetUp(_))) => {}
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn a_missing_database_is_not_set_up() {
+    let options = PgConnectOptions::from_str(&server_url())
+        .unwrap()
+        .database("jit_provisioning_no_such_database");
+    let pool = PgPoolOptions::new().connect_lazy_with(options);
+    let error = PgStore::from_pool(pool).migrate().await.unwrap_err();
+    assert!(
+        matches!(&error, StoreError::NotSetUp(message) if message.contains("create it")),
+        "{error:?}"
+    );
+}
+
+/// A creation waits on another transaction's uncommitted row for the same handle; its
+/// connection is killed mid-statement. It reports `Unavailable`, and leaves nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn a_connection_dropped_mid_statement_leaves_nothing() {
+    let schemas = Schemas::new().await;
+    let schema = schemas.schema().await;
+    let victim_name = format!("{schema}_victim");
+    let options = PgConnectOptions::from_str(&server_url())
+        .unwrap()
+        .options([("search_path", schema.as_str())])
+        .application_name(&victim_name);
+    let victim = PgStore::from_pool(PgPoolOptions::new().connect_with(options).await.unwrap());
+    victim.migrate().await.unwrap();
+
+    // Another server's transaction holds `jane-doe`, uncommitted.
+    let mut blocker = schemas.admin.begin().await.unwrap();
+    sqlx::query(&format!(
+        "INSERT INTO {schema}.jit_accounts (handle, handle_key) VALUES ('jane-doe', 'jane-doe')"
+    ))
+    .execute(&mut *blocker)
+    .await
+    .unwrap();
+
+    let creating = tokio::spawn({
+        let victim = victim.clone();
+        async move { victim.create_account(&new_account("jane-doe", "s1")).await }
+    });
+    let started = Instant::now();
+    let killed = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the creation never waited"
+        );
+        let killed: Option<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE application_name = $1 AND wait_event_type = 'Lock'",
+        )
+        .bind(&victim_name)
+        .fetch_optional(&schemas.admin)
+        .await
+        .unwrap();
+        if let Some(killed) = killed {
+            break killed;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(killed);
+    let result = creating.await.unwrap();
+    blocker.rollback().await.unwrap();
+
+    let left: (i64, i64, i64) = sqlx::query_as(&format!(
+        "SELECT (SELECT count(*) FROM {schema}.jit_accounts),
+                (SELECT count(*) FROM {schema}.jit_identities),
+                (SELECT count(*) FROM {schema}.jit_memberships)"
+    ))
+    .fetch_one(&schemas.admin)
+    .await
+    .unwrap();
+    // The pool replaces the dead connection: the same creation now goes through.
+    let retried = victim.create_account(&new_account("jane-doe", "s1")).await;
+    schemas.drop_all().await;
+
+    match result {
+        Err(CreateError::Store(StoreError::Unavailable(_))) => {}
+        other => panic!("a killed connection gave {other:?}"),
+    }
+    assert_eq!(left, (0, 0, 0));
+    retried.unwrap();
+}
+
+/// Needs no server: nothing listens on the port.
+#[tokio::test]
+async fn a_closed_port_is_unavailable() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("postgres://jit@127.0.0.1:{port}/jit");
+    let started = Instant::now();
+    match PgStore::connect(&url).await {
+        Err(StoreError::Unavailable(source)) => {
+            assert!(source.to_string().contains("refused"), "{source}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "refusal is not retried"
+    );
+}

@@ -1,0 +1,355 @@
+//! `SqliteStore` against real database files: the storage contract, many app servers on
+//! one file, and every way the database can fail.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+mod common;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use jit_provisioning::{
+    testing, AccountId, AccountStore, CreateError, Grant, LinkError, NewAccount, Role, StoreError,
+};
+use jit_provisioning_sqlx::SqliteStore;
+
+fn url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+async fn store_at(path: &Path) -> SqliteStore {
+    let store = SqliteStore::connect(&url(path)).await.unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
+fn new_account(handle: &str, subject: &str) -> NewAccount {
+    NewAccount {
+        handle: handle.into(),
+        email: Some(format!("{subject}@acme.example")),
+        identity: common::identity(subject),
+        memberships: vec![
+            Grant {
+                org: "acme".into(),
+                role: Role::Member,
+            },
+            Grant {
+                org: "acme-labs".into(),
+                role: Role::Contributor,
+            },
+        ],
+    }
+}
+
+/// How many rows each of the adapter's tables holds, read in one statement: a write
+/// whose caller gave up may still be landing.
+async fn row_counts(store: &SqliteStore) -> [i64; 3] {
+    let (accounts, identities, memberships) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM jit_accounts), (SELECT count(*) FROM jit_identities),
+                (SELECT count(*) FROM jit_memberships)",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    [accounts, identities, memberships]
+}
+
+/// Every account has its one identity and both memberships: nothing half-made.
+async fn assert_all_or_nothing(store: &SqliteStore) {
+    let [accounts, identities, memberships] = row_counts(store).await;
+    assert_eq!(identities, accounts, "an account without its identity");
+    assert_eq!(
+        memberships,
+        2 * accounts,
+        "an account without its memberships"
+    );
+    let orphans: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM jit_accounts a
+          WHERE (SELECT count(*) FROM jit_identities i WHERE i.account_id = a.id) <> 1
+             OR (SELECT count(*) FROM jit_memberships m WHERE m.account_id = a.id) <> 2",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0);
+}
+
+#[tokio::test]
+async fn files_meet_the_storage_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = AtomicUsize::new(0);
+    let fresh = || async {
+        let n = made.fetch_add(1, Ordering::Relaxed);
+        store_at(&dir.path().join(format!("store-{n}.db"))).await
+    };
+    if let Err(error) = testing::conformance(fresh).await {
+        panic!("{error}");
+    }
+}
+
+#[tokio::test]
+async fn in_memory_databases_meet_the_storage_contract() {
+    let fresh = || async {
+        let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        store
+    };
+    if let Err(error) = testing::conformance(fresh).await {
+        panic!("{error}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_app_servers_on_one_file_make_one_account_per_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    store_at(&path).await;
+    let mut stores = Vec::new();
+    for _ in 0..common::SERVERS {
+        stores.push(SqliteStore::connect(&url(&path)).await.unwrap());
+    }
+    let report = common::crowd(stores, 64).await;
+    println!("SQLite crowd: {report:?}");
+    assert_eq!(report.accounts, common::PEOPLE);
+}
+
+#[tokio::test]
+async fn a_database_without_the_schema_is_not_set_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::connect(&url(&dir.path().join("empty.db")))
+        .await
+        .unwrap();
+    let not_set_up = |error: &StoreError| matches!(error, StoreError::NotSetUp(message) if message.contains("run `migrate()`"));
+    let error = store
+        .account_by_identity(&common::identity("s1"))
+        .await
+        .unwrap_err();
+    assert!(not_set_up(&error), "{error:?}");
+    assert!(error.to_string().contains("no such table"), "{error}");
+    let error = store.taken_handles(&["jane-doe".into()]).await.unwrap_err();
+    assert!(not_set_up(&error), "{error:?}");
+    match store.create_account(&new_account("jane-doe", "s1")).await {
+        Err(CreateError::Store(error)) if not_set_up(&error) => {}
+        other => panic!("{other:?}"),
+    }
+    match store
+        .link_identity(&"1".into(), &common::identity("s1"))
+        .await
+    {
+        Err(LinkError::Store(error)) if not_set_up(&error) => {}
+        other => panic!("{other:?}"),
+    }
+
+    // Migrating fixes it, and migrating again changes nothing.
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap();
+    store
+        .create_account(&new_account("jane-doe", "s1"))
+        .await
+        .unwrap();
+    assert_eq!(row_counts(&store).await, [1, 1, 2]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_servers_starting_together_migrate_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fresh.db");
+    let mut stores = Vec::new();
+    for _ in 0..4 {
+        stores.push(SqliteStore::connect(&url(&path)).await.unwrap());
+    }
+    let migrations: Vec<_> = stores
+        .iter()
+        .cloned()
+        .map(|store| tokio::spawn(async move { store.migrate().await }))
+        .collect();
+    for migration in migrations {
+        migration.await.unwrap().unwrap();
+    }
+    let versions: i64 = sqlx::query_scalar("SELECT count(*) FROM jit_schema_migrations")
+        .fetch_one(stores[0].pool())
+        .await
+        .unwrap();
+    assert_eq!(versions, 1);
+}
+
+#[tokio::test]
+async fn a_file_in_a_missing_directory_is_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no-such-dir").join("accounts.db");
+    match SqliteStore::connect(&url(&path)).await {
+        Err(StoreError::Unavailable(source)) => {
+            assert!(source.to_string().contains("unable to open"), "{source}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_not_set_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(
+        &path,
+        "these are not the accounts you are looking for\n".repeat(100),
+    )
+    .unwrap();
+    let error = match SqliteStore::connect(&url(&path)).await {
+        Ok(store) => store.migrate().await.unwrap_err(),
+        Err(error) => error,
+    };
+    assert!(matches!(error, StoreError::NotSetUp(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_creation_failing_half_way_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir.path().join("accounts.db")).await;
+    // The second membership insert fails, after the account and identity went in.
+    sqlx::raw_sql(
+        "CREATE TRIGGER no_labs BEFORE INSERT ON jit_memberships WHEN NEW.org = 'acme-labs'
+         BEGIN SELECT RAISE(ABORT, 'acme-labs is closed'); END",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    match store.create_account(&new_account("jane-doe", "s1")).await {
+        Err(CreateError::Store(StoreError::Backend(source))) => {
+            assert!(
+                source.to_string().contains("acme-labs is closed"),
+                "{source}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(row_counts(&store).await, [0, 0, 0]);
+
+    // The handle and the identity are still free.
+    sqlx::raw_sql("DROP TRIGGER no_labs")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store
+        .create_account(&new_account("jane-doe", "s1"))
+        .await
+        .unwrap();
+    assert_all_or_nothing(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_creation_dropped_at_any_moment_is_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir.path().join("accounts.db")).await;
+    let (mut dropped, mut finished) = (0, 0);
+    for n in 0..60u64 {
+        // From "before the first statement" to "well after the commit".
+        let patience = Duration::from_micros(n * n * 20);
+        let account = new_account(&format!("jane-doe-{n}"), &format!("s{n}"));
+        match tokio::time::timeout(patience, store.create_account(&account)).await {
+            Ok(created) => {
+                created.unwrap();
+                finished += 1;
+            }
+            Err(_) => dropped += 1,
+        }
+        assert_all_or_nothing(&store).await;
+        // No connection went back to the pool holding the write lock: the next write
+        // goes through well within the busy timeout.
+        let next = new_account(&format!("next-{n}"), &format!("next-{n}"));
+        tokio::time::timeout(Duration::from_secs(4), store.create_account(&next))
+            .await
+            .expect("the write lock was left held")
+            .unwrap();
+    }
+    assert!(
+        dropped > 0 && finished > 0,
+        "{dropped} dropped, {finished} finished"
+    );
+    assert_all_or_nothing(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_pool_under_writes_leaves_nothing_half_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accounts.db");
+    let store = store_at(&path).await;
+    let tasks: Vec<_> = (0..50)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .create_account(&new_account(&format!("u{n}"), &format!("s{n}")))
+                    .await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    store.pool().close().await;
+
+    let (mut created, mut unavailable) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(CreateError::Store(StoreError::Unavailable(_))) => unavailable += 1,
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        unavailable > 0,
+        "the pool closed after every write ({created})"
+    );
+    let reopened = store_at(&path).await;
+    assert_eq!(row_counts(&reopened).await[0], created);
+    assert_all_or_nothing(&reopened).await;
+    // A closed store says so.
+    let error = store.account_by_id(&"1".into()).await.unwrap_err();
+    assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_membership_with_an_unknown_role_is_invalid_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir.path().join("accounts.db")).await;
+    let created = store
+        .create_account(&new_account("jane-doe", "s1"))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE jit_memberships SET role = 'owner' WHERE org = 'acme'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let error = store.account_by_id(&created.id).await.unwrap_err();
+    assert!(
+        matches!(&error, StoreError::InvalidData(message) if message.contains("`owner`")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn ids_are_decimal_and_never_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir.path().join("accounts.db")).await;
+    let first = store
+        .create_account(&new_account("jane-doe", "s1"))
+        .await
+        .unwrap();
+    assert_eq!(first.id, AccountId::from("1"));
+    assert_eq!(store.account_by_id(&"01".into()).await.unwrap(), None);
+    sqlx::query("DELETE FROM jit_accounts WHERE id = 1")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(row_counts(&store).await, [0, 0, 0], "deletion cascades");
+    let second = store
+        .create_account(&new_account("jane-doe", "s1"))
+        .await
+        .unwrap();
+    assert_eq!(second.id, AccountId::from("2"));
+    match store
+        .link_identity(&first.id, &common::identity("s9"))
+        .await
+    {
+        Err(LinkError::NoSuchAccount(id)) => assert_eq!(id, first.id),
+        other => panic!("{other:?}"),
+    }
+}
