@@ -279,3 +279,46 @@ impl AccountStore for SqliteStore {
         queries::unlinked(account, identity, holder.map(rows::account_id), exists)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What SQLite plans to do for `sql` with `binds`, one line per step.
+    async fn plan(store: &SqliteStore, sql: &str, binds: &[&str]) -> String {
+        let explain = format!("EXPLAIN QUERY PLAN {sql}");
+        let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
+        for bind in binds {
+            query = query.bind(*bind);
+        }
+        let steps = query.fetch_all(store.pool()).await.unwrap();
+        steps
+            .into_iter()
+            .map(|(_, _, _, detail)| detail)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[tokio::test]
+    async fn look_ups_use_the_indexes() {
+        let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+
+        let stems = plan(
+            &store,
+            &queries::taken_handles(2),
+            &["jane-doe", "jane-doe.", "jane", "jane."],
+        )
+        .await;
+        assert!(!stems.contains("SCAN jit_accounts"), "{stems}");
+        assert!(stems.contains("INDEX"), "{stems}");
+
+        let email = plan(&store, queries::RECORDS_BY_EMAIL, &["jane@acme.example"]).await;
+        assert!(email.contains("jit_accounts_email_key"), "{email}");
+        assert!(!email.contains("SCAN jit_accounts"), "{email}");
+
+        let identity = plan(&store, queries::RECORD_BY_IDENTITY, &["https://idp", "s1"]).await;
+        assert!(!identity.contains("SCAN jit_identities"), "{identity}");
+        assert!(!identity.contains("SCAN jit_memberships"), "{identity}");
+    }
+}

@@ -131,7 +131,7 @@ async fn four_app_servers_make_one_account_per_person() {
         stores.push(schemas.store_in(&schema).await);
     }
     stores[0].migrate().await.unwrap();
-    let report = common::crowd(stores, 64).await;
+    let report = common::crowd(stores).await;
     println!("PostgreSQL crowd: {report:?}");
     schemas.drop_all().await;
     assert_eq!(report.accounts, common::PEOPLE);

@@ -108,7 +108,7 @@ async fn four_app_servers_on_one_file_make_one_account_per_person() {
     for _ in 0..common::SERVERS {
         stores.push(SqliteStore::connect(&url(&path)).await.unwrap());
     }
-    let report = common::crowd(stores, 64).await;
+    let report = common::crowd(stores).await;
     println!("SQLite crowd: {report:?}");
     assert_eq!(report.accounts, common::PEOPLE);
 }
