@@ -241,7 +241,7 @@ async fn a_creation_dropped_at_any_moment_is_all_or_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_at(&dir.path().join("accounts.db")).await;
     let (mut dropped, mut finished) = (0, 0);
-    for n in 0..60u64 {
+    for n in 0..80u64 {
         // From "before the first statement" to "well after the commit".
         let patience = Duration::from_micros(n * n * 20);
         let account = new_account(&format!("jane-doe-{n}"), &format!("s{n}"));
