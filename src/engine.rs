@@ -276,7 +276,17 @@ impl AtOrg<'_> {
 
     /// An assertion that passed [`AtOrg::refusal_on_its_face`], decided on the store's facts.
     fn assertion(&self, assertion: &Assertion, known: &AccountLookup) -> Decision {
-        if let Some(account) = &known.by_identity {
+        let identity = assertion.identity();
+        // A concurrent first login of the same person may have created the account between
+        // the look-up by identity and the one by email: the account that holds this very
+        // identity is the linked account, wherever the store reported it.
+        let linked = known.by_identity.as_ref().or_else(|| {
+            known
+                .by_email
+                .iter()
+                .find(|account| account.identities.contains(&identity))
+        });
+        if let Some(account) = linked {
             return self.sign_in_linked(account, assertion);
         }
 
@@ -462,4 +472,68 @@ fn same_email(a: &str, b: &str) -> bool {
     a.chars()
         .flat_map(char::to_lowercase)
         .eq(b.chars().flat_map(char::to_lowercase))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::account::{AccountRecord, Identity};
+    use crate::config::Config;
+    use crate::decision::Outcome;
+
+    fn policy(verified: bool) -> Policy {
+        let domains = if verified {
+            r#"["acme.example"]"#
+        } else {
+            "[]"
+        };
+        let json = format!(
+            r#"{{"orgs": {{"acme": {{"jit": true, "idp": "https://idp", "verified_domains": {domains}}}}}}}"#
+        );
+        serde_json::from_str::<Config>(&json)
+            .unwrap()
+            .validate()
+            .unwrap()
+    }
+
+    fn jane() -> Assertion {
+        Assertion {
+            org: "acme".into(),
+            issuer: "https://idp".into(),
+            subject: "00u1".into(),
+            email: Some("jane@acme.example".into()),
+            ..Assertion::default()
+        }
+    }
+
+    #[test]
+    fn an_email_match_holding_this_very_identity_is_the_linked_account() {
+        // The look-up by identity ran before a concurrent first login of the same person
+        // committed; the look-up by email ran after.
+        let created_meanwhile = AccountRecord {
+            id: "acct-1".into(),
+            handle: "jane".into(),
+            email: Some("jane@acme.example".into()),
+            identities: vec![Identity {
+                issuer: "https://idp".into(),
+                subject: "00u1".into(),
+            }],
+            memberships: [("acme".to_owned(), crate::Role::Member)].into(),
+            disabled: false,
+            has_password: false,
+        };
+        let known = AccountLookup {
+            by_email: vec![created_meanwhile],
+            ..AccountLookup::default()
+        };
+        let now = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap();
+        for verified in [false, true] {
+            let decision = decide(&policy(verified), &Request::Assertion(jane()), &known, now);
+            assert_eq!(decision.outcome(), Outcome::SignedIn, "{decision}");
+            assert_eq!(decision.rule(), Rule::LinkedMember);
+            assert!(!decision.links_existing_account());
+        }
+    }
 }

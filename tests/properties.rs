@@ -336,9 +336,21 @@ proptest! {
                 prop_assert!(!taken.contains(&new.handle));
             }
             Action::SignIn { account } => {
-                let known: Vec<&AccountRecord> = s.known.by_identity.iter().chain(&s.known.session_account).collect();
-                let signed_in = known.iter().find(|a| &a.id == account).unwrap();
-                prop_assert!(!signed_in.disabled, "a disabled account signed in");
+                // Signed in only as the account linked to the identity (found by identity,
+                // or by email when it holds this very identity) or the session's own.
+                let holds_identity = |a: &&AccountRecord| match &s.request {
+                    Request::Assertion(assertion) => a.identities.contains(&assertion.identity()),
+                    _ => false,
+                };
+                let known: Vec<&AccountRecord> = s
+                    .known
+                    .by_identity
+                    .iter()
+                    .chain(&s.known.session_account)
+                    .chain(s.known.by_email.iter().filter(holds_identity))
+                    .collect();
+                let signed_in = known.iter().find(|a| &a.id == account);
+                prop_assert!(signed_in.is_some_and(|a| !a.disabled), "signed in to {:?}", account);
             }
             Action::Nothing | Action::RedirectToIdp { .. } => {}
         }
