@@ -434,3 +434,77 @@ impl fmt::Display for Decision {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::role::Role;
+
+    fn created() -> Decision {
+        Decision::new(
+            Outcome::AccountCreated,
+            Rule::JitCreate,
+            Action::Create(NewAccount {
+                handle: "jane-doe".into(),
+                email: Some("jane@acme.example".into()),
+                identity: Identity {
+                    issuer: "https://idp".into(),
+                    subject: "00u1".into(),
+                },
+                memberships: vec![Grant {
+                    org: "acme".into(),
+                    role: Role::Member,
+                }],
+            }),
+            Landing::OrgHome("acme".into()),
+        )
+    }
+
+    #[test]
+    fn a_plan_is_data_that_round_trips_through_json() {
+        let decision = created();
+        let json = serde_json::to_value(&decision).unwrap();
+        assert_eq!(json["outcome"], "account_created");
+        assert_eq!(json["rule"], "jit_create");
+        assert_eq!(json["landing"], serde_json::json!({"org_home": "acme"}));
+        assert_eq!(json["action"]["create"]["handle"], "jane-doe");
+        let back: Decision = serde_json::from_value(json).unwrap();
+        assert_eq!(back, decision);
+    }
+
+    #[test]
+    fn steps_spell_the_plan_out_in_order() {
+        let steps: Vec<String> = created().steps().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            steps,
+            [
+                "create account `jane-doe` without a password and email `jane@acme.example`",
+                "link identity `00u1` from `https://idp` to the new account",
+                "grant member of `acme`",
+                "start a session for the new account",
+            ]
+        );
+        let shown = created().to_string();
+        assert!(
+            shown.starts_with("account_created\n  rule jit_create: "),
+            "{shown}"
+        );
+        assert!(
+            shown.ends_with("lands on the home of org `acme`"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_refusal_carries_its_reason_and_message() {
+        let refusal = Decision::refuse(
+            Outcome::Denied,
+            Rule::IdpRequestDenied,
+            Reason::AppNotAssigned,
+        );
+        assert_eq!(refusal.reason(), Some(Reason::AppNotAssigned));
+        assert!(refusal.message().unwrap().contains("SSO provider's admin"));
+        assert!(refusal.steps().is_empty() && refusal.grants().is_empty());
+        assert_eq!(refusal.landing(), None);
+    }
+}
