@@ -45,6 +45,14 @@ fn corpus(c: &mut Criterion) {
                 }
             })
         });
+        // The same work slug does (a name in, a slug out), without the uniqueness search.
+        group.bench_function("jit-provisioning derive only", |b| {
+            b.iter(|| {
+                for (first, last) in names {
+                    black_box(HandleBase::derive(Some(first), Some(last), None));
+                }
+            })
+        });
         group.bench_function("slug::slugify", |b| {
             b.iter(|| {
                 for (first, last) in names {
