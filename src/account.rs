@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::role::{Grant, Role};
 
 /// The store's id for an account.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct AccountId(pub String);
@@ -40,6 +41,7 @@ impl From<String> for AccountId {
 /// An SSO identity: the IdP's entity id and the subject (NameID) it asserts.
 ///
 /// The same subject from another issuer is another person.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Identity {
     /// The IdP's entity id.
@@ -55,6 +57,7 @@ impl fmt::Display for Identity {
 }
 
 /// What the store holds about one account: everything a decision may need.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountRecord {
     /// The store's id.

@@ -42,6 +42,7 @@ pub const MAX_REAUTH_AFTER_SECS: u64 = 366 * 24 * 3600;
 /// }"#).unwrap();
 /// assert_eq!(broken.validate().unwrap_err().problems().len(), 3);
 /// ```
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -59,6 +60,7 @@ pub struct Config {
 }
 
 /// One organization's raw config.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrgConfig {
@@ -86,6 +88,7 @@ pub struct OrgConfig {
 }
 
 /// One raw `provision` entry.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GrantConfig {

@@ -10,6 +10,7 @@ pub const STATUS_REQUEST_DENIED: &str = "urn:oasis:names:tc:SAML:2.0:status:Requ
 
 /// One event at an org's login portal. Serialized as in policy case files:
 /// `{"portal_visit": {…}}`, `{"assertion": {…}}` or `{"idp_error": {…}}`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Request {
@@ -33,6 +34,7 @@ impl Request {
 }
 
 /// Someone opened the org's login portal.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PortalVisit {
@@ -47,6 +49,7 @@ pub struct PortalVisit {
 }
 
 /// An existing session on this site.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Session {
@@ -58,6 +61,7 @@ pub struct Session {
 }
 
 /// A SAML assertion whose signature, audience and conditions the SAML layer has verified.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Assertion {
@@ -98,6 +102,7 @@ impl Assertion {
 }
 
 /// The IdP answered with a status code instead of an assertion.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdpError {

@@ -1,0 +1,35 @@
+//! Raw bytes through the case-file loader; every case it accepts runs through the
+//! provisioner and the engine's invariants.
+//!
+//! Seed it with the project's cases: `cargo fuzz run case_loader -s none
+//! fuzz/corpus/case_loader tests/cases -- -dict=fuzz/dicts/case_loader.dict`.
+
+#![no_main]
+
+use std::path::Path;
+
+use jit_provisioning::cases;
+use jit_provisioning_fuzz::{check_scenario, Scenario};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(file) = cases::parse(Path::new("fuzz.json"), text) else {
+        return;
+    };
+    for case in &file.cases {
+        // The runner reports, it never panics, whatever the case expects.
+        let _ = cases::run_case(case);
+        check_scenario(
+            &Scenario {
+                now: case.now,
+                config: case.config.clone(),
+                accounts: case.accounts.clone(),
+                request: case.request.clone(),
+            },
+            true,
+        );
+    }
+});
