@@ -9,6 +9,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::account::{AccountRecord, NewAccount};
 use crate::config::{Deployment, OrgPolicy, Policy, Portal};
 use crate::decision::{Action, Decision, Landing, Outcome, Reason};
+use crate::email::{same_email, usable_email};
 use crate::handle::HandleBase;
 use crate::lookup::AccountLookup;
 use crate::redirect::safe_return_path;
@@ -20,8 +21,6 @@ use crate::rule::Rule;
 pub const CLOCK_SKEW_SECS: i64 = 300;
 /// Longest subject (NameID) accepted; SAML's persistent identifiers are at most 256.
 pub const MAX_SUBJECT_LEN: usize = 1024;
-/// Longest email accepted as an address (RFC 5321's path limit is 256).
-const MAX_EMAIL_LEN: usize = 320;
 
 /// Decides what happens to one request at an org's SSO login portal.
 ///
@@ -454,24 +453,6 @@ impl AtOrg<'_> {
             _ => Landing::OrgHome(self.id.to_owned()),
         }
     }
-}
-
-/// The assertion's email when it looks like an address: one that does not is ignored
-/// for matching and not stored.
-pub(crate) fn usable_email(email: Option<&str>) -> Option<&str> {
-    let email = email?.trim();
-    let (local, domain) = email.rsplit_once('@')?;
-    let usable = !local.is_empty()
-        && !domain.is_empty()
-        && email.len() <= MAX_EMAIL_LEN
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    usable.then_some(email)
-}
-
-fn same_email(a: &str, b: &str) -> bool {
-    a.chars()
-        .flat_map(char::to_lowercase)
-        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 #[cfg(test)]

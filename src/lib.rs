@@ -6,6 +6,7 @@ pub mod cases;
 mod char_class;
 mod config;
 mod decision;
+mod email;
 mod engine;
 mod handle;
 mod lookup;
@@ -28,6 +29,7 @@ pub use config::{
     Portal, DEFAULT_REAUTH_AFTER_SECS, MAX_HANDLE_LEN, MAX_REAUTH_AFTER_SECS, MIN_HANDLE_LEN,
 };
 pub use decision::{AccountRef, Action, Decision, Landing, Outcome, Reason, Step};
+pub use email::{email_key, usable_email};
 pub use engine::{decide, handle_base, screen, CLOCK_SKEW_SECS, MAX_SUBJECT_LEN};
 pub use handle::{HandleBase, HandleSource, DEFAULT_MAX_HANDLE_LEN};
 pub use lookup::AccountLookup;

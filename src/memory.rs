@@ -8,6 +8,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 
 use crate::account::{AccountId, AccountRecord, Identity, NewAccount};
+use crate::email::email_key;
 use crate::store::{is_stem_or_suffixed, AccountStore, CreateError, LinkError, StoreError};
 
 /// An [`AccountStore`] in memory. Every operation takes one lock, so each is atomic and
@@ -50,7 +51,7 @@ struct Accounts {
     /// Lower-cased handle → id; ordered so that a stem's suffixes are one range scan.
     by_handle: BTreeMap<String, AccountId>,
     by_identity: HashMap<Identity, AccountId>,
-    /// Lower-cased email → ids; several accounts may share one.
+    /// [`email_key`] → ids; several accounts may share one email.
     by_email: HashMap<String, Vec<AccountId>>,
     next_id: u64,
 }
@@ -126,7 +127,7 @@ impl MemoryStore {
             inner.by_identity.remove(identity);
         }
         if let Some(email) = &account.email {
-            let key = email.to_lowercase();
+            let key = email_key(email);
             if let Some(ids) = inner.by_email.get_mut(&key) {
                 ids.retain(|other| other != id);
                 if ids.is_empty() {
@@ -153,7 +154,7 @@ impl Accounts {
         }
         if let Some(email) = &account.email {
             self.by_email
-                .entry(email.to_lowercase())
+                .entry(email_key(email))
                 .or_default()
                 .push(account.id.clone());
         }
@@ -187,7 +188,7 @@ impl AccountStore for MemoryStore {
 
     async fn accounts_by_email(&self, email: &str) -> Result<Vec<AccountRecord>, StoreError> {
         let inner = self.lock();
-        let ids = inner.by_email.get(&email.to_lowercase());
+        let ids = inner.by_email.get(&email_key(email));
         Ok(ids
             .into_iter()
             .flatten()

@@ -77,8 +77,10 @@ pub enum LinkError {
 ///    creating or linking a taken one reports `IdentityTaken`.
 /// 3. **Creation is atomic.** The account, its identity and all its memberships appear
 ///    together or not at all, whatever fails and whenever.
-/// 4. **Emails compare case-insensitively** in [`AccountStore::accounts_by_email`], which
-///    returns every match (the engine refuses an ambiguous email).
+/// 4. **Emails compare by [`email_key`](crate::email_key)** (case-insensitively, in every
+///    script) in [`AccountStore::accounts_by_email`], which returns every match (the
+///    engine refuses an ambiguous email). Index the key, not a database's own `lower()`:
+///    the engine must see exactly the matches the store finds.
 /// 5. **Taken handles come back in one call.** [`AccountStore::taken_handles`] gets the
 ///    stems of one handle base and returns every handle equal to a stem or to a stem
 ///    followed by `-` and ASCII digits, so the lowest free suffix is found in one round
@@ -102,7 +104,7 @@ pub trait AccountStore: Send + Sync {
         identity: &Identity,
     ) -> Result<Option<AccountRecord>, StoreError>;
 
-    /// Every account whose email equals `email`, compared case-insensitively.
+    /// Every account whose email has the same [`email_key`](crate::email_key) as `email`.
     async fn accounts_by_email(&self, email: &str) -> Result<Vec<AccountRecord>, StoreError>;
 
     /// The account with this id.

@@ -335,6 +335,22 @@ async fn emails_match_case_insensitively<S: AccountStore>(store: &S) -> Checked 
         .collect();
     ensure(found == HashSet::from([a, b]), || {
         format!("by email: expected both case variants, got {found:?}")
+    })?;
+    // Capitals fold the same in every script: `ΝΙΚΟΣ` is `νικος`, final sigma and all.
+    let nikos = create(
+        store,
+        &new_account("nikos", "s5", Some("ΝΙΚΟΣ@acme.example")),
+    )
+    .await?;
+    let found: Vec<AccountId> = store
+        .accounts_by_email("νικος@acme.example")
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|record| record.id)
+        .collect();
+    ensure(found == [nikos], || {
+        format!("by email: `νικος` should find `ΝΙΚΟΣ` (see `email_key`), got {found:?}")
     })
 }
 

@@ -7,8 +7,8 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPool
 use sqlx::{Connection, Executor, Postgres};
 
 use jit_provisioning::{
-    AccountId, AccountRecord, AccountStore, CreateError, Identity, LinkError, NewAccount,
-    StoreError,
+    email_key, AccountId, AccountRecord, AccountStore, CreateError, Identity, LinkError,
+    NewAccount, StoreError,
 };
 
 use crate::error::{create_error, is_missing_parent, store_error};
@@ -144,7 +144,7 @@ impl AccountStore for PgStore {
     }
 
     async fn accounts_by_email(&self, email: &str) -> Result<Vec<AccountRecord>, StoreError> {
-        self.records(sqlx::query(queries::RECORDS_BY_EMAIL).bind(key(email)))
+        self.records(sqlx::query(queries::RECORDS_BY_EMAIL).bind(email_key(email)))
             .await
     }
 
@@ -181,7 +181,7 @@ impl AccountStore for PgStore {
             .bind(&account.handle)
             .bind(key(&account.handle))
             .bind(&account.email)
-            .bind(account.email.as_deref().map(key))
+            .bind(account.email.as_deref().map(email_key))
             .bind(&account.identity.issuer)
             .bind(&account.identity.subject)
             .bind(orgs)

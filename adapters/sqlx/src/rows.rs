@@ -131,7 +131,7 @@ pub(crate) fn row_id(id: &AccountId) -> Option<i64> {
         .filter(|n| n.to_string() == id.as_str())
 }
 
-/// The key a handle or an email is compared by.
+/// The key a handle is compared by (emails use [`jit_provisioning::email_key`]).
 pub(crate) fn key(text: &str) -> String {
     text.to_lowercase()
 }

@@ -11,8 +11,8 @@ use sqlx::sqlite::{
 use sqlx::{Connection, Executor, Sqlite};
 
 use jit_provisioning::{
-    AccountId, AccountRecord, AccountStore, CreateError, Identity, LinkError, NewAccount,
-    StoreError,
+    email_key, AccountId, AccountRecord, AccountStore, CreateError, Identity, LinkError,
+    NewAccount, StoreError,
 };
 
 use crate::error::{create_error, is_missing_parent, store_error};
@@ -138,7 +138,7 @@ async fn create(
     .bind(&account.handle)
     .bind(key(&account.handle))
     .bind(&account.email)
-    .bind(account.email.as_deref().map(key))
+    .bind(account.email.as_deref().map(email_key))
     .fetch_one(&mut *tx)
     .await
     .map_err(failed)?;
@@ -212,7 +212,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn accounts_by_email(&self, email: &str) -> Result<Vec<AccountRecord>, StoreError> {
-        self.records(sqlx::query(queries::RECORDS_BY_EMAIL).bind(key(email)))
+        self.records(sqlx::query(queries::RECORDS_BY_EMAIL).bind(email_key(email)))
             .await
     }
 
