@@ -1,0 +1,517 @@
+//! Fixtures for the SQL benches: the policy, the people, and the databases (a temporary
+//! SQLite file, or a fresh schema on the PostgreSQL server of `JIT_PROVISIONING_PG_URL`),
+//! with the raw SQL the benches run beside the adapter: bulk seeding, undoing a creation,
+//! and the plain-INSERT ceiling.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // benches fail loudly
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use jit_provisioning::{
+    AccountId, AccountRecord, AccountStore, Assertion, Config, CreateError, Identity, LinkError,
+    NewAccount, Policy, Request, StoreError,
+};
+use jit_provisioning_sqlx::{PgStore, SqliteStore};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::SqlitePool;
+use tempfile::TempDir;
+
+pub const IDP: &str = "https://idp.acme.example";
+
+/// The variable naming the PostgreSQL database the benches may create schemas in.
+pub const PG_URL_VAR: &str = "JIT_PROVISIONING_PG_URL";
+
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap()
+}
+
+/// Acme, with JIT; a new account gets one membership, acme's `member`. The email domain
+/// is verified, so a login with an email looks it up (as most SSO logins do).
+pub fn policy() -> Policy {
+    let config: Config = serde_json::from_str(
+        r#"{"orgs": {"acme": {"jit": true, "idp": "https://idp.acme.example",
+                               "verified_domains": ["acme.example"],
+                               "provision": [{"org": "acme", "role": "member"}]}}}"#,
+    )
+    .unwrap();
+    config.validate().unwrap()
+}
+
+pub fn assertion(subject: &str, given: &str, family: &str) -> Assertion {
+    Assertion {
+        org: "acme".into(),
+        issuer: IDP.into(),
+        subject: subject.into(),
+        given_name: Some(given.into()),
+        family_name: Some(family.into()),
+        email: Some(format!("{subject}@acme.example")),
+        ..Assertion::default()
+    }
+}
+
+/// A Jane Doe nobody has seen before (subject `jane-<n>`).
+pub fn next_jane(counter: &AtomicUsize) -> Request {
+    let n = counter.fetch_add(1, Ordering::Relaxed);
+    Request::Assertion(assertion(&format!("jane-{n}"), "Jane", "Doe"))
+}
+
+/// The 10,000 `(first, last)` names of the core's corpus, in file order.
+pub fn corpus() -> Vec<(String, String)> {
+    let text = include_str!("../../../../tests/data/names.tsv");
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut fields = line.split('\t').skip(1);
+            Some((fields.next()?.to_owned(), fields.next()?.to_owned()))
+        })
+        .collect()
+}
+
+/// Person `n` of an endless crowd of distinct people with distinct names: the corpus in
+/// order, then again with a word (`b`, `c`, … `z`, `ba`, …) after the family name on
+/// each further pass, so that no two people share a name.
+pub fn person(names: &[(String, String)], n: usize) -> Request {
+    let (first, last) = &names[n % names.len()];
+    let pass = n / names.len();
+    let family = if pass == 0 {
+        last.clone()
+    } else {
+        format!("{last} {}", letters(pass))
+    };
+    Request::Assertion(assertion(&format!("p-{n}"), first, &family))
+}
+
+/// `n` in base 26 with the digits `a`…`z`.
+fn letters(mut n: usize) -> String {
+    let mut word = Vec::new();
+    loop {
+        word.push(b'a' + (n % 26) as u8);
+        n /= 26;
+        if n == 0 {
+            break;
+        }
+    }
+    word.reverse();
+    String::from_utf8(word).unwrap()
+}
+
+/// The rows one creation writes, for the ceiling: an account with a handle unique to `n`
+/// (no name derivation), the person's email, their identity and one membership.
+#[derive(Debug, Clone)]
+pub struct PlainRow {
+    pub handle: String,
+    pub email: String,
+    pub subject: String,
+}
+
+impl PlainRow {
+    pub fn new(n: usize) -> Self {
+        let subject = format!("c-{n}");
+        PlainRow {
+            handle: format!("plain-person-{n}"),
+            email: format!("{subject}@acme.example"),
+            subject,
+        }
+    }
+}
+
+const INSERT_ACCOUNT: &str =
+    "INSERT INTO jit_accounts (handle, handle_key, email, email_key, has_password)
+     VALUES ($1, $2, $3, $4, FALSE) RETURNING id";
+const INSERT_IDENTITY: &str =
+    "INSERT INTO jit_identities (account_id, issuer, subject) VALUES ($1, $2, $3)";
+const INSERT_MEMBERSHIP: &str =
+    "INSERT INTO jit_memberships (account_id, org, role) VALUES ($1, $2, $3)";
+/// Removes an account; its identities and memberships go with it (`ON DELETE CASCADE`).
+const DELETE_ACCOUNT: &str = "DELETE FROM jit_accounts WHERE id = $1";
+
+/// SQLite: `jane-doe`, `jane-doe-2`, … for `from..=to`, in one statement (one
+/// transaction). Accounts only, as people who signed up with a password would have.
+const SQLITE_SEED: &str = "INSERT INTO jit_accounts (handle, handle_key)
+     WITH RECURSIVE n(i) AS (SELECT $1 UNION ALL SELECT i + 1 FROM n WHERE i < $2),
+          h(handle) AS (SELECT CASE i WHEN 1 THEN 'jane-doe' ELSE 'jane-doe-' || i END FROM n)
+     SELECT handle, handle FROM h";
+/// PostgreSQL: the same rows, in one statement.
+const PG_SEED: &str = "INSERT INTO jit_accounts (handle, handle_key)
+     SELECT h, h FROM (
+         SELECT CASE i WHEN 1 THEN 'jane-doe' ELSE 'jane-doe-' || i END AS h
+           FROM generate_series($1::bigint, $2::bigint) AS i
+     ) AS seeded";
+
+/// A database for one bench, with the raw access the benches need beside the store.
+/// Dropping it removes a SQLite file; [`Db::close`] drops a PostgreSQL schema.
+#[derive(Debug)]
+pub enum Db {
+    Sqlite {
+        pool: SqlitePool,
+        _dir: TempDir,
+    },
+    Postgres {
+        pool: PgPool,
+        admin: PgPool,
+        schema: String,
+    },
+}
+
+impl Db {
+    /// A migrated store in a new temporary file, opened by [`SqliteStore::connect`]
+    /// (WAL, the default pool), and the database behind it.
+    pub async fn sqlite() -> (Db, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("accounts.db").display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(journal, "wal");
+        let db = Db::Sqlite {
+            pool: store.pool().clone(),
+            _dir: dir,
+        };
+        (db, store)
+    }
+
+    /// A migrated store in a new schema of the server at `url`, on a pool of sqlx's
+    /// default size (as [`PgStore::connect`] builds), and the database behind it.
+    pub async fn postgres(url: &str) -> (Db, PgStore) {
+        static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(url)
+            .await
+            .unwrap_or_else(|error| panic!("cannot reach {PG_URL_VAR}: {error}"));
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let n = SCHEMAS.fetch_add(1, Ordering::Relaxed);
+        let schema = format!("jit_bench_{}_{nanos}_{n}", std::process::id());
+        sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let options = PgConnectOptions::from_str(url)
+            .unwrap()
+            .options([("search_path", schema.as_str())]);
+        let pool = PgPoolOptions::new().connect_lazy_with(options);
+        let store = PgStore::from_pool(pool.clone());
+        store.migrate().await.unwrap();
+        let db = Db::Postgres {
+            pool,
+            admin,
+            schema,
+        };
+        (db, store)
+    }
+
+    /// Adds `jane-doe` (for 1) and `jane-doe-<i>` for every `i` in `from..=to`, in
+    /// one bulk statement; then refreshes PostgreSQL's statistics, as autovacuum would.
+    pub async fn seed_jane_does(&self, from: usize, to: usize) {
+        if from > to {
+            return;
+        }
+        let (from, to) = (from as i64, to as i64);
+        match self {
+            Db::Sqlite { pool, .. } => {
+                let seeded = sqlx::query(SQLITE_SEED)
+                    .bind(from)
+                    .bind(to)
+                    .execute(pool)
+                    .await
+                    .unwrap();
+                assert_eq!(seeded.rows_affected() as i64, to - from + 1);
+            }
+            Db::Postgres { pool, .. } => {
+                let seeded = sqlx::query(PG_SEED)
+                    .bind(from)
+                    .bind(to)
+                    .execute(pool)
+                    .await
+                    .unwrap();
+                assert_eq!(seeded.rows_affected() as i64, to - from + 1);
+                sqlx::raw_sql("VACUUM ANALYZE jit_accounts")
+                    .execute(pool)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    /// How many rows `table` holds.
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT count(*) FROM {table}");
+        match self {
+            Db::Sqlite { pool, .. } => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap(),
+            Db::Postgres { pool, .. } => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap(),
+        }
+    }
+
+    /// Deletes a created account, its identity and memberships with it.
+    pub async fn undo(&self, account: &AccountId) {
+        let id: i64 = account.as_str().parse().unwrap();
+        let deleted = match self {
+            Db::Sqlite { pool, .. } => sqlx::query(DELETE_ACCOUNT)
+                .bind(id)
+                .execute(pool)
+                .await
+                .unwrap()
+                .rows_affected(),
+            Db::Postgres { pool, .. } => sqlx::query(DELETE_ACCOUNT)
+                .bind(id)
+                .execute(pool)
+                .await
+                .unwrap()
+                .rows_affected(),
+        };
+        assert_eq!(deleted, 1, "account {id}");
+    }
+
+    /// What a creation writes, as plain autocommit INSERTs, one statement per row, with
+    /// no look-up before them: the ceiling. One pooled connection serves the three, so
+    /// that no time goes to the pool between them.
+    pub async fn plain_insert(&self, row: &PlainRow) {
+        match self {
+            Db::Sqlite { pool, .. } => {
+                let mut connection = pool.acquire().await.unwrap();
+                let id: i64 = sqlx::query_scalar(INSERT_ACCOUNT)
+                    .bind(&row.handle)
+                    .bind(&row.handle)
+                    .bind(&row.email)
+                    .bind(&row.email)
+                    .fetch_one(&mut *connection)
+                    .await
+                    .unwrap();
+                sqlx::query(INSERT_IDENTITY)
+                    .bind(id)
+                    .bind(IDP)
+                    .bind(&row.subject)
+                    .execute(&mut *connection)
+                    .await
+                    .unwrap();
+                sqlx::query(INSERT_MEMBERSHIP)
+                    .bind(id)
+                    .bind("acme")
+                    .bind("member")
+                    .execute(&mut *connection)
+                    .await
+                    .unwrap();
+            }
+            Db::Postgres { pool, .. } => {
+                let mut connection = pool.acquire().await.unwrap();
+                let id: i64 = sqlx::query_scalar(INSERT_ACCOUNT)
+                    .bind(&row.handle)
+                    .bind(&row.handle)
+                    .bind(&row.email)
+                    .bind(&row.email)
+                    .fetch_one(&mut *connection)
+                    .await
+                    .unwrap();
+                sqlx::query(INSERT_IDENTITY)
+                    .bind(id)
+                    .bind(IDP)
+                    .bind(&row.subject)
+                    .execute(&mut *connection)
+                    .await
+                    .unwrap();
+                sqlx::query(INSERT_MEMBERSHIP)
+                    .bind(id)
+                    .bind("acme")
+                    .bind("member")
+                    .execute(&mut *connection)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    /// The same INSERTs in one transaction (`BEGIN IMMEDIATE` on SQLite, as the
+    /// adapter's creation): a reference that pays for one commit instead of three.
+    pub async fn plain_insert_in_transaction(&self, row: &PlainRow) {
+        match self {
+            Db::Sqlite { pool, .. } => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
+                let id: i64 = sqlx::query_scalar(INSERT_ACCOUNT)
+                    .bind(&row.handle)
+                    .bind(&row.handle)
+                    .bind(&row.email)
+                    .bind(&row.email)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap();
+                sqlx::query(INSERT_IDENTITY)
+                    .bind(id)
+                    .bind(IDP)
+                    .bind(&row.subject)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                sqlx::query(INSERT_MEMBERSHIP)
+                    .bind(id)
+                    .bind("acme")
+                    .bind("member")
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+            }
+            Db::Postgres { pool, .. } => {
+                let mut tx = pool.begin().await.unwrap();
+                let id: i64 = sqlx::query_scalar(INSERT_ACCOUNT)
+                    .bind(&row.handle)
+                    .bind(&row.handle)
+                    .bind(&row.email)
+                    .bind(&row.email)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap();
+                sqlx::query(INSERT_IDENTITY)
+                    .bind(id)
+                    .bind(IDP)
+                    .bind(&row.subject)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                sqlx::query(INSERT_MEMBERSHIP)
+                    .bind(id)
+                    .bind("acme")
+                    .bind("member")
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+            }
+        }
+    }
+
+    /// Closes the pools; drops a PostgreSQL schema with everything in it.
+    pub async fn close(self) {
+        match self {
+            Db::Sqlite { pool, _dir } => pool.close().await,
+            Db::Postgres {
+                pool,
+                admin,
+                schema,
+            } => {
+                pool.close().await;
+                sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE"))
+                    .execute(&admin)
+                    .await
+                    .unwrap();
+                admin.close().await;
+            }
+        }
+    }
+}
+
+/// Time spent in each store method, summed over the calls made through a
+/// [`TimingStore`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StoreTimes {
+    pub account_by_identity: Duration,
+    pub accounts_by_email: Duration,
+    pub account_by_id: Duration,
+    pub taken_handles: Duration,
+    pub create_account: Duration,
+    pub link_identity: Duration,
+}
+
+impl StoreTimes {
+    pub fn total(&self) -> Duration {
+        self.account_by_identity
+            + self.accounts_by_email
+            + self.account_by_id
+            + self.taken_handles
+            + self.create_account
+            + self.link_identity
+    }
+}
+
+/// Wraps a store and times its calls, to tell where a creation's time goes.
+#[derive(Debug)]
+pub struct TimingStore<S> {
+    inner: S,
+    times: Mutex<StoreTimes>,
+}
+
+impl<S> TimingStore<S> {
+    pub fn new(inner: S) -> Self {
+        TimingStore {
+            inner,
+            times: Mutex::default(),
+        }
+    }
+
+    /// The times so far, and zero from now on.
+    pub fn take(&self) -> StoreTimes {
+        std::mem::take(&mut *self.times.lock().unwrap())
+    }
+
+    fn add(&self, start: Instant, field: fn(&mut StoreTimes) -> &mut Duration) {
+        let elapsed = start.elapsed();
+        *field(&mut self.times.lock().unwrap()) += elapsed;
+    }
+}
+
+#[async_trait]
+impl<S: AccountStore> AccountStore for TimingStore<S> {
+    async fn account_by_identity(
+        &self,
+        identity: &Identity,
+    ) -> Result<Option<AccountRecord>, StoreError> {
+        let start = Instant::now();
+        let result = self.inner.account_by_identity(identity).await;
+        self.add(start, |t| &mut t.account_by_identity);
+        result
+    }
+
+    async fn accounts_by_email(&self, email: &str) -> Result<Vec<AccountRecord>, StoreError> {
+        let start = Instant::now();
+        let result = self.inner.accounts_by_email(email).await;
+        self.add(start, |t| &mut t.accounts_by_email);
+        result
+    }
+
+    async fn account_by_id(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
+        let start = Instant::now();
+        let result = self.inner.account_by_id(id).await;
+        self.add(start, |t| &mut t.account_by_id);
+        result
+    }
+
+    async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError> {
+        let start = Instant::now();
+        let result = self.inner.taken_handles(stems).await;
+        self.add(start, |t| &mut t.taken_handles);
+        result
+    }
+
+    async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError> {
+        let start = Instant::now();
+        let result = self.inner.create_account(account).await;
+        self.add(start, |t| &mut t.create_account);
+        result
+    }
+
+    async fn link_identity(
+        &self,
+        account: &AccountId,
+        identity: &Identity,
+    ) -> Result<(), LinkError> {
+        let start = Instant::now();
+        let result = self.inner.link_identity(account, identity).await;
+        self.add(start, |t| &mut t.link_identity);
+        result
+    }
+}
