@@ -47,6 +47,7 @@
 //! base with `-2`, `-3`, … appended, cutting the base at a word break ([`cut_at_break`]) so
 //! that the whole stays within the longest allowed handle.
 
+use std::fmt::Write as _;
 use std::iter;
 
 use any_ascii::any_ascii_char;
@@ -234,16 +235,28 @@ impl HandleBase {
         if fits && !is_taken(&self.words) {
             return Some(self.words.clone());
         }
-        let bare = self.candidate(max_len, 1)?;
+        let bare = cut_at_break(&self.words, max_len);
+        if bare.is_empty() {
+            return None;
+        }
         if !fits && !is_taken(&bare) {
             return Some(bare);
         }
         let mut attempts = 1;
+        // Thousands of candidates may be tried when a name is common: build each in one
+        // reused buffer, and cut the base again only when the suffix grows a digit.
+        let mut stem = Stem::default();
+        let mut candidate = String::with_capacity(max_len);
         for n in 2..=u64::MAX {
             if attempts >= max_attempts {
                 return None;
             }
-            let candidate = self.candidate(max_len, n)?;
+            let room = max_len
+                .checked_sub(suffix_len(n))
+                .filter(|&room| room > 0)?;
+            candidate.clear();
+            candidate.push_str(stem.cut(&self.words, room));
+            write!(candidate, "-{n}").ok()?;
             // A base ending in a number can be cut to look like a suffixed candidate
             // (`a-2-b` at 3 is `a-2`, as is `a` with `-2`). Asking twice would spend an
             // attempt on nothing and break the caller's pigeonhole bound.
@@ -260,6 +273,7 @@ impl HandleBase {
 
     /// Candidate `n`: the bare cut for 1, the cut base and `-n` after that; `None` when
     /// the handle would have no character of the base.
+    #[cfg(test)]
     fn candidate(&self, max_len: usize, n: u64) -> Option<String> {
         if n <= 1 {
             let bare = cut_at_break(&self.words, max_len);
@@ -270,6 +284,29 @@ impl HandleBase {
         let mut candidate = cut_at_break(&self.words, room);
         candidate.push_str(&suffix);
         Some(candidate)
+    }
+}
+
+/// The length of `-n`.
+fn suffix_len(n: u64) -> usize {
+    let digits = n.checked_ilog10().map_or(1, |log| log + 1);
+    1 + usize::try_from(digits).unwrap_or(usize::MAX)
+}
+
+/// The base cut for one room, kept while the room stays the same.
+#[derive(Default)]
+struct Stem {
+    room: usize,
+    cut: String,
+}
+
+impl Stem {
+    fn cut(&mut self, words: &str, room: usize) -> &str {
+        if self.room != room || self.cut.is_empty() {
+            self.room = room;
+            self.cut = cut_at_break(words, room);
+        }
+        &self.cut
     }
 }
 
