@@ -219,10 +219,7 @@ pub fn check_decision(policy: &Policy, scenario: &Scenario, decision: &Decision)
             );
             let theirs = linked.email.as_deref().unwrap_or_default();
             assert!(
-                theirs
-                    .chars()
-                    .flat_map(char::to_lowercase)
-                    .eq(email.chars().flat_map(char::to_lowercase)),
+                jit_provisioning::email_key(theirs) == jit_provisioning::email_key(email),
                 "linked an account with another email: {decision}"
             );
         }
