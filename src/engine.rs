@@ -2,6 +2,7 @@
 //!
 //! No clock, no IO, no randomness: the same inputs always give the same [`Decision`].
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -275,16 +276,19 @@ impl AtOrg<'_> {
 
     /// An assertion that passed [`AtOrg::refusal_on_its_face`], decided on the store's facts.
     fn assertion(&self, assertion: &Assertion, known: &AccountLookup) -> Decision {
-        let identity = assertion.identity();
         // A concurrent first login of the same person may have created the account between
         // the look-up by identity and the one by email: the account that holds this very
         // identity is the linked account, wherever the store reported it.
-        let linked = known.by_identity.as_ref().or_else(|| {
-            known
-                .by_email
+        let holds_this_identity = |account: &&AccountRecord| {
+            account
+                .identities
                 .iter()
-                .find(|account| account.identities.contains(&identity))
-        });
+                .any(|id| id.issuer == assertion.issuer && id.subject == assertion.subject)
+        };
+        let linked = known
+            .by_identity
+            .as_ref()
+            .or_else(|| known.by_email.iter().find(holds_this_identity));
         if let Some(account) = linked {
             return self.sign_in_linked(account, assertion);
         }
@@ -433,9 +437,16 @@ impl AtOrg<'_> {
     }
 
     fn free_handle(&self, base: &HandleBase, taken_handles: &[String]) -> Option<String> {
-        let taken: HashSet<String> = taken_handles
+        // Stores hand back lower-case handles as a rule: copy only the others.
+        let taken: HashSet<Cow<'_, str>> = taken_handles
             .iter()
-            .map(|handle| handle.to_lowercase())
+            .map(|handle| {
+                if handle.chars().any(char::is_uppercase) {
+                    Cow::Owned(handle.to_lowercase())
+                } else {
+                    Cow::Borrowed(handle.as_str())
+                }
+            })
             .collect();
         // Pigeonhole: among this many candidates at least one is free.
         let max_attempts =
