@@ -111,3 +111,23 @@ pub struct NewAccount {
     /// The memberships to grant.
     pub memberships: Vec<Grant>,
 }
+
+impl NewAccount {
+    /// The record of this account once a store has created it under `id`: enabled, no
+    /// password, its one identity and its memberships.
+    pub fn record(&self, id: AccountId) -> AccountRecord {
+        AccountRecord {
+            id,
+            handle: self.handle.clone(),
+            email: self.email.clone(),
+            identities: vec![self.identity.clone()],
+            memberships: self
+                .memberships
+                .iter()
+                .map(|grant| (grant.org.clone(), grant.role))
+                .collect(),
+            disabled: false,
+            has_password: false,
+        }
+    }
+}

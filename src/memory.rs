@@ -229,19 +229,7 @@ impl AccountStore for MemoryStore {
         if inner.by_identity.contains_key(&account.identity) {
             return Err(CreateError::IdentityTaken(account.identity.clone()));
         }
-        let record = AccountRecord {
-            id: inner.fresh_id(),
-            handle: account.handle.clone(),
-            email: account.email.clone(),
-            identities: vec![account.identity.clone()],
-            memberships: account
-                .memberships
-                .iter()
-                .map(|grant| (grant.org.clone(), grant.role))
-                .collect(),
-            disabled: false,
-            has_password: false,
-        };
+        let record = account.record(inner.fresh_id());
         inner.insert(record.clone(), handle);
         Ok(record)
     }

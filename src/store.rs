@@ -125,75 +125,55 @@ pub trait AccountStore: Send + Sync {
     ) -> Result<(), LinkError>;
 }
 
-/// Forwards every call, so a shared store can be handed around as `Arc<S>`.
-#[async_trait]
-impl<S: AccountStore + ?Sized> AccountStore for Arc<S> {
-    async fn account_by_identity(
-        &self,
-        identity: &Identity,
-    ) -> Result<Option<AccountRecord>, StoreError> {
-        (**self).account_by_identity(identity).await
-    }
+/// Implements [`AccountStore`] for a pointer type by forwarding every call to the store
+/// it points to.
+macro_rules! forward_store {
+    ($(#[$doc:meta])* $pointer:ty) => {
+        $(#[$doc])*
+        #[async_trait]
+        impl<S: AccountStore + ?Sized> AccountStore for $pointer {
+            async fn account_by_identity(
+                &self,
+                identity: &Identity,
+            ) -> Result<Option<AccountRecord>, StoreError> {
+                (**self).account_by_identity(identity).await
+            }
 
-    async fn accounts_by_email(&self, email: &str) -> Result<Vec<AccountRecord>, StoreError> {
-        (**self).accounts_by_email(email).await
-    }
+            async fn accounts_by_email(&self, email: &str) -> Result<Vec<AccountRecord>, StoreError> {
+                (**self).accounts_by_email(email).await
+            }
 
-    async fn account_by_id(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
-        (**self).account_by_id(id).await
-    }
+            async fn account_by_id(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
+                (**self).account_by_id(id).await
+            }
 
-    async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError> {
-        (**self).taken_handles(stems).await
-    }
+            async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError> {
+                (**self).taken_handles(stems).await
+            }
 
-    async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError> {
-        (**self).create_account(account).await
-    }
+            async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError> {
+                (**self).create_account(account).await
+            }
 
-    async fn link_identity(
-        &self,
-        account: &AccountId,
-        identity: &Identity,
-    ) -> Result<(), LinkError> {
-        (**self).link_identity(account, identity).await
-    }
+            async fn link_identity(
+                &self,
+                account: &AccountId,
+                identity: &Identity,
+            ) -> Result<(), LinkError> {
+                (**self).link_identity(account, identity).await
+            }
+        }
+    };
 }
 
-/// Forwards every call, so a store can be lent to a short-lived provisioner.
-#[async_trait]
-impl<S: AccountStore + ?Sized> AccountStore for &S {
-    async fn account_by_identity(
-        &self,
-        identity: &Identity,
-    ) -> Result<Option<AccountRecord>, StoreError> {
-        (**self).account_by_identity(identity).await
-    }
-
-    async fn accounts_by_email(&self, email: &str) -> Result<Vec<AccountRecord>, StoreError> {
-        (**self).accounts_by_email(email).await
-    }
-
-    async fn account_by_id(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
-        (**self).account_by_id(id).await
-    }
-
-    async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError> {
-        (**self).taken_handles(stems).await
-    }
-
-    async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError> {
-        (**self).create_account(account).await
-    }
-
-    async fn link_identity(
-        &self,
-        account: &AccountId,
-        identity: &Identity,
-    ) -> Result<(), LinkError> {
-        (**self).link_identity(account, identity).await
-    }
-}
+forward_store!(
+    /// Forwards every call, so a shared store can be handed around as `Arc<S>`.
+    Arc<S>
+);
+forward_store!(
+    /// Forwards every call, so a store can be lent to a short-lived provisioner.
+    &S
+);
 
 /// Whether `handle` is `stem` or `stem-<digits>`, ASCII case-insensitively: the shape
 /// [`AccountStore::taken_handles`] must return.

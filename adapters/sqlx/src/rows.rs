@@ -102,19 +102,7 @@ pub(crate) fn records(parts: Vec<Part>) -> Result<Vec<AccountRecord>, StoreError
 
 /// The record of an account just created from `account`: what the database now holds.
 pub(crate) fn created(id: i64, account: &NewAccount) -> AccountRecord {
-    AccountRecord {
-        id: account_id(id),
-        handle: account.handle.clone(),
-        email: account.email.clone(),
-        identities: vec![account.identity.clone()],
-        memberships: account
-            .memberships
-            .iter()
-            .map(|grant| (grant.org.clone(), grant.role))
-            .collect(),
-        disabled: false,
-        has_password: false,
-    }
+    account.record(account_id(id))
 }
 
 /// The [`AccountId`] of a row id: its decimal form.

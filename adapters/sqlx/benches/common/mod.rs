@@ -148,6 +148,46 @@ const PG_SEED: &str = "INSERT INTO jit_accounts (handle, handle_key)
            FROM generate_series($1::bigint, $2::bigint) AS i
      ) AS seeded";
 
+/// Runs the same code on whichever pool a [`Db`] holds: the pool types differ, the SQL
+/// and the steps do not.
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            Db::Sqlite { pool: $pool, .. } => $body,
+            Db::Postgres { pool: $pool, .. } => $body,
+        }
+    };
+}
+
+/// The rows one creation writes (account, identity, membership), through `$executor`.
+macro_rules! write_rows {
+    ($executor:expr, $row:expr) => {{
+        let row: &PlainRow = $row;
+        let id: i64 = sqlx::query_scalar(INSERT_ACCOUNT)
+            .bind(&row.handle)
+            .bind(&row.handle)
+            .bind(&row.email)
+            .bind(&row.email)
+            .fetch_one($executor)
+            .await
+            .unwrap();
+        sqlx::query(INSERT_IDENTITY)
+            .bind(id)
+            .bind(IDP)
+            .bind(&row.subject)
+            .execute($executor)
+            .await
+            .unwrap();
+        sqlx::query(INSERT_MEMBERSHIP)
+            .bind(id)
+            .bind("acme")
+            .bind("member")
+            .execute($executor)
+            .await
+            .unwrap();
+    }};
+}
+
 /// A database for one bench, with the raw access the benches need beside the store.
 /// Dropping it removes a SQLite file; [`Db::close`] drops a PostgreSQL schema.
 #[derive(Debug)]
@@ -252,29 +292,18 @@ impl Db {
     /// How many rows `table` holds.
     pub async fn count(&self, table: &str) -> i64 {
         let sql = format!("SELECT count(*) FROM {table}");
-        match self {
-            Db::Sqlite { pool, .. } => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap(),
-            Db::Postgres { pool, .. } => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap(),
-        }
+        on_pool!(self, pool => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap())
     }
 
     /// Deletes a created account, its identity and memberships with it.
     pub async fn undo(&self, account: &AccountId) {
         let id: i64 = account.as_str().parse().unwrap();
-        let deleted = match self {
-            Db::Sqlite { pool, .. } => sqlx::query(DELETE_ACCOUNT)
-                .bind(id)
-                .execute(pool)
-                .await
-                .unwrap()
-                .rows_affected(),
-            Db::Postgres { pool, .. } => sqlx::query(DELETE_ACCOUNT)
-                .bind(id)
-                .execute(pool)
-                .await
-                .unwrap()
-                .rows_affected(),
-        };
+        let deleted = on_pool!(self, pool => sqlx::query(DELETE_ACCOUNT)
+            .bind(id)
+            .execute(pool)
+            .await
+            .unwrap()
+            .rows_affected());
         assert_eq!(deleted, 1, "account {id}");
     }
 
@@ -282,58 +311,10 @@ impl Db {
     /// no look-up before them: the ceiling. One pooled connection serves the three, so
     /// that no time goes to the pool between them.
     pub async fn plain_insert(&self, row: &PlainRow) {
-        match self {
-            Db::Sqlite { pool, .. } => {
-                let mut connection = pool.acquire().await.unwrap();
-                let id: i64 = sqlx::query_scalar(INSERT_ACCOUNT)
-                    .bind(&row.handle)
-                    .bind(&row.handle)
-                    .bind(&row.email)
-                    .bind(&row.email)
-                    .fetch_one(&mut *connection)
-                    .await
-                    .unwrap();
-                sqlx::query(INSERT_IDENTITY)
-                    .bind(id)
-                    .bind(IDP)
-                    .bind(&row.subject)
-                    .execute(&mut *connection)
-                    .await
-                    .unwrap();
-                sqlx::query(INSERT_MEMBERSHIP)
-                    .bind(id)
-                    .bind("acme")
-                    .bind("member")
-                    .execute(&mut *connection)
-                    .await
-                    .unwrap();
-            }
-            Db::Postgres { pool, .. } => {
-                let mut connection = pool.acquire().await.unwrap();
-                let id: i64 = sqlx::query_scalar(INSERT_ACCOUNT)
-                    .bind(&row.handle)
-                    .bind(&row.handle)
-                    .bind(&row.email)
-                    .bind(&row.email)
-                    .fetch_one(&mut *connection)
-                    .await
-                    .unwrap();
-                sqlx::query(INSERT_IDENTITY)
-                    .bind(id)
-                    .bind(IDP)
-                    .bind(&row.subject)
-                    .execute(&mut *connection)
-                    .await
-                    .unwrap();
-                sqlx::query(INSERT_MEMBERSHIP)
-                    .bind(id)
-                    .bind("acme")
-                    .bind("member")
-                    .execute(&mut *connection)
-                    .await
-                    .unwrap();
-            }
-        }
+        on_pool!(self, pool => {
+            let mut connection = pool.acquire().await.unwrap();
+            write_rows!(&mut *connection, row);
+        })
     }
 
     /// The same INSERTs in one transaction (`BEGIN IMMEDIATE` on SQLite, as the
@@ -342,54 +323,12 @@ impl Db {
         match self {
             Db::Sqlite { pool, .. } => {
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
-                let id: i64 = sqlx::query_scalar(INSERT_ACCOUNT)
-                    .bind(&row.handle)
-                    .bind(&row.handle)
-                    .bind(&row.email)
-                    .bind(&row.email)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .unwrap();
-                sqlx::query(INSERT_IDENTITY)
-                    .bind(id)
-                    .bind(IDP)
-                    .bind(&row.subject)
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap();
-                sqlx::query(INSERT_MEMBERSHIP)
-                    .bind(id)
-                    .bind("acme")
-                    .bind("member")
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap();
+                write_rows!(&mut *tx, row);
                 tx.commit().await.unwrap();
             }
             Db::Postgres { pool, .. } => {
                 let mut tx = pool.begin().await.unwrap();
-                let id: i64 = sqlx::query_scalar(INSERT_ACCOUNT)
-                    .bind(&row.handle)
-                    .bind(&row.handle)
-                    .bind(&row.email)
-                    .bind(&row.email)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .unwrap();
-                sqlx::query(INSERT_IDENTITY)
-                    .bind(id)
-                    .bind(IDP)
-                    .bind(&row.subject)
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap();
-                sqlx::query(INSERT_MEMBERSHIP)
-                    .bind(id)
-                    .bind("acme")
-                    .bind("member")
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap();
+                write_rows!(&mut *tx, row);
                 tx.commit().await.unwrap();
             }
         }
