@@ -41,7 +41,8 @@ pub use request::{Assertion, IdpError, PortalVisit, Request, Session, STATUS_REQ
 pub use role::{Grant, Role, UnknownRole};
 pub use rule::Rule;
 pub use saml::{
-    IdpRedirect, IdpTrip, SamlAnswer, SamlPost, SamlVerifier, VerifiedAssertion, VerifyError,
+    IdpBinding, IdpRedirect, IdpTrip, SamlAnswer, SamlPost, SamlVerifier, VerifiedAssertion,
+    VerifyError,
 };
 pub use store::{is_stem_or_suffixed, AccountStore, BoxError, CreateError, LinkError, StoreError};
 

@@ -206,6 +206,9 @@ impl<S: AccountStore> Provisioner<S> {
             id,
             not_on_or_after,
         } = verified;
+        // The org is the one whose ACS received the post, never one the verifier names: a
+        // response for one org must not provision into another.
+        assertion.org.clone_from(&post.org);
         if assertion.return_to.is_none() {
             assertion.return_to.clone_from(&post.relay_state);
         }
@@ -229,12 +232,14 @@ impl<S: AccountStore> Provisioner<S> {
         Ok(self.handle(&request, now).await?)
     }
 
-    /// The browser redirect for a `redirect_to_idp` decision; `None` for any other.
-    /// `RelayState` carries the landing when it is a validated path.
+    /// The browser redirect for a `redirect_to_idp` decision, issued at `now`; `None` for
+    /// any other. `RelayState` carries the landing when it is a validated path. Keep the
+    /// returned [`IdpRedirect::request_id`] in the browser's session.
     pub async fn idp_redirect(
         &self,
         saml: &dyn SamlVerifier,
         decision: &Decision,
+        now: DateTime<Utc>,
     ) -> Result<Option<IdpRedirect>, VerifyError> {
         let Action::RedirectToIdp {
             org,
@@ -253,7 +258,7 @@ impl<S: AccountStore> Provisioner<S> {
                 _ => None,
             },
         };
-        saml.authn_request(&trip).await.map(Some)
+        saml.authn_request(&trip, now).await.map(Some)
     }
 
     /// Fetches what the engine reads for this request, and no more: a sign-in by a linked

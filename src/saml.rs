@@ -21,6 +21,11 @@ pub struct SamlPost {
     pub saml_response: String,
     /// The `RelayState` form field, if any: the `return_to` the trip started with.
     pub relay_state: Option<String>,
+    /// The ids of the AuthnRequests this browser still has outstanding, from its session
+    /// (see [`IdpRedirect::request_id`]); empty when it has none. A response's
+    /// `InResponseTo` must name one of them, and a response without `InResponseTo`
+    /// (IdP-initiated sign-in) is accepted only where the org allows it.
+    pub request_ids: Vec<String>,
 }
 
 /// A verified answer from the IdP.
@@ -57,6 +62,17 @@ pub enum VerifyError {
     /// The assertion is outside its validity window, or for another audience or recipient.
     #[error("the SAML assertion is not valid here and now: {0}")]
     NotValid(String),
+    /// The SAML layer refused the response. `category` is a stable code for logs and
+    /// metrics (`bad_signature`, `expired`, `wrong_audience`, …); the source is the
+    /// adapter's own typed error, with what a person needs to fix it.
+    #[error("the SAML response was refused ({category}): {source}")]
+    Refused {
+        /// A stable, snake_case name of the check that failed.
+        category: &'static str,
+        /// The adapter's error.
+        #[source]
+        source: BoxError,
+    },
     /// The verifier itself failed (metadata unavailable, …).
     #[error("the SAML verifier failed")]
     Backend(#[source] BoxError),
@@ -76,10 +92,24 @@ pub struct IdpTrip {
     pub relay_state: Option<String>,
 }
 
-/// How to send the browser to the IdP.
+/// How to send the browser to the IdP, and the AuthnRequest id to expect back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdpRedirect {
+    /// The AuthnRequest's `ID`. Keep it in the browser's session until the response comes
+    /// back (as [`SamlPost::request_ids`]) or expires: the response's `InResponseTo` must
+    /// name it.
+    pub request_id: String,
+    /// When the request was issued; outstanding ids older than the IdP's login timeout
+    /// can be dropped.
+    pub issued_at: DateTime<Utc>,
+    /// How the browser carries the request.
+    pub binding: IdpBinding,
+}
+
+/// How the browser carries an AuthnRequest to the IdP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum IdpRedirect {
+pub enum IdpBinding {
     /// HTTP-Redirect binding: a `302` to this URL.
     Redirect {
         /// The full URL, with `SAMLRequest`, `RelayState` and signature parameters.
@@ -89,7 +119,8 @@ pub enum IdpRedirect {
     Post {
         /// The form's action.
         url: String,
-        /// The form's fields (`SAMLRequest`, `RelayState`).
+        /// The form's fields (`SAMLRequest`, `RelayState`), unescaped: the page that
+        /// renders the form must escape them.
         fields: Vec<(String, String)>,
     },
 }
@@ -98,6 +129,9 @@ pub enum IdpRedirect {
 #[async_trait]
 pub trait SamlVerifier: Send + Sync {
     /// Verifies what the IdP posted for `post.org`, whose IdP is `idp`, at `now`.
+    ///
+    /// The org that decides is always `post.org`: the provisioner overwrites whatever
+    /// org the returned assertion names.
     async fn verify(
         &self,
         post: &SamlPost,
@@ -105,6 +139,11 @@ pub trait SamlVerifier: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<SamlAnswer, VerifyError>;
 
-    /// Builds the authentication request for a trip to the IdP.
-    async fn authn_request(&self, trip: &IdpTrip) -> Result<IdpRedirect, VerifyError>;
+    /// Builds the authentication request for a trip to the IdP, issued at `now`, with a
+    /// fresh id that the response must carry back as `InResponseTo`.
+    async fn authn_request(
+        &self,
+        trip: &IdpTrip,
+        now: DateTime<Utc>,
+    ) -> Result<IdpRedirect, VerifyError>;
 }

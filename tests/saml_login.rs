@@ -9,9 +9,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use jit_provisioning::{
-    IdpError, IdpRedirect, IdpTrip, Landing, LoginError, MemoryReplayGuard, MemoryStore, Outcome,
-    PortalVisit, Provisioner, Reason, Request, Rule, SamlAnswer, SamlPost, SamlVerifier,
-    VerifiedAssertion, VerifyError, STATUS_REQUEST_DENIED,
+    IdpBinding, IdpError, IdpRedirect, IdpTrip, Landing, LoginError, MemoryReplayGuard,
+    MemoryStore, Outcome, PortalVisit, Provisioner, Reason, Request, Rule, SamlAnswer, SamlPost,
+    SamlVerifier, VerifiedAssertion, VerifyError, STATUS_REQUEST_DENIED,
 };
 
 /// Answers each `verify` with the next scripted answer and records what it was asked.
@@ -46,10 +46,18 @@ impl SamlVerifier for ScriptedVerifier {
             .unwrap_or_else(|| Err(VerifyError::Malformed("no scripted answer".into())))
     }
 
-    async fn authn_request(&self, trip: &IdpTrip) -> Result<IdpRedirect, VerifyError> {
+    async fn authn_request(
+        &self,
+        trip: &IdpTrip,
+        now: DateTime<Utc>,
+    ) -> Result<IdpRedirect, VerifyError> {
         self.trips.lock().unwrap().push(trip.clone());
-        Ok(IdpRedirect::Redirect {
-            url: format!("{}/sso?force={}", trip.idp, trip.force_authn),
+        Ok(IdpRedirect {
+            request_id: format!("_req{}", self.trips.lock().unwrap().len()),
+            issued_at: now,
+            binding: IdpBinding::Redirect {
+                url: format!("{}/sso?force={}", trip.idp, trip.force_authn),
+            },
         })
     }
 }
@@ -70,6 +78,7 @@ fn post(org: &str, relay_state: Option<&str>) -> SamlPost {
         org: org.into(),
         saml_response: "PHNhbWxwOlJlc3BvbnNlLz4=".into(),
         relay_state: relay_state.map(str::to_owned),
+        request_ids: Vec::new(),
     }
 }
 
@@ -108,6 +117,31 @@ async fn a_verified_assertion_signs_in_once_and_its_replay_is_refused() {
     assert_eq!(done.decision.rule(), Rule::ReplayedAssertion);
     assert_eq!(done.decision.reason(), Some(Reason::InvalidAssertion));
     assert_eq!(provisioner.store().len(), 1);
+}
+
+#[tokio::test]
+async fn the_org_that_received_the_post_decides_whatever_org_the_verifier_names() {
+    let provisioner = Provisioner::new(common::policy(), MemoryStore::new());
+    let SamlAnswer::Assertion(mut elsewhere) = verified("_a1") else {
+        unreachable!()
+    };
+    // `acme-labs` has no portal: decided there, the login would be refused.
+    elsewhere.assertion.org = "acme-labs".into();
+    let saml = ScriptedVerifier::answering(Ok(SamlAnswer::Assertion(elsewhere)));
+    let done = provisioner
+        .login(
+            &saml,
+            &MemoryReplayGuard::new(),
+            &post("acme", None),
+            common::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.decision.outcome(), Outcome::AccountCreated);
+    assert_eq!(
+        done.decision.landing(),
+        Some(&Landing::OrgHome("acme".into()))
+    );
 }
 
 #[tokio::test]
@@ -212,10 +246,13 @@ async fn a_redirect_decision_becomes_an_authn_request_carrying_the_deep_link() {
     });
     let done = provisioner.handle(&visit, common::now()).await.unwrap();
     let redirect = provisioner
-        .idp_redirect(&saml, &done.decision)
+        .idp_redirect(&saml, &done.decision, common::now())
         .await
+        .unwrap()
         .unwrap();
-    assert!(matches!(redirect, Some(IdpRedirect::Redirect { .. })));
+    assert!(matches!(redirect.binding, IdpBinding::Redirect { .. }));
+    assert_eq!(redirect.request_id, "_req1");
+    assert_eq!(redirect.issued_at, common::now());
     let trip = {
         let trips = saml.trips.lock().unwrap();
         assert_eq!(trips.len(), 1);
@@ -232,7 +269,7 @@ async fn a_redirect_decision_becomes_an_authn_request_carrying_the_deep_link() {
     let created = provisioner.handle(&assertion, common::now()).await.unwrap();
     assert_eq!(
         provisioner
-            .idp_redirect(&saml, &created.decision)
+            .idp_redirect(&saml, &created.decision, common::now())
             .await
             .unwrap(),
         None
