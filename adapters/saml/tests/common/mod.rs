@@ -1,0 +1,4 @@
+//! Shared by the adapter's integration tests.
+#![allow(dead_code)]
+
+pub mod verdicts;
