@@ -437,6 +437,11 @@ impl Policy {
         self.orgs.get(id)
     }
 
+    /// Every configured org with its id, in no particular order.
+    pub fn orgs(&self) -> impl Iterator<Item = (&str, &OrgPolicy)> {
+        self.orgs.iter().map(|(id, org)| (id.as_str(), org))
+    }
+
     /// Longest handle, suffix included.
     pub fn max_handle_len(&self) -> usize {
         self.max_handle_len

@@ -276,7 +276,9 @@ pub enum VerifyError {
 
 fn required_hint(response: bool, assertion: bool) -> &'static str {
     match (response, assertion) {
-        (true, true) => " (the IdP's options require both the Response and the Assertion to be signed)",
+        (true, true) => {
+            " (the IdP's options require both the Response and the Assertion to be signed)"
+        }
         (true, false) => " (the IdP's options require the Response to be signed)",
         (false, true) => " (the IdP's options require the Assertion to be signed)",
         (false, false) => "",

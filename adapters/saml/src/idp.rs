@@ -96,12 +96,11 @@ impl TrustedIdp {
                 skew_secs: options.skew_secs,
             });
         }
-        let keys = TrustedKeys::new(&certificates).map_err(|reason| {
-            IdpError::UnusableCertificate {
+        let keys =
+            TrustedKeys::new(&certificates).map_err(|reason| IdpError::UnusableCertificate {
                 entity_id: entity_id.clone(),
                 reason,
-            }
-        })?;
+            })?;
         Ok(Self {
             entity_id,
             certificates,

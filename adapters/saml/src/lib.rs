@@ -1,21 +1,39 @@
 //! SAML service provider for jit-provisioning.
 #![forbid(unsafe_code)]
 
+mod attributes;
+mod authn_request;
 mod cert;
+mod config;
 mod error;
 mod idp;
+mod metadata;
 mod model;
+mod provider;
 mod response;
 mod signature;
+mod sp_key;
+#[cfg(feature = "test-idp")]
+pub mod test_idp;
 mod xml;
 
+pub use attributes::{
+    AttributeMapping, MappedPerson, MappingError, Preset, SubjectSource, UnknownPreset,
+};
+pub use authn_request::RequestBinding;
 pub use cert::{Certificate, CertificateError, MIN_RSA_BITS};
+pub use config::{
+    IdpSource, OrgSamlConfig, SamlConfig, SamlConfigError, SamlConfigProblem, SpConfig,
+};
 pub use error::{Category, VerifyError};
 pub use idp::{IdpError, IdpOptions, TrustedIdp, DEFAULT_SKEW_SECS, MAX_SKEW_SECS};
+pub use metadata::{sp_metadata_xml, IdpMetadata, MetadataError, HTTP_POST, HTTP_REDIRECT};
 pub use model::{Attribute, NameId};
+pub use provider::{to_assertion, OrgProvider, PostError, ServiceProvider};
 pub use response::{
     decode_post, verify, verify_explained, Check, Expected, InResponseTo, SignedAssertion,
     StatusResponse, Verified, VerifyOptions,
 };
 pub use signature::SignatureBackend;
+pub use sp_key::{SpKey, SpKeyError};
 pub use xml::Limits;

@@ -50,7 +50,6 @@ pub struct VerifyOptions {
 
 /// What a verified response says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Verified {
     /// A signed assertion that passed every check.
     Assertion(SignedAssertion),
@@ -181,7 +180,9 @@ fn verify_traced(
     let response = doc
         .document_element()
         .filter(|&root| xml::is(&doc, root, SAMLP, "Response"))
-        .ok_or_else(|| VerifyError::Malformed("the document element is not samlp:Response".into()))?;
+        .ok_or_else(|| {
+            VerifyError::Malformed("the document element is not samlp:Response".into())
+        })?;
     require_version(&doc, response)?;
     let response_id = xml::required_attr(&doc, response, "ID")?;
 
@@ -197,7 +198,9 @@ fn verify_traced(
     trace.pass("status", || "Success".into());
 
     let assertion = the_one_assertion(&doc, response)?;
-    trace.pass("one_assertion", || "exactly one, a child of the Response".into());
+    trace.pass("one_assertion", || {
+        "exactly one, a child of the Response".into()
+    });
     let assertion_id = xml::required_attr(&doc, assertion, "ID")?;
 
     // Signatures: where they sit and how they are made, then the cryptography.
@@ -221,7 +224,10 @@ fn verify_traced(
         }
         let shape = signature::check_shape(&doc, node, owner_id, element, allow_sha1)?;
         trace.pass("signature_algorithm", || {
-            format!("{element}: {} with {}", shape.signature_method, shape.digest_method)
+            format!(
+                "{element}: {} with {}",
+                shape.signature_method, shape.digest_method
+            )
         });
         signatures += 1;
     }
@@ -237,7 +243,11 @@ fn verify_traced(
         {
             Some(signer) => VerifyError::UntrustedSigner { signer, trusted },
             None => VerifyError::BadSignature {
-                element: if signatures == 1 { signed_element(&doc, response) } else { "Response or Assertion" },
+                element: if signatures == 1 {
+                    signed_element(&doc, response)
+                } else {
+                    "Response or Assertion"
+                },
                 reason,
                 trusted,
             },
@@ -250,8 +260,12 @@ fn verify_traced(
             trusted: idp.keys().fingerprints(),
         });
     }
-    let response_signed = valid.iter().any(|signature| signature.covered_id == response_id);
-    let assertion_signed = valid.iter().any(|signature| signature.covered_id == assertion_id);
+    let response_signed = valid
+        .iter()
+        .any(|signature| signature.covered_id == response_id);
+    let assertion_signed = valid
+        .iter()
+        .any(|signature| signature.covered_id == assertion_id);
     let options_of_idp = idp.options();
     if !(response_signed || assertion_signed)
         || (options_of_idp.require_signed_response && !response_signed)
@@ -304,7 +318,10 @@ fn verify_traced(
 
     let signed = read_assertion(&doc, assertion, idp, expected, now, &mut trace)?;
     let response_in_response_to = xml::attr(&doc, response, "InResponseTo");
-    let in_response_to = match (response_in_response_to, signed.confirmation_in_response_to.as_deref()) {
+    let in_response_to = match (
+        response_in_response_to,
+        signed.confirmation_in_response_to.as_deref(),
+    ) {
         (Some(a), Some(b)) if a != b => {
             return Err(VerifyError::InResponseToMismatch {
                 found: b.to_owned(),
@@ -316,7 +333,9 @@ fn verify_traced(
     };
     check_in_response_to(in_response_to.as_deref(), expected.in_response_to, idp)?;
     trace.pass("in_response_to", || {
-        in_response_to.clone().unwrap_or_else(|| "none (IdP-initiated)".into())
+        in_response_to
+            .clone()
+            .unwrap_or_else(|| "none (IdP-initiated)".into())
     });
 
     Ok(Verified::Assertion(SignedAssertion {
@@ -342,7 +361,11 @@ fn unsigned(idp: &TrustedIdp) -> VerifyError {
 }
 
 fn signed_element(doc: &Document<'_>, response: NodeId) -> &'static str {
-    if xml::child(doc, response, DS, "Signature").ok().flatten().is_some() {
+    if xml::child(doc, response, DS, "Signature")
+        .ok()
+        .flatten()
+        .is_some()
+    {
         "Response"
     } else {
         "Assertion"
@@ -567,8 +590,9 @@ fn bearer_confirmation(
             continue;
         }
         let checked = (|| {
-            let data = xml::child(doc, confirmation, SAML, "SubjectConfirmationData")?
-                .ok_or(VerifyError::NoBearerConfirmation(" with SubjectConfirmationData"))?;
+            let data = xml::child(doc, confirmation, SAML, "SubjectConfirmationData")?.ok_or(
+                VerifyError::NoBearerConfirmation(" with SubjectConfirmationData"),
+            )?;
             let not_on_or_after = xml::instant(doc, data, "NotOnOrAfter")?
                 .ok_or(VerifyError::NoBearerConfirmation(" with a NotOnOrAfter"))?;
             let recipient = xml::attr(doc, data, "Recipient").unwrap_or_default();
@@ -627,11 +651,13 @@ fn attribute_value(doc: &Document<'_>, value: NodeId) -> Result<String, VerifyEr
     let mut elements = xml::elements(doc, value);
     if let Some(inner) = elements.next() {
         if elements.next().is_none() && xml::is(doc, inner, SAML, "NameID") {
-            let only_space = doc.children_iter(value).all(|child| match doc.node_kind(child) {
-                Some(NodeKind::Text(text)) => text.trim().is_empty(),
-                Some(NodeKind::Element(_) | NodeKind::Comment(_)) => true,
-                _ => false,
-            });
+            let only_space = doc
+                .children_iter(value)
+                .all(|child| match doc.node_kind(child) {
+                    Some(NodeKind::Text(text)) => text.trim().is_empty(),
+                    Some(NodeKind::Element(_) | NodeKind::Comment(_)) => true,
+                    _ => false,
+                });
             if only_space {
                 return xml::text(doc, inner);
             }

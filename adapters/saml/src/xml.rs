@@ -106,9 +106,8 @@ pub(crate) fn required_child(
     ns: &str,
     name: &str,
 ) -> Result<NodeId, VerifyError> {
-    child(doc, parent, ns, name)?.ok_or_else(|| {
-        VerifyError::Malformed(format!("{} has no {name}", local_name(doc, parent)))
-    })
+    child(doc, parent, ns, name)?
+        .ok_or_else(|| VerifyError::Malformed(format!("{} has no {name}", local_name(doc, parent))))
 }
 
 /// The element's local name, for messages.
@@ -194,8 +193,8 @@ pub(crate) fn instant(
 /// Checks what the parser lets through but a namespace-aware reader must not: every
 /// element and attribute name a valid QName (`prefix:local`, neither part empty nor
 /// holding a colon), and every ID-like attribute (`ID`, `Id`, `id`, `AssertionID`: what
-/// signature libraries resolve references against) unique, since a reference could
-/// otherwise point at either element.
+/// signature libraries resolve references against) an `xs:ID` and unique, since a
+/// reference could otherwise point at either element.
 pub(crate) fn check_document(doc: &Document<'_>) -> Result<(), VerifyError> {
     let mut seen = std::collections::HashSet::new();
     for node in doc.descendants(doc.root()) {
@@ -208,9 +207,16 @@ pub(crate) fn check_document(doc: &Document<'_>) -> Result<(), VerifyError> {
             let name = &*attribute.name.local_name;
             if attribute.name.namespace_uri.is_none()
                 && matches!(name, "ID" | "Id" | "id" | "AssertionID")
-                && !seen.insert(&*attribute.value)
             {
-                return Err(VerifyError::DuplicateId(attribute.value.to_string()));
+                if !is_ncname(&attribute.value) {
+                    return Err(VerifyError::Malformed(format!(
+                        "the ID `{}` is not an xs:ID (it must start with a letter or `_`)",
+                        attribute.value
+                    )));
+                }
+                if !seen.insert(&*attribute.value) {
+                    return Err(VerifyError::DuplicateId(attribute.value.to_string()));
+                }
             }
         }
     }
@@ -230,6 +236,16 @@ pub(crate) fn descendants_named(
         .collect()
 }
 
+/// Whether `value` is an `xs:NCName`, as `xs:ID` values must be: libxml2 (and so xmlsec)
+/// will not resolve a reference to anything else, so both backends refuse alike.
+fn is_ncname(value: &str) -> bool {
+    let mut chars = value.chars();
+    chars
+        .next()
+        .is_some_and(|first| first == '_' || first.is_alphabetic())
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
 fn check_qname(name: &uppsala::QName<'_>) -> Result<(), VerifyError> {
     let part_ok = |part: &str| !part.is_empty() && !part.contains(':');
     if part_ok(&name.local_name) && name.prefix.as_deref().is_none_or(part_ok) {
@@ -240,4 +256,24 @@ fn check_qname(name: &uppsala::QName<'_>) -> Result<(), VerifyError> {
             name.prefixed_name()
         )))
     }
+}
+
+/// `text` escaped for XML content and attribute values (both quotes included), so a
+/// value can never close the element or attribute it is written into.
+pub(crate) fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(['&', '<', '>', '"', '\'']) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            other => out.push(other),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }

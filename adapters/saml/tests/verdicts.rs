@@ -1,7 +1,12 @@
 //! The 44 responses of `../shared/corpus/saml-verdicts`, from the test suites of five SAML
 //! SP libraries, each verified with the settings and clock its own suite uses, through
 //! every signature backend of this build.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -31,7 +36,12 @@ fn every_undisputed_verdict_matches_on_every_backend() {
             }
         }
     }
-    assert!(wrong.is_empty(), "{} wrong:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 #[test]

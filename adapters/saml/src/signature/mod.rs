@@ -20,7 +20,9 @@ use crate::error::VerifyError;
 use crate::xml::{self, DS};
 
 /// Which library checks XML signatures.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum SignatureBackend {
@@ -33,6 +35,15 @@ pub enum SignatureBackend {
 }
 
 impl SignatureBackend {
+    /// The backend's name on the command line and in configs.
+    pub fn name(self) -> &'static str {
+        match self {
+            SignatureBackend::Pure => "pure",
+            #[cfg(feature = "xmlsec")]
+            SignatureBackend::Xmlsec => "xmlsec",
+        }
+    }
+
     /// Every backend this build has.
     pub fn available() -> &'static [SignatureBackend] {
         &[
@@ -83,10 +94,6 @@ impl TrustedKeys {
             .map(|certificate| certificate.fingerprint().to_owned())
             .collect()
     }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.certificates.is_empty()
-    }
 }
 
 /// Verifies every signature in `doc` (parsed from `xml`) with `backend`: `Ok` with the
@@ -100,7 +107,7 @@ pub(crate) fn verify(
     match backend {
         SignatureBackend::Pure => keys.pure.verify(xml, doc),
         #[cfg(feature = "xmlsec")]
-        SignatureBackend::Xmlsec => keys.xmlsec.verify(xml),
+        SignatureBackend::Xmlsec => keys.xmlsec.verify(xml, doc),
     }
 }
 

@@ -34,9 +34,12 @@ impl Keys {
         xml: &str,
         doc: &Document<'_>,
     ) -> Result<Vec<ValidSignature>, String> {
-        let results =
-            bergshamra::dsig::verify::verify_all_document_with_source(&self.context, doc, Some(xml))
-                .map_err(|error| error.to_string())?;
+        let results = bergshamra::dsig::verify::verify_all_document_with_source(
+            &self.context,
+            doc,
+            Some(xml),
+        )
+        .map_err(|error| error.to_string())?;
         let mut valid = Vec::with_capacity(results.len());
         for result in results {
             match result {
@@ -53,11 +56,9 @@ impl Keys {
                         } else {
                             reference.resolved_node
                         };
-                        let covered = node
-                            .and_then(|node| id_of(doc, node))
-                            .ok_or_else(|| {
-                                format!("the reference `{}` resolved to no element", reference.uri)
-                            })?;
+                        let covered = node.and_then(|node| id_of(doc, node)).ok_or_else(|| {
+                            format!("the reference `{}` resolved to no element", reference.uri)
+                        })?;
                         valid.push(ValidSignature {
                             covered_id: covered,
                             signer: signer.clone(),
