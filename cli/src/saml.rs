@@ -138,6 +138,7 @@ fn verify_command(args: &VerifyArgs) -> Verdict {
     let options = VerifyOptions {
         backend: args.backend,
         limits: Limits::default(),
+        decryption_key: None,
     };
     let now = args.now.unwrap_or_else(|| SystemTime::now().into());
     let expected = Expected {

@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )]
 
+#[allow(dead_code)] // the adapter's tests use the rest
 #[path = "../../adapters/saml/tests/common/verdicts.rs"]
 mod verdicts;
 

@@ -14,7 +14,6 @@ use crate::cert::Certificate;
 use crate::idp::{IdpOptions, TrustedIdp};
 use crate::metadata::IdpMetadata;
 use crate::provider::{OrgProvider, ServiceProvider};
-use crate::response::VerifyOptions;
 use crate::signature::SignatureBackend;
 use crate::sp_key::SpKey;
 use crate::xml::Limits;
@@ -369,13 +368,6 @@ impl SamlConfig {
         if !problems.is_empty() {
             return Err(SamlConfigError { problems });
         }
-        Ok(ServiceProvider::new(
-            orgs,
-            key,
-            VerifyOptions {
-                backend: self.backend,
-                limits: self.limits,
-            },
-        ))
+        Ok(ServiceProvider::new(orgs, key, self.backend, self.limits))
     }
 }

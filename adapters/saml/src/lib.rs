@@ -5,8 +5,10 @@ mod attributes;
 mod authn_request;
 mod cert;
 mod config;
+mod encrypted;
 mod error;
 mod idp;
+mod inspect;
 mod metadata;
 mod model;
 mod provider;
@@ -27,6 +29,7 @@ pub use config::{
 };
 pub use error::{Category, VerifyError};
 pub use idp::{IdpError, IdpOptions, TrustedIdp, DEFAULT_SKEW_SECS, MAX_SKEW_SECS};
+pub use inspect::{inspect_unverified, Unverified};
 pub use metadata::{sp_metadata_xml, IdpMetadata, MetadataError, HTTP_POST, HTTP_REDIRECT};
 pub use model::{Attribute, NameId};
 pub use provider::{to_assertion, OrgProvider, PostError, ServiceProvider};

@@ -16,7 +16,9 @@ use crate::error::VerifyError;
 use crate::idp::TrustedIdp;
 use crate::metadata::sp_metadata_xml;
 use crate::response::{self, Expected, InResponseTo, SignedAssertion, Verified, VerifyOptions};
+use crate::signature::SignatureBackend;
 use crate::sp_key::SpKey;
+use crate::xml::Limits;
 
 /// One org's SAML settings, validated.
 #[derive(Debug, Clone)]
@@ -62,7 +64,8 @@ impl OrgProvider {
 pub struct ServiceProvider {
     orgs: HashMap<String, OrgProvider>,
     key: Option<SpKey>,
-    options: VerifyOptions,
+    backend: SignatureBackend,
+    limits: Limits,
 }
 
 /// Why a post could not be verified for an org.
@@ -81,9 +84,15 @@ impl ServiceProvider {
     pub(crate) fn new(
         orgs: HashMap<String, OrgProvider>,
         key: Option<SpKey>,
-        options: VerifyOptions,
+        backend: SignatureBackend,
+        limits: Limits,
     ) -> Self {
-        Self { orgs, key, options }
+        Self {
+            orgs,
+            key,
+            backend,
+            limits,
+        }
     }
 
     /// One org's settings.
@@ -99,8 +108,8 @@ impl ServiceProvider {
     }
 
     /// Uses `backend` for signatures (benchmarks and backend comparisons).
-    pub fn with_options(mut self, options: VerifyOptions) -> Self {
-        self.options = options;
+    pub fn with_backend(mut self, backend: SignatureBackend) -> Self {
+        self.backend = backend;
         self
     }
 
@@ -125,13 +134,18 @@ impl ServiceProvider {
             .orgs
             .get(&post.org)
             .ok_or_else(|| PostError::UnknownOrg(post.org.clone()))?;
-        let xml = response::decode_post(&post.saml_response, self.options.limits)?;
+        let options = VerifyOptions {
+            backend: self.backend,
+            limits: self.limits,
+            decryption_key: self.key.as_ref(),
+        };
+        let xml = response::decode_post(&post.saml_response, self.limits)?;
         let expected = Expected {
             sp_entity_id: &settings.sp_entity_id,
             acs_url: &settings.acs_url,
             in_response_to: InResponseTo::OneOf(&post.request_ids),
         };
-        let verified = response::verify(&xml, &settings.idp, &expected, now, &self.options)?;
+        let verified = response::verify(&xml, &settings.idp, &expected, now, &options)?;
         Ok(match verified {
             Verified::Status(status) => SamlAnswer::Status(IdpError {
                 org: post.org.clone(),

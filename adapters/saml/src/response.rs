@@ -13,6 +13,7 @@ use crate::error::VerifyError;
 use crate::idp::TrustedIdp;
 use crate::model::{Attribute, NameId};
 use crate::signature::{self, SignatureBackend};
+use crate::sp_key::SpKey;
 use crate::xml::{self, Limits, DS, SAML, SAMLP, XSI};
 
 const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
@@ -39,13 +40,16 @@ pub struct Expected<'a> {
     pub in_response_to: InResponseTo<'a>,
 }
 
-/// How to verify: the backend and the input limits.
+/// How to verify: the backend, the input limits and the SP's decryption key.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct VerifyOptions {
+pub struct VerifyOptions<'k> {
     /// The signature backend.
     pub backend: SignatureBackend,
     /// Size and depth limits.
     pub limits: Limits,
+    /// The SP's key, for an `EncryptedAssertion`; without one such a response is
+    /// refused (`encrypted_unsupported`).
+    pub decryption_key: Option<&'k SpKey>,
 }
 
 /// What a verified response says.
@@ -145,7 +149,7 @@ pub fn verify(
     idp: &TrustedIdp,
     expected: &Expected<'_>,
     now: DateTime<Utc>,
-    options: &VerifyOptions,
+    options: &VerifyOptions<'_>,
 ) -> Result<Verified, VerifyError> {
     verify_traced(xml, idp, expected, now, options, Trace(None))
 }
@@ -156,7 +160,7 @@ pub fn verify_explained(
     idp: &TrustedIdp,
     expected: &Expected<'_>,
     now: DateTime<Utc>,
-    options: &VerifyOptions,
+    options: &VerifyOptions<'_>,
 ) -> (Result<Verified, VerifyError>, Vec<Check>) {
     let mut checks = Vec::new();
     let result = verify_traced(xml, idp, expected, now, options, Trace(Some(&mut checks)));
@@ -168,7 +172,7 @@ fn verify_traced(
     idp: &TrustedIdp,
     expected: &Expected<'_>,
     now: DateTime<Utc>,
-    options: &VerifyOptions,
+    options: &VerifyOptions<'_>,
     mut trace: Trace<'_>,
 ) -> Result<Verified, VerifyError> {
     let doc = xml::parse(xml, options.limits)?;
@@ -197,99 +201,96 @@ fn verify_traced(
     }
     trace.pass("status", || "Success".into());
 
-    let assertion = the_one_assertion(&doc, response)?;
+    let found = the_one_assertion(&doc, response)?;
     trace.pass("one_assertion", || {
-        "exactly one, a child of the Response".into()
+        match found {
+            Found::Plain(_) => "exactly one, a child of the Response",
+            Found::Encrypted(_) => "exactly one, encrypted, a child of the Response",
+        }
+        .into()
     });
-    let assertion_id = xml::required_attr(&doc, assertion, "ID")?;
 
-    // Signatures: where they sit and how they are made, then the cryptography.
     let allow_sha1 = idp.options().allow_sha1;
-    let mut signatures = 0usize;
-    for node in xml::descendants_named(&doc, response, DS, "Signature") {
-        let parent = doc.parent(node);
-        let (owner_id, element) = if parent == Some(response) {
-            (response_id, "Response")
-        } else if parent == Some(assertion) {
-            (assertion_id, "Assertion")
-        } else {
-            return Err(VerifyError::SignatureWrapping(
-                "a signature outside the Response and the Assertion".into(),
-            ));
-        };
-        if xml::children(&doc, parent.unwrap_or(response), DS, "Signature").count() > 1 {
-            return Err(VerifyError::SignatureWrapping(format!(
-                "the {element} holds more than one signature"
-            )));
-        }
-        let shape = signature::check_shape(&doc, node, owner_id, element, allow_sha1)?;
-        trace.pass("signature_algorithm", || {
-            format!(
-                "{element}: {} with {}",
-                shape.signature_method, shape.digest_method
+    let decrypted_text;
+    let decrypted_doc;
+    let (assertion_doc, assertion, response_signed, assertion_signed, signer) = match found {
+        Found::Plain(assertion) => {
+            let assertion_id = xml::required_attr(&doc, assertion, "ID")?;
+            let owners = [
+                (response, response_id, "Response"),
+                (assertion, assertion_id, "Assertion"),
+            ];
+            let valid = check_signatures(xml, &doc, &owners, idp, options, allow_sha1, &mut trace)?;
+            let covers = |id: &str| valid.iter().any(|signature| signature.covered_id == id);
+            let signer = valid.first().map(|signature| signature.signer.clone());
+            (
+                &doc,
+                assertion,
+                covers(response_id),
+                covers(assertion_id),
+                signer,
             )
-        });
-        signatures += 1;
-    }
-    if signatures == 0 {
-        return Err(unsigned(idp));
-    }
-    let valid = signature::verify(options.backend, xml, &doc, idp.keys()).map_err(|reason| {
-        let trusted = idp.keys().fingerprints();
-        match xml::descendants_named(&doc, response, DS, "Signature")
-            .into_iter()
-            .find_map(|node| signature::embedded_signer(&doc, node))
-            .filter(|signer| !trusted.contains(signer))
-        {
-            Some(signer) => VerifyError::UntrustedSigner { signer, trusted },
-            None => VerifyError::BadSignature {
-                element: if signatures == 1 {
-                    signed_element(&doc, response)
-                } else {
-                    "Response or Assertion"
-                },
-                reason,
-                trusted,
-            },
         }
-    })?;
-    if valid.len() != signatures {
-        return Err(VerifyError::BadSignature {
-            element: "Response or Assertion",
-            reason: format!("{} of {signatures} signatures verified", valid.len()),
-            trusted: idp.keys().fingerprints(),
-        });
-    }
-    let response_signed = valid
-        .iter()
-        .any(|signature| signature.covered_id == response_id);
-    let assertion_signed = valid
-        .iter()
-        .any(|signature| signature.covered_id == assertion_id);
-    let options_of_idp = idp.options();
-    if !(response_signed || assertion_signed)
-        || (options_of_idp.require_signed_response && !response_signed)
-        || (options_of_idp.require_signed_assertion && !assertion_signed)
-    {
-        return Err(unsigned(idp));
-    }
-    let signer = valid
-        .first()
-        .map(|signature| signature.signer.clone())
-        .unwrap_or_default();
-    for signature in &valid {
-        let bits = idp
-            .certificates()
-            .iter()
-            .find(|certificate| certificate.fingerprint() == signature.signer)
-            .and_then(Certificate::rsa_bits);
-        if let Some(bits) = bits.filter(|&bits| bits < MIN_RSA_BITS) {
-            return Err(VerifyError::WeakKey {
-                bits,
-                signer: signature.signer.clone(),
-            });
+        Found::Encrypted(_) => {
+            // The Response's signature covers the encrypted form: check it on the
+            // document as received, then the assertion's own, on the plaintext.
+            let owners = [(response, response_id, "Response")];
+            let valid = if xml::child(&doc, response, DS, "Signature")?.is_some() {
+                check_signatures(xml, &doc, &owners, idp, options, allow_sha1, &mut trace)?
+            } else {
+                refuse_stray_signatures(&doc, response, &[response])?;
+                Vec::new()
+            };
+            let key = options
+                .decryption_key
+                .ok_or(VerifyError::EncryptedWithoutKey)?;
+            decrypted_text = crate::encrypted::decrypt_assertion(xml, key, options.limits)?;
+            decrypted_doc = xml::parse(&decrypted_text, options.limits)?;
+            xml::check_document(&decrypted_doc)?;
+            let assertion = decrypted_doc
+                .document_element()
+                .filter(|&root| xml::is(&decrypted_doc, root, SAML, "Assertion"))
+                .ok_or_else(|| {
+                    VerifyError::DecryptionFailed("the plaintext is not a saml:Assertion".into())
+                })?;
+            trace.pass("decrypted", || "the assertion, with the SP's key".into());
+            let assertion_id = xml::required_attr(&decrypted_doc, assertion, "ID")?;
+            let own = if xml::child(&decrypted_doc, assertion, DS, "Signature")?.is_some() {
+                let owners = [(assertion, assertion_id, "Assertion")];
+                check_signatures(
+                    &decrypted_text,
+                    &decrypted_doc,
+                    &owners,
+                    idp,
+                    options,
+                    allow_sha1,
+                    &mut trace,
+                )?
+            } else {
+                refuse_stray_signatures(&decrypted_doc, assertion, &[])?;
+                Vec::new()
+            };
+            let signer = valid
+                .first()
+                .or_else(|| own.first())
+                .map(|signature| signature.signer.clone());
+            (
+                &decrypted_doc,
+                assertion,
+                !valid.is_empty(),
+                !own.is_empty(),
+                signer,
+            )
         }
-    }
+    };
+    let required = idp.options();
+    let covered = response_signed || assertion_signed;
+    let requirements_met = (response_signed || !required.require_signed_response)
+        && (assertion_signed || !required.require_signed_assertion);
+    let signer = match signer {
+        Some(signer) if covered && requirements_met => signer,
+        _ => return Err(unsigned(idp)),
+    };
     trace.pass("signature", || {
         format!(
             "{} signed by the trusted certificate SHA-256 {signer}",
@@ -316,7 +317,8 @@ fn verify_traced(
         trace.pass("destination", || destination.to_owned());
     }
 
-    let signed = read_assertion(&doc, assertion, idp, expected, now, &mut trace)?;
+    let assertion_id = xml::required_attr(assertion_doc, assertion, "ID")?.to_owned();
+    let signed = read_assertion(assertion_doc, assertion, idp, expected, now, &mut trace)?;
     let response_in_response_to = xml::attr(&doc, response, "InResponseTo");
     let in_response_to = match (
         response_in_response_to,
@@ -339,7 +341,7 @@ fn verify_traced(
     });
 
     Ok(Verified::Assertion(SignedAssertion {
-        id: assertion_id.to_owned(),
+        id: assertion_id,
         issuer: idp.entity_id().to_owned(),
         name_id: signed.name_id,
         attributes: signed.attributes,
@@ -353,22 +355,117 @@ fn verify_traced(
     }))
 }
 
+/// Checks every signature of `doc`: each must sit directly in one of `owners` (an
+/// element, its `ID` and its name), be shaped as SAML signs, and verify with a trusted
+/// key of sufficient size. Returns the signatures that verified.
+fn check_signatures(
+    text: &str,
+    doc: &Document<'_>,
+    owners: &[(NodeId, &str, &'static str)],
+    idp: &TrustedIdp,
+    options: &VerifyOptions<'_>,
+    allow_sha1: bool,
+    trace: &mut Trace<'_>,
+) -> Result<Vec<signature::ValidSignature>, VerifyError> {
+    let root = doc.document_element().ok_or(VerifyError::NoAssertion)?;
+    let all = xml::descendants_named(doc, root, DS, "Signature");
+    for &node in &all {
+        let parent = doc.parent(node);
+        let &(owner, owner_id, element) = owners
+            .iter()
+            .find(|(owner, _, _)| Some(*owner) == parent)
+            .ok_or_else(|| {
+                VerifyError::SignatureWrapping(
+                    "a signature outside the Response and the Assertion".into(),
+                )
+            })?;
+        if xml::children(doc, owner, DS, "Signature").count() > 1 {
+            return Err(VerifyError::SignatureWrapping(format!(
+                "the {element} holds more than one signature"
+            )));
+        }
+        let shape = signature::check_shape(doc, node, owner_id, element, allow_sha1)?;
+        trace.pass("signature_algorithm", || {
+            format!(
+                "{element}: {} with {}",
+                shape.signature_method, shape.digest_method
+            )
+        });
+    }
+    if all.is_empty() {
+        return Err(unsigned(idp));
+    }
+    let trusted = || idp.keys().fingerprints();
+    let valid = signature::verify(options.backend, text, doc, idp.keys()).map_err(|reason| {
+        match all
+            .iter()
+            .find_map(|&node| signature::embedded_signer(doc, node))
+            .filter(|signer| !trusted().contains(signer))
+        {
+            Some(signer) => VerifyError::UntrustedSigner {
+                signer,
+                trusted: trusted(),
+            },
+            None => VerifyError::BadSignature {
+                element: match all.as_slice() {
+                    [one] => owners
+                        .iter()
+                        .find(|(owner, _, _)| Some(*owner) == doc.parent(*one))
+                        .map_or("Response or Assertion", |(_, _, element)| element),
+                    _ => "Response or Assertion",
+                },
+                reason,
+                trusted: trusted(),
+            },
+        }
+    })?;
+    if valid.len() != all.len() {
+        return Err(VerifyError::BadSignature {
+            element: "Response or Assertion",
+            reason: format!("{} of {} signatures verified", valid.len(), all.len()),
+            trusted: trusted(),
+        });
+    }
+    for signature in &valid {
+        let bits = idp
+            .certificates()
+            .iter()
+            .find(|certificate| certificate.fingerprint() == signature.signer)
+            .and_then(Certificate::rsa_bits);
+        if let Some(bits) = bits.filter(|&bits| bits < MIN_RSA_BITS) {
+            return Err(VerifyError::WeakKey {
+                bits,
+                signer: signature.signer.clone(),
+            });
+        }
+    }
+    Ok(valid)
+}
+
+/// Refuses any signature under `root` that is not a child of one of `owners`.
+fn refuse_stray_signatures(
+    doc: &Document<'_>,
+    root: NodeId,
+    owners: &[NodeId],
+) -> Result<(), VerifyError> {
+    let stray = xml::descendants_named(doc, root, DS, "Signature")
+        .into_iter()
+        .any(|node| {
+            doc.parent(node)
+                .is_none_or(|parent| !owners.contains(&parent))
+        });
+    if stray {
+        return Err(VerifyError::SignatureWrapping(
+            "a signature outside the Response and the Assertion".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn unsigned(idp: &TrustedIdp) -> VerifyError {
     VerifyError::Unsigned {
         response_required: idp.options().require_signed_response,
         assertion_required: idp.options().require_signed_assertion,
-    }
-}
-
-fn signed_element(doc: &Document<'_>, response: NodeId) -> &'static str {
-    if xml::child(doc, response, DS, "Signature")
-        .ok()
-        .flatten()
-        .is_some()
-    {
-        "Response"
-    } else {
-        "Assertion"
     }
 }
 
@@ -425,25 +522,31 @@ fn read_status(doc: &Document<'_>, response: NodeId) -> Result<StatusResponse, V
 /// The response's only assertion, which must be a direct child of the Response: an
 /// assertion anywhere else (in Advice, Extensions or an Object) is how signature
 /// wrapping hides a second one.
-fn the_one_assertion(doc: &Document<'_>, response: NodeId) -> Result<NodeId, VerifyError> {
+fn the_one_assertion(doc: &Document<'_>, response: NodeId) -> Result<Found, VerifyError> {
     let all = xml::descendants_named(doc, response, SAML, "Assertion");
     let encrypted = xml::descendants_named(doc, response, SAML, "EncryptedAssertion");
     let count = all.len() + encrypted.len();
     if count > 1 {
         return Err(VerifyError::MultipleAssertions(count));
     }
-    if let Some(&encrypted) = encrypted.first() {
-        if doc.parent(encrypted) == Some(response) {
-            return Err(VerifyError::EncryptedWithoutKey);
-        }
-    }
-    let assertion = all.first().copied().ok_or(VerifyError::NoAssertion)?;
-    if doc.parent(assertion) != Some(response) {
+    let found = match (all.first(), encrypted.first()) {
+        (Some(&assertion), _) => (assertion, Found::Plain(assertion)),
+        (None, Some(&encrypted)) => (encrypted, Found::Encrypted(encrypted)),
+        (None, None) => return Err(VerifyError::NoAssertion),
+    };
+    if doc.parent(found.0) != Some(response) {
         return Err(VerifyError::SignatureWrapping(
             "the assertion is not a child of the Response".into(),
         ));
     }
-    Ok(assertion)
+    Ok(found.1)
+}
+
+/// The response's one assertion, as sent.
+#[derive(Debug, Clone, Copy)]
+enum Found {
+    Plain(NodeId),
+    Encrypted(#[allow(dead_code)] NodeId),
 }
 
 /// What the assertion element says, checked against the IdP, the SP and the clock.
@@ -625,7 +728,10 @@ fn bearer_confirmation(
     Err(first_failure.unwrap_or(VerifyError::NoBearerConfirmation("")))
 }
 
-fn read_attribute(doc: &Document<'_>, attribute: NodeId) -> Result<Attribute, VerifyError> {
+pub(crate) fn read_attribute(
+    doc: &Document<'_>,
+    attribute: NodeId,
+) -> Result<Attribute, VerifyError> {
     let name = xml::required_attr(doc, attribute, "Name")?.to_owned();
     let friendly_name = xml::attr(doc, attribute, "FriendlyName").map(str::to_owned);
     let mut values = Vec::new();

@@ -25,8 +25,12 @@ fn every_undisputed_verdict_matches_on_every_backend() {
             let outcome = entry.verify(*backend);
             let right = entry.scores(&outcome);
             let decided = verdicts::decided(&entry.id);
+            assert!(
+                decided.is_none() || entry.disputed,
+                "{}: only a disputed verdict may be decided otherwise",
+                entry.id
+            );
             match (right, decided) {
-                (true, _) if entry.disputed && decided.is_some() => {}
                 (true, _) => {}
                 (false, Some(ours)) if ours.matches(&outcome) => {}
                 _ => wrong.push(format!(
