@@ -1,7 +1,4 @@
-//! `jit-provisioning`: the command-line tool.
-//!
-//! Exit status: 0 when the answer is yes (a response accepted), 1 when it is no (a
-//! response refused, or an IdP status), 2 for bad usage or unreadable input.
+#![doc = include_str!("../README.md")]
 
 mod saml;
 

@@ -1,4 +1,4 @@
-//! SAML service provider for jit-provisioning.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
 mod attributes;
