@@ -137,3 +137,55 @@ fn metadata_from_a_base_url_names_the_orgs_endpoints() {
         "{xml}"
     );
 }
+
+#[test]
+fn metadata_from_the_deployments_configs_uses_the_orgs_settings() {
+    let dir = std::env::temp_dir().join(format!("jit-cli-metadata-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let idp =
+        jit_provisioning_saml::test_idp::TestIdp::generate("https://idp.acme.example").unwrap();
+    std::fs::write(
+        dir.join("okta.xml"),
+        idp.metadata_xml("https://idp.acme.example/sso").unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("policy.json"),
+        r#"{"orgs": {"acme": {"jit": true, "idp": "https://idp.acme.example"}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("saml.toml"),
+        "[sp]\nbase_url = \"https://app.example\"\n\n[orgs.acme]\nsp_entity_id = \"urn:app:acme\"\n\n[orgs.acme.idp]\nmetadata_file = \"okta.xml\"\n",
+    )
+    .unwrap();
+    let output = cli()
+        .args(["saml", "metadata", "--org", "acme", "--config"])
+        .arg(dir.join("saml.toml"))
+        .arg("--policy")
+        .arg(dir.join("policy.json"))
+        .output()
+        .unwrap();
+    let xml = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(xml.contains(r#"entityID="urn:app:acme""#), "{xml}");
+    assert!(
+        xml.contains(r#"Location="https://app.example/acme/saml/acs""#),
+        "{xml}"
+    );
+
+    let output = cli()
+        .args(["saml", "metadata", "--org", "globex", "--config"])
+        .arg(dir.join("saml.toml"))
+        .arg("--policy")
+        .arg(dir.join("policy.json"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
