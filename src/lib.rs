@@ -22,6 +22,7 @@ mod saml;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod web;
 
 pub use account::{AccountId, AccountRecord, Identity, NewAccount};
 pub use config::{

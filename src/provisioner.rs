@@ -77,6 +77,10 @@ pub struct Provisioned {
     /// How many times the request was decided: 1, plus one for each race lost to a
     /// concurrent login (a handle or identity taken between look-up and write).
     pub attempts: u32,
+    /// When the IdP validated the person for this sign-in: the assertion's
+    /// `AuthnInstant` (never the time of the post). A session records it as its
+    /// `sso_at`. `None` for portal visits and IdP errors.
+    pub sso_at: Option<DateTime<Utc>>,
 }
 
 /// The request could not be carried out; nothing was written half-way, and repeating
@@ -115,6 +119,7 @@ impl Provisioned {
             decision,
             account: None,
             attempts: 1,
+            sso_at: None,
         }
     }
 }
@@ -170,6 +175,10 @@ impl<S: AccountStore> Provisioner<S> {
                     decision,
                     account,
                     attempts: attempt,
+                    sso_at: match request {
+                        Request::Assertion(assertion) => assertion.authn_instant,
+                        _ => None,
+                    },
                 });
             }
         }
