@@ -1,0 +1,138 @@
+//! What the portal keeps in the session, and the session layer it expects.
+//!
+//! # Cookies and the IdP's POST
+//!
+//! The IdP posts the response to the ACS from its own site: a cross-site POST. A
+//! `SameSite=Lax` cookie is not sent with it, and the session would arrive empty —
+//! without the AuthnRequest ids that `InResponseTo` is checked against. So on a real
+//! (HTTPS) deployment [`session_layer`] sets `SameSite=None; Secure; HttpOnly`: the cookie
+//! travels with the IdP's POST and with nothing over plain HTTP, and scripts never see
+//! it. The one state-changing request besides the ACS, logout, is a POST whose `Origin`
+//! must be this site. On loopback (`http://127.0.0.1`, `http://localhost`) browsers
+//! refuse `SameSite=None` without `Secure`, so the cookie is `SameSite=Lax` without
+//! `Secure`: there the IdP must be on the same site, as the demo's test IdP is.
+//!
+//! At sign-in the session id is replaced (against session fixation) before the account
+//! is written into it.
+
+use chrono::{DateTime, Utc};
+use jit_provisioning::{AccountId, Outcome, Rule};
+use serde::{Deserialize, Serialize};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
+
+const SIGNED_IN: &str = "jit.signed_in";
+const REQUESTS: &str = "jit.requests";
+
+/// How many AuthnRequests a session keeps outstanding: enough for a few tabs.
+pub const MAX_OUTSTANDING_REQUESTS: usize = 8;
+/// How long an AuthnRequest stays answerable, in seconds: the usual IdP login timeout.
+pub const REQUEST_LIFETIME_SECS: i64 = 10 * 60;
+
+/// Who is signed in, as the portal wrote it into the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    /// The account.
+    pub account: AccountId,
+    /// Its handle.
+    pub handle: String,
+    /// When the IdP last validated the person (its `AuthnInstant`).
+    pub sso_at: Option<DateTime<Utc>>,
+    /// The rule that decided the sign-in.
+    pub rule: Rule,
+    /// What the sign-in did.
+    pub outcome: Outcome,
+}
+
+/// An AuthnRequest the session waits for an answer to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Outstanding {
+    pub id: String,
+    pub org: String,
+    pub issued_at: DateTime<Utc>,
+}
+
+/// Who is signed in, if anyone: for the app's own pages.
+pub async fn signed_in(session: &Session) -> Option<SignedIn> {
+    session.get::<SignedIn>(SIGNED_IN).await.ok().flatten()
+}
+
+pub(crate) async fn sign_in(
+    session: &Session,
+    signed_in: &SignedIn,
+) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    session.insert(SIGNED_IN, signed_in).await?;
+    session.remove_value(REQUESTS).await?;
+    Ok(())
+}
+
+/// The request ids `org`'s responses may answer, at `now`.
+pub(crate) async fn outstanding(session: &Session, org: &str, now: DateTime<Utc>) -> Vec<String> {
+    let requests: Vec<Outstanding> = session
+        .get(REQUESTS)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    requests
+        .into_iter()
+        .filter(|request| request.org == org && !expired(request, now))
+        .map(|request| request.id)
+        .collect()
+}
+
+fn expired(request: &Outstanding, now: DateTime<Utc>) -> bool {
+    now.signed_duration_since(request.issued_at).num_seconds() >= REQUEST_LIFETIME_SECS
+}
+
+pub(crate) async fn expect_answer(
+    session: &Session,
+    request: Outstanding,
+) -> Result<(), tower_sessions::session::Error> {
+    let now = request.issued_at;
+    let mut requests: Vec<Outstanding> = session.get(REQUESTS).await?.unwrap_or_default();
+    requests.retain(|kept| !expired(kept, now));
+    requests.push(request);
+    let excess = requests.len().saturating_sub(MAX_OUTSTANDING_REQUESTS);
+    requests.drain(..excess);
+    session.insert(REQUESTS, requests).await
+}
+
+/// Whether `base_url` is served on loopback, where cookies cannot be `Secure`.
+pub fn is_loopback(base_url: &str) -> bool {
+    let host = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, host)| host);
+    let host = if host.starts_with('[') {
+        host.split(']')
+            .next()
+            .map_or(host, |inner| inner.trim_start_matches('['))
+    } else {
+        host.split(':').next().unwrap_or(host)
+    };
+    host == "localhost" || host == "::1" || host.starts_with("127.")
+}
+
+/// The session layer the portal expects, for a site served at `base_url`: see the
+/// module documentation for the cookie's attributes. Sessions expire after 8 hours
+/// without a request.
+pub fn session_layer<S: SessionStore + Clone>(store: S, base_url: &str) -> SessionManagerLayer<S> {
+    let loopback = is_loopback(base_url);
+    SessionManagerLayer::new(store)
+        .with_name("jit_session")
+        .with_http_only(true)
+        .with_secure(!loopback)
+        .with_same_site(if loopback {
+            SameSite::Lax
+        } else {
+            SameSite::None
+        })
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::hours(8),
+        ))
+}
