@@ -245,7 +245,7 @@ fn log_decision(org: &str, done: &Provisioned) {
     tracing::info!(
         org,
         outcome = %decision.outcome(),
-        rule = %decision.rule(),
+        rule = decision.rule().id(),
         reason = decision.reason().map(|reason| reason.to_string()).unwrap_or_default(),
         "sign-in decided"
     );

@@ -1,0 +1,141 @@
+//! The pages a sign-in lands on: an org's home and an account's own home, both showing
+//! who is signed in, their handle and memberships, and the rule that decided.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use jit_provisioning::{AccountRecord, AccountStore, Provisioner};
+use jit_provisioning_axum::{escape_html, signed_in, SignedIn};
+use tower_sessions::Session;
+
+pub(crate) fn routes<S: AccountStore + 'static>(provisioner: Arc<Provisioner<S>>) -> Router {
+    Router::new()
+        .route("/", get(index::<S>))
+        .route("/{name}", get(home::<S>))
+        .with_state(provisioner)
+}
+
+fn page(title: &str, body: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}}dt{{font-weight:600}}code{{background:#eee;padding:0 .2rem}}</style></head><body>{body}</body></html>",
+        escape_html(title)
+    ))
+}
+
+async fn index<S: AccountStore + 'static>(
+    State(provisioner): State<Arc<Provisioner<S>>>,
+) -> Response {
+    let mut orgs: Vec<&str> = provisioner
+        .policy()
+        .orgs()
+        .filter(|(_, org)| org.portal().is_some())
+        .map(|(id, _)| id)
+        .collect();
+    orgs.sort_unstable();
+    let links: String = orgs
+        .iter()
+        .map(|org| {
+            format!(
+                "<li><a href=\"/{0}/login\">/{0}/login</a></li>",
+                escape_html(org)
+            )
+        })
+        .collect();
+    page(
+        "jit-provisioning demo",
+        &format!("<h1>jit-provisioning demo</h1><p>Each org's SSO login portal:</p><ul>{links}</ul><p>The demo IdP lets you pick who signs in.</p>"),
+    )
+    .into_response()
+}
+
+/// Who is signed in, as the page shows it.
+fn who(signed_in: &SignedIn, account: &AccountRecord) -> String {
+    let memberships = if account.memberships.is_empty() {
+        "<dd id=\"memberships\">none</dd>".to_owned()
+    } else {
+        account
+            .memberships
+            .iter()
+            .map(|(org, role)| {
+                format!(
+                    "<dd class=\"membership\">{} ({role})</dd>",
+                    escape_html(org)
+                )
+            })
+            .collect()
+    };
+    format!(
+        "<dl><dt>Signed in as</dt><dd id=\"handle\">{}</dd><dt>Password</dt><dd id=\"password\">{}</dd><dt>Memberships</dt>{memberships}<dt>Last sign-in decided by</dt><dd id=\"rule\"><code>{}</code> ({})</dd></dl><form method=\"post\" action=\"/logout\"><button type=\"submit\" id=\"sign-out\">Sign out</button></form>",
+        escape_html(&account.handle),
+        if account.has_password { "yes" } else { "none (signs in through SSO)" },
+        signed_in.rule.id(),
+        signed_in.outcome,
+    )
+}
+
+async fn home<S: AccountStore + 'static>(
+    State(provisioner): State<Arc<Provisioner<S>>>,
+    session: Session,
+    Path(name): Path<String>,
+) -> Response {
+    let Some(signed_in) = signed_in(&session).await else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            page(
+                "Not signed in",
+                "<h1>Not signed in</h1><p>Start at an org's login portal.</p>",
+            ),
+        )
+            .into_response();
+    };
+    let account = match provisioner.store().account_by_id(&signed_in.account).await {
+        Ok(Some(account)) => account,
+        Ok(None) => {
+            return (
+                StatusCode::NOT_FOUND,
+                page("No account", "<h1>No such account</h1>"),
+            )
+                .into_response()
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "account look-up failed");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                page("Error", "<h1>Something went wrong</h1>"),
+            )
+                .into_response();
+        }
+    };
+    if provisioner.policy().org(&name).is_some() {
+        let title = format!("{name} — home");
+        return page(
+            &title,
+            &format!(
+                "<h1 id=\"title\">{} home</h1>{}",
+                escape_html(&name),
+                who(&signed_in, &account)
+            ),
+        )
+        .into_response();
+    }
+    if name.eq_ignore_ascii_case(&account.handle) {
+        return page(
+            &account.handle,
+            &format!(
+                "<h1 id=\"title\">{}'s home</h1>{}",
+                escape_html(&account.handle),
+                who(&signed_in, &account)
+            ),
+        )
+        .into_response();
+    }
+    (
+        StatusCode::NOT_FOUND,
+        page("Not found", "<h1>Not found</h1>"),
+    )
+        .into_response()
+}

@@ -1,0 +1,70 @@
+//! `cargo run -p jit-provisioning-demo [-- --config demo/config.toml]`: the SSO login
+//! portal in a browser.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use jit_provisioning_demo::{app, load_or_make_idp, seed_before_sso, seed_members, DemoConfig};
+use jit_provisioning_sqlx::SqliteStore;
+
+#[tokio::main]
+async fn main() -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let mut args = std::env::args().skip(1);
+    let config = match (args.next().as_deref(), args.next()) {
+        (Some("--config"), Some(path)) => DemoConfig::load(&PathBuf::from(path))?,
+        (None, _) => {
+            let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+            if beside.is_file() {
+                DemoConfig::load(&beside)?
+            } else {
+                DemoConfig::shipped()?
+            }
+        }
+        _ => return Err("usage: jit-provisioning-demo [--config FILE]".into()),
+    };
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|error| format!("{}: {error}", config.data_dir.display()))?;
+    let idp = Arc::new(load_or_make_idp(&config.data_dir)?);
+    let database = config.data_dir.join("demo.db");
+    let store = SqliteStore::connect(&format!("sqlite://{}", database.display()))
+        .await
+        .map_err(|error| error.to_string())?;
+    store.migrate().await.map_err(|error| error.to_string())?;
+    seed_before_sso(&config, store.pool()).await?;
+    let sessions = tower_sessions_sqlx_store::SqliteStore::new(store.pool().clone());
+    sessions
+        .migrate()
+        .await
+        .map_err(|error| error.to_string())?;
+
+    let base_url = format!("http://{}", config.addr);
+    let (router, provisioner) = app(&config, idp, store, sessions, &base_url)?;
+    seed_members(&config, &provisioner).await?;
+    let listener = tokio::net::TcpListener::bind(&config.addr)
+        .await
+        .map_err(|error| format!("cannot listen on {}: {error}", config.addr))?;
+    let first_org = provisioner
+        .policy()
+        .orgs()
+        .filter(|(_, org)| org.portal().is_some())
+        .map(|(id, _)| id.to_owned())
+        .min()
+        .unwrap_or_else(|| "acme".into());
+    println!("open {base_url}/{first_org}/login");
+    println!(
+        "(accounts and sessions in {}; edit demo/config.toml and restart to change the setup)",
+        database.display()
+    );
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|error| error.to_string())
+}
