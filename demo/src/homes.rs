@@ -16,6 +16,7 @@ pub(crate) fn routes<S: AccountStore + 'static>(provisioner: Arc<Provisioner<S>>
     Router::new()
         .route("/", get(index::<S>))
         .route("/{name}", get(home::<S>))
+        .route("/{name}/{*rest}", get(deep_page))
         .with_state(provisioner)
 }
 
@@ -138,4 +139,25 @@ async fn home<S: AccountStore + 'static>(
         page("Not found", "<h1>Not found</h1>"),
     )
         .into_response()
+}
+
+/// Any deeper page of an org or account: a stand-in for the app's own pages, so that a
+/// deep link kept through the trip to the IdP has somewhere to land.
+async fn deep_page(session: Session, Path((name, rest)): Path<(String, String)>) -> Response {
+    if signed_in(&session).await.is_none() {
+        return (
+            StatusCode::UNAUTHORIZED,
+            page("Not signed in", "<h1>Not signed in</h1>"),
+        )
+            .into_response();
+    }
+    page(
+        "A deep page",
+        &format!(
+            "<h1 id=\"title\">/{}/{}</h1><p>A page of the app, reached through the SSO trip.</p>",
+            escape_html(&name),
+            escape_html(&rest)
+        ),
+    )
+    .into_response()
 }

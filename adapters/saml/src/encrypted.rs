@@ -27,10 +27,21 @@ pub(crate) fn decrypt_assertion(
         .document_element()
         .ok_or_else(|| failed("no document element".into()))?;
     let encrypted = xml::descendants_named(&doc, root, SAML, "EncryptedAssertion");
-    let assertion = encrypted
-        .first()
-        .and_then(|&container| xml::children(&doc, container, SAML, "Assertion").next())
-        .ok_or_else(|| failed("no saml:Assertion in the plaintext".into()))?;
+    let [container] = encrypted.as_slice() else {
+        return Err(failed("not one EncryptedAssertion after decryption".into()));
+    };
+    // What was encrypted must be exactly one saml:Assertion (EncryptedKeys may sit
+    // beside it).
+    let mut assertions = xml::elements(&doc, *container)
+        .filter(|&child| !xml::is(&doc, child, crate::xml::XENC, "EncryptedKey"));
+    let assertion = match (assertions.next(), assertions.next()) {
+        (Some(assertion), None) if xml::is(&doc, assertion, SAML, "Assertion") => assertion,
+        _ => {
+            return Err(failed(
+                "the plaintext is not exactly one saml:Assertion".into(),
+            ))
+        }
+    };
     // The IdP serialized the assertion on its own before encrypting it, with its
     // namespace declarations: its text stands alone.
     doc.node_source(assertion)

@@ -14,7 +14,7 @@ use crate::idp::TrustedIdp;
 use crate::model::{Attribute, NameId};
 use crate::signature::{self, SignatureBackend};
 use crate::sp_key::SpKey;
-use crate::xml::{self, Limits, DS, SAML, SAMLP, XSI};
+use crate::xml::{self, Limits, DS, SAML, SAMLP, XENC, XSI};
 
 const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 const BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
@@ -231,7 +231,18 @@ fn verify_traced(
                 signer,
             )
         }
-        Found::Encrypted(_) => {
+        Found::Encrypted(container) => {
+            // The ciphertext decrypted must be the one counted: bergshamra decrypts the
+            // document's first EncryptedData, wherever it is.
+            let encrypted_data = xml::descendants_named(&doc, response, XENC, "EncryptedData");
+            match encrypted_data.as_slice() {
+                [only] if doc.parent(*only) == Some(container) => {}
+                _ => {
+                    return Err(VerifyError::SignatureWrapping(
+                        "encrypted data outside the one EncryptedAssertion".into(),
+                    ))
+                }
+            }
             // The Response's signature covers the encrypted form: check it on the
             // document as received, then the assertion's own, on the plaintext.
             let owners = [(response, response_id, "Response")];
@@ -253,6 +264,13 @@ fn verify_traced(
                 .ok_or_else(|| {
                     VerifyError::DecryptionFailed("the plaintext is not a saml:Assertion".into())
                 })?;
+            // An assertion nested in the plaintext (in Advice) counts as in the clear.
+            let nested = xml::descendants_named(&decrypted_doc, assertion, SAML, "Assertion").len()
+                + xml::descendants_named(&decrypted_doc, assertion, SAML, "EncryptedAssertion")
+                    .len();
+            if nested > 0 {
+                return Err(VerifyError::MultipleAssertions(nested + 1));
+            }
             trace.pass("decrypted", || "the assertion, with the SP's key".into());
             let assertion_id = xml::required_attr(&decrypted_doc, assertion, "ID")?;
             let own = if xml::child(&decrypted_doc, assertion, DS, "Signature")?.is_some() {
@@ -546,7 +564,7 @@ fn the_one_assertion(doc: &Document<'_>, response: NodeId) -> Result<Found, Veri
 #[derive(Debug, Clone, Copy)]
 enum Found {
     Plain(NodeId),
-    Encrypted(#[allow(dead_code)] NodeId),
+    Encrypted(NodeId),
 }
 
 /// What the assertion element says, checked against the IdP, the SP and the clock.

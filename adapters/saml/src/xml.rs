@@ -11,6 +11,8 @@ pub(crate) const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 pub(crate) const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 /// XML-DSig (`ds:`).
 pub(crate) const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
+/// XML Encryption (`xenc:`).
+pub(crate) const XENC: &str = "http://www.w3.org/2001/04/xmlenc#";
 /// SAML metadata (`md:`).
 pub(crate) const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 /// XML Schema instance (`xsi:`).

@@ -41,6 +41,13 @@ fn check(xml: &str) -> Result<(), VerifyError> {
     check_with(xml, Limits::default())
 }
 
+/// The assertion's whole `ds:Signature` element.
+fn signature_of(xml: &str) -> &str {
+    let start = xml.find("<ds:Signature").unwrap();
+    let end = xml.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+    xml.get(start..end).unwrap()
+}
+
 /// `xml` with the first `from` replaced by `to`; the edit must apply.
 fn edit(xml: &str, from: &str, to: &str) -> String {
     assert!(xml.contains(from), "`{from}` is not in the response");
@@ -149,8 +156,7 @@ fn a_missing_version_is_malformed() {
 #[test]
 fn two_signatures_in_one_element_are_signature_wrapping() {
     let xml = good();
-    let signature =
-        &xml[xml.find("<ds:Signature").unwrap()..xml.find("</ds:Signature>").unwrap() + 15];
+    let signature = signature_of(&xml);
     let xml = edit(
         &xml,
         "<saml:Subject>",
@@ -208,8 +214,7 @@ fn a_transform_outside_the_saml_profile_is_refused() {
 #[test]
 fn a_signature_outside_the_response_and_assertion_is_signature_wrapping() {
     let xml = good();
-    let signature =
-        &xml[xml.find("<ds:Signature").unwrap()..xml.find("</ds:Signature>").unwrap() + 15];
+    let signature = signature_of(&xml);
     let xml = edit(
         &xml,
         "<samlp:Status>",

@@ -9,6 +9,8 @@
 //!   ([`TestIdp::error_response`]);
 //! - the bad responses that security tests need, each described on its
 //!   [`BadResponse`] variant ([`TestIdp::bad_response`]);
+//! - responses whose assertion is encrypted for the SP's certificate, as Entra ID and
+//!   ADFS send them ([`TestIdp::encrypted_response`], [`EncryptionOptions`]);
 //! - its own metadata ([`TestIdp::metadata_xml`]).
 //!
 //! [`post_form_value`] gives what the HTTP-POST binding carries as `SAMLResponse`, and
@@ -74,6 +76,7 @@
 
 mod cert;
 mod der;
+mod encrypt;
 mod rng;
 mod xml;
 
@@ -84,6 +87,8 @@ use chrono::{DateTime, Datelike as _, SecondsFormat, TimeDelta, Utc};
 
 use cert::KeyPair;
 use xml::Writer;
+
+pub use encrypt::{ContentEncryption, EncryptionOptions};
 
 /// The subject that [`BadResponse::Tampered`] writes over the signed one, and that the
 /// evil assertion of every `Wrapped…` variant is about (as its `NameID` and its
@@ -203,6 +208,10 @@ pub enum TestIdpError {
     /// bergshamra refused to sign.
     #[error("signing failed: {0}")]
     Signing(#[source] bergshamra::Error),
+    /// bergshamra refused to encrypt (for [`TestIdp::encrypted_response`]: the SP
+    /// certificate holds no RSA key, say).
+    #[error("encryption failed: {0}")]
+    Encryption(#[source] bergshamra::Error),
     /// A step that cannot fail on what this module builds failed all the same.
     #[error("internal error in the test IdP: {0}")]
     Internal(&'static str),
@@ -481,6 +490,8 @@ struct Signing<'a> {
 /// Everything an assertion says.
 struct AssertionSpec<'a> {
     person: &'a TestPerson,
+    /// The assertion's `saml:Issuer`, when it is not the IdP's entity id.
+    issuer: Option<&'a str>,
     issue_instant: DateTime<Utc>,
     authn_instant: DateTime<Utc>,
     not_before: DateTime<Utc>,
@@ -923,7 +934,11 @@ impl TestIdp {
                 ("Version", "2.0"),
             ],
         )?;
-        w.leaf("saml:Issuer", &[("Format", FORMAT_ENTITY)], &self.entity_id)?;
+        w.leaf(
+            "saml:Issuer",
+            &[("Format", FORMAT_ENTITY)],
+            spec.issuer.unwrap_or(&self.entity_id),
+        )?;
         if let Some(signing) = signing {
             signature_template(&mut w, &id, signing)?;
         }
@@ -1065,6 +1080,7 @@ impl<'a> AssertionSpec<'a> {
         };
         Ok(Self {
             person,
+            issuer: None,
             issue_instant: now,
             authn_instant: options.authn_instant.unwrap_or(now),
             not_before: match options.not_before {

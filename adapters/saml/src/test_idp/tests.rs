@@ -200,6 +200,170 @@ fn post_form_html_carries_the_response_and_relay_state() {
     assert!(!without.contains("RelayState"));
 }
 
+const NS_XENC: &str = "http://www.w3.org/2001/04/xmlenc#";
+
+/// The only element named `local` in `namespace` of `doc`.
+fn only(doc: &uppsala::Document<'_>, namespace: &str, local: &str) -> uppsala::NodeId {
+    let found = doc.get_elements_by_tag_name_ns(namespace, local);
+    assert_eq!(found.len(), 1, "{local}");
+    *found.first().expect("one")
+}
+
+fn algorithm<'d>(doc: &'d uppsala::Document<'_>, node: uppsala::NodeId) -> &'d str {
+    doc.element(node)
+        .and_then(|element| element.get_attribute("Algorithm"))
+        .expect("an Algorithm")
+}
+
+/// The shared IdP's own certificate stands in for the SP's: no second key to make.
+fn encrypted_for_itself(options: &EncryptionOptions) -> String {
+    let idp = shared_idp();
+    idp.encrypted_response(
+        &TestPerson::new("someone").with_email("someone@example.com"),
+        &target(),
+        &idp.certificate_pem(),
+        now(),
+        options,
+    )
+    .expect("response")
+}
+
+#[test]
+fn an_encrypted_assertion_is_shaped_as_entra_id_sends_it() {
+    let xml = encrypted_for_itself(&EncryptionOptions::default());
+    let doc = uppsala::parse(&xml).expect("well-formed");
+    assert!(doc
+        .get_elements_by_tag_name_ns(NS_ASSERTION, "Assertion")
+        .is_empty());
+    assert!(!xml.contains("someone"));
+    let response = doc.document_element().expect("root");
+    let container = only(&doc, NS_ASSERTION, "EncryptedAssertion");
+    assert_eq!(doc.parent(container), Some(response));
+    let data = only(&doc, NS_XENC, "EncryptedData");
+    assert_eq!(doc.parent(data), Some(container));
+    assert_eq!(
+        doc.element(data)
+            .and_then(|element| element.get_attribute("Type")),
+        Some("http://www.w3.org/2001/04/xmlenc#Element")
+    );
+    let key = only(&doc, NS_XENC, "EncryptedKey");
+    let key_info = doc.parent(key).expect("in a KeyInfo");
+    assert_eq!(doc.parent(key_info), Some(data));
+    let methods = doc.get_elements_by_tag_name_ns(NS_XENC, "EncryptionMethod");
+    let methods: Vec<&str> = methods.iter().map(|&node| algorithm(&doc, node)).collect();
+    assert_eq!(
+        methods,
+        [
+            "http://www.w3.org/2001/04/xmlenc#aes256-cbc",
+            "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
+        ]
+    );
+    assert_eq!(
+        algorithm(&doc, only(&doc, NS_DSIG, "DigestMethod")),
+        "http://www.w3.org/2000/09/xmldsig#sha1"
+    );
+    // The recipient's certificate names the key the AES key is encrypted to.
+    let certificate = only(&doc, NS_DSIG, "X509Certificate");
+    assert_eq!(
+        doc.text_content_deep(certificate),
+        shared_key_pair().certificate_base64()
+    );
+    // The assertion's signature is inside the ciphertext; the response is not signed.
+    assert!(doc
+        .get_elements_by_tag_name_ns(NS_DSIG, "Signature")
+        .is_empty());
+}
+
+#[test]
+fn the_plaintext_is_the_signed_assertion_standing_alone() {
+    let mut keys = bergshamra::KeysManager::new();
+    keys.add_key(shared_key_pair().signing_key.clone());
+    let context = bergshamra::EncContext::new(keys);
+    for content_encryption in ContentEncryption::ALL {
+        let xml = encrypted_for_itself(&EncryptionOptions {
+            content_encryption,
+            ..EncryptionOptions::default()
+        });
+        assert!(xml.contains(content_encryption.uri()));
+        let decrypted = bergshamra::decrypt(&context, &xml).expect("decrypts");
+        let doc = uppsala::parse(&decrypted).expect("well-formed");
+        let assertion = only(&doc, NS_ASSERTION, "Assertion");
+        assert_eq!(
+            doc.parent(assertion),
+            Some(only(&doc, NS_ASSERTION, "EncryptedAssertion"))
+        );
+        // Cut out of the response, the assertion's text is a document of its own,
+        // and its signature verifies there.
+        let alone = doc.node_source(assertion).expect("its text");
+        let alone_doc = uppsala::parse(alone).expect("stands alone");
+        assert_eq!(
+            alone_doc
+                .get_elements_by_tag_name_ns(NS_ASSERTION, "NameID")
+                .len(),
+            1
+        );
+        let mut trusted = bergshamra::KeysManager::new();
+        trusted.add_key(
+            bergshamra::keys::loader::load_x509_cert_der(&shared_key_pair().certificate_der)
+                .expect("certificate"),
+        );
+        let verified = bergshamra::verify(&bergshamra::DsigContext::new(trusted), alone)
+            .expect("verification runs");
+        assert!(
+            matches!(verified, bergshamra::VerifyResult::Valid { .. }),
+            "{content_encryption:?}: {verified:?}"
+        );
+    }
+}
+
+#[test]
+fn a_signed_encrypted_response_is_signed_over_the_ciphertext() {
+    let xml = encrypted_for_itself(&EncryptionOptions {
+        response: ResponseOptions {
+            sign_assertion: false,
+            sign_response: true,
+            ..ResponseOptions::default()
+        },
+        ..EncryptionOptions::default()
+    });
+    let doc = uppsala::parse(&xml).expect("well-formed");
+    let signature = only(&doc, NS_DSIG, "Signature");
+    assert_eq!(doc.parent(signature), doc.document_element());
+    let mut trusted = bergshamra::KeysManager::new();
+    trusted.add_key(
+        bergshamra::keys::loader::load_x509_cert_der(&shared_key_pair().certificate_der)
+            .expect("certificate"),
+    );
+    let verified = bergshamra::verify(&bergshamra::DsigContext::new(trusted), &xml)
+        .expect("verification runs");
+    assert!(
+        matches!(verified, bergshamra::VerifyResult::Valid { .. }),
+        "{verified:?}"
+    );
+}
+
+#[test]
+fn encryption_needs_a_pem_certificate() {
+    let idp = shared_idp();
+    let person = TestPerson::new("someone");
+    for bad in [
+        "",
+        "not a certificate",
+        "-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----",
+    ] {
+        assert!(matches!(
+            idp.encrypted_response(
+                &person,
+                &target(),
+                bad,
+                now(),
+                &EncryptionOptions::default()
+            ),
+            Err(TestIdpError::InvalidCertificate(_))
+        ));
+    }
+}
+
 /// Prints how long RSA-2048 generation (key and self-signed certificate) takes in the
 /// current profile: `cargo test … --lib test_idp::tests::measure_key_generation -- --ignored --nocapture`.
 #[test]
