@@ -37,7 +37,7 @@ pub use lookup::AccountLookup;
 pub use memory::{MemoryStore, SeedError};
 pub use provisioner::{LoginError, ProvisionError, Provisioned, Provisioner, DEFAULT_MAX_ATTEMPTS};
 pub use redirect::{safe_return_path, ReturnToError, MAX_RETURN_TO_LEN};
-pub use replay::{MemoryReplayGuard, ReplayGuard};
+pub use replay::{MemoryReplayGuard, ReplayGuard, REPLAY_GRACE_SECS};
 pub use request::{Assertion, IdpError, PortalVisit, Request, Session, STATUS_REQUEST_DENIED};
 pub use role::{Grant, Role, UnknownRole};
 pub use rule::Rule;

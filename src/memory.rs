@@ -248,6 +248,16 @@ impl AccountStore for MemoryStore {
         let Some(record) = inner.by_id.get_mut(account) else {
             return Err(LinkError::NoSuchAccount(account.clone()));
         };
+        if record
+            .identities
+            .iter()
+            .any(|linked| linked.issuer == identity.issuer)
+        {
+            return Err(LinkError::IssuerTaken {
+                account: account.clone(),
+                issuer: identity.issuer.clone(),
+            });
+        }
         record.identities.push(identity.clone());
         inner.by_identity.insert(identity.clone(), account.clone());
         Ok(())

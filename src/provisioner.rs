@@ -337,10 +337,14 @@ impl<S: AccountStore> Provisioner<S> {
                         );
                         Ok(Applied::Done(record))
                     }
-                    // Linked meanwhile by another login, or the account went away.
-                    Err(LinkError::IdentityTaken(_) | LinkError::NoSuchAccount(_)) => {
-                        Ok(Applied::LostRace)
-                    }
+                    // Linked meanwhile by another login (this identity elsewhere, or another
+                    // subject of this issuer here), or the account went away: the next
+                    // decision sees which.
+                    Err(
+                        LinkError::IdentityTaken(_)
+                        | LinkError::IssuerTaken { .. }
+                        | LinkError::NoSuchAccount(_),
+                    ) => Ok(Applied::LostRace),
                     Err(LinkError::Store(error)) => Err(error),
                 }
             }

@@ -8,14 +8,31 @@ use chrono::{DateTime, Utc};
 
 use crate::store::StoreError;
 
-/// Remembers which assertion ids were used, at least until each assertion expires.
+/// How long past an assertion's `NotOnOrAfter` a replay guard must still remember its
+/// id, in seconds: the largest clock skew a verifier may allow (SAML verifiers accept an
+/// assertion until `NotOnOrAfter` plus their skew, so a guard that forgot earlier would
+/// let a captured response through in that window).
+pub const REPLAY_GRACE_SECS: i64 = 600;
+
+/// Remembers which assertion ids were used.
+///
+/// # Contract
+///
+/// - [`ReplayGuard::first_use`] is atomic: of any number of concurrent calls with one
+///   (issuer, id), across every app server, exactly one gets `Ok(true)`.
+/// - An id is remembered at least until `not_on_or_after` plus [`REPLAY_GRACE_SECS`]:
+///   until then a second use gets `Ok(false)`. After that it may be forgotten (the
+///   verifier refuses the assertion as expired anyway).
+/// - Ids are unique per issuer: the same id from two issuers is two assertions.
+/// - Expired ids are dropped without reading every id kept (an index on the expiry).
 ///
 /// Shared by every app server of a deployment (a database table or a cache with
-/// expiry); a guard local to one process stops replays only against that process.
+/// expiry); a guard local to one process stops replays only against that process. The
+/// `testing` feature's `testing::replay_conformance` checks the contract.
 #[async_trait]
 pub trait ReplayGuard: Send + Sync {
-    /// Records that the assertion `id` from `issuer` is being used. `Ok(true)` the first
-    /// time; `Ok(false)` when it was used before and has not yet expired.
+    /// Records that the assertion `id` from `issuer` is being used at `now`. `Ok(true)`
+    /// the first time; `Ok(false)` when it was used before and is still remembered.
     async fn first_use(
         &self,
         issuer: &str,
@@ -63,14 +80,21 @@ impl ReplayGuard for MemoryReplayGuard {
     ) -> Result<bool, StoreError> {
         // Nothing panics while the lock is held, so a poisoned lock guards sound data.
         let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
-        used.retain(|_, expires| *expires > now);
+        used.retain(|_, forget_at| *forget_at > now);
         let key = (issuer.to_owned(), id.to_owned());
         if used.contains_key(&key) {
             return Ok(false);
         }
-        used.insert(key, not_on_or_after);
+        used.insert(key, forget_at(not_on_or_after));
         Ok(true)
     }
+}
+
+/// When a guard may forget an id whose assertion ends at `not_on_or_after`.
+pub(crate) fn forget_at(not_on_or_after: DateTime<Utc>) -> DateTime<Utc> {
+    not_on_or_after
+        .checked_add_signed(chrono::TimeDelta::seconds(REPLAY_GRACE_SECS))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 #[cfg(test)]
@@ -92,8 +116,21 @@ mod tests {
                 .unwrap(),
             "ids are unique per issuer only"
         );
-        let later = expires + TimeDelta::seconds(1);
-        assert!(guard.first_use("idp", "_b2", later, later).await.unwrap());
+        // A verifier still accepts the assertion within its skew after NotOnOrAfter: the
+        // id must still be refused then.
+        let within_skew = expires + TimeDelta::seconds(REPLAY_GRACE_SECS - 1);
+        assert!(
+            !guard
+                .first_use("idp", "_a1", expires, within_skew)
+                .await
+                .unwrap(),
+            "remembered until NotOnOrAfter plus the largest skew"
+        );
+        let forgotten = expires + TimeDelta::seconds(REPLAY_GRACE_SECS);
+        assert!(guard
+            .first_use("idp", "_b2", forgotten, forgotten)
+            .await
+            .unwrap());
         assert_eq!(guard.len(), 1, "expired ids are dropped");
     }
 }

@@ -56,6 +56,16 @@ pub enum LinkError {
     /// The account does not exist (any more).
     #[error("account `{0}` does not exist")]
     NoSuchAccount(AccountId),
+    /// The account is linked already to another subject of the same issuer: one person
+    /// has one identity at an IdP, so a second is a takeover attempt or two logins
+    /// racing for one account.
+    #[error("account `{account}` already has an identity from `{issuer}`")]
+    IssuerTaken {
+        /// The account.
+        account: AccountId,
+        /// The issuer it has an identity from.
+        issuer: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -73,8 +83,12 @@ pub enum LinkError {
 /// 1. **Handles are unique case-insensitively.** `Jane-Doe` and `jane-doe` cannot both
 ///    exist. [`AccountStore::create_account`] reports [`CreateError::HandleTaken`] when the
 ///    handle is taken, never a generic error.
-/// 2. **An identity belongs to at most one account.** (issuer, subject) pairs are unique;
-///    creating or linking a taken one reports `IdentityTaken`.
+/// 2. **An identity belongs to at most one account, and an account has at most one
+///    identity per issuer.** (issuer, subject) pairs are unique, and so are (account,
+///    issuer) pairs: creating or linking a taken identity reports `IdentityTaken`, linking
+///    a second subject of one issuer to an account reports [`LinkError::IssuerTaken`].
+///    Both must hold atomically under concurrent links (a unique constraint in SQL):
+///    otherwise two people with one email, racing, could both take over the account.
 /// 3. **Creation is atomic.** The account, its identity and all its memberships appear
 ///    together or not at all, whatever fails and whenever.
 /// 4. **Emails compare by [`email_key`](crate::email_key)** (case-insensitively, in every
@@ -88,8 +102,9 @@ pub enum LinkError {
 ///    a bug.
 /// 6. **Linking is atomic and idempotent.** [`AccountStore::link_identity`] succeeds when
 ///    the identity is free or already linked to that account, reports
-///    [`LinkError::IdentityTaken`] when another account holds it and
-///    [`LinkError::NoSuchAccount`] when the account is gone.
+///    [`LinkError::IdentityTaken`] when another account holds it,
+///    [`LinkError::IssuerTaken`] when the account has another identity from that issuer,
+///    and [`LinkError::NoSuchAccount`] when the account is gone.
 /// 7. **Errors are values.** A failing backend returns [`StoreError`] (`Unavailable` for
 ///    connection trouble, `NotSetUp` for a missing schema); nothing panics.
 ///

@@ -65,3 +65,14 @@ async fn the_suite_catches_a_store_that_breaks_the_contract() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn memory_replay_guard_meets_the_replay_contract() {
+    if let Err(error) = jit_provisioning::testing::replay_conformance(|| async {
+        jit_provisioning::MemoryReplayGuard::new()
+    })
+    .await
+    {
+        panic!("{error}");
+    }
+}

@@ -35,6 +35,12 @@ pub struct ConformanceError {
     pub violations: Vec<Violation>,
 }
 
+impl ConformanceError {
+    pub(crate) fn new(violations: Vec<Violation>) -> Self {
+        Self { violations }
+    }
+}
+
 impl fmt::Display for ConformanceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "the store breaks the storage contract:")?;
@@ -89,10 +95,13 @@ where
         taken_handles_follow_the_stem_shape,
         emails_match_case_insensitively,
         linking_follows_the_rules,
+        one_identity_per_issuer_per_account,
         concurrent_creates_of_one_handle,
         concurrent_creates_of_one_identity,
         concurrent_links_of_one_identity,
+        concurrent_links_of_one_issuer_to_one_account,
         concurrent_first_logins,
+        concurrent_takeovers_by_email,
     );
     if violations.is_empty() {
         Ok(())
@@ -104,6 +113,14 @@ where
 fn identity(subject: &str) -> Identity {
     Identity {
         issuer: "https://idp.conformance.example".into(),
+        subject: subject.into(),
+    }
+}
+
+/// An identity at a second IdP: an account may hold one from each.
+fn other_idp_identity(subject: &str) -> Identity {
+    Identity {
+        issuer: "https://other-idp.conformance.example".into(),
         subject: subject.into(),
     }
 }
@@ -358,11 +375,11 @@ async fn linking_follows_the_rules<S: AccountStore>(store: &S) -> Checked {
     let jane = create(store, &new_account("jane-doe", "s1", None)).await?;
     let john = create(store, &new_account("john-roe", "s2", None)).await?;
     store
-        .link_identity(&jane, &identity("s3"))
+        .link_identity(&jane, &other_idp_identity("s3"))
         .await
         .map_err(|e| format!("linking a free identity failed: {e}"))?;
     let found = store
-        .account_by_identity(&identity("s3"))
+        .account_by_identity(&other_idp_identity("s3"))
         .await
         .map_err(|e| e.to_string())?;
     ensure(found.as_ref().map(|r| &r.id) == Some(&jane), || {
@@ -373,20 +390,44 @@ async fn linking_follows_the_rules<S: AccountStore>(store: &S) -> Checked {
         || "linking dropped the account's first identity".into(),
     )?;
     store
-        .link_identity(&jane, &identity("s3"))
+        .link_identity(&jane, &other_idp_identity("s3"))
         .await
         .map_err(|e| format!("linking an identity again to its own account failed: {e}"))?;
-    match store.link_identity(&john, &identity("s3")).await {
+    match store.link_identity(&john, &other_idp_identity("s3")).await {
         Err(LinkError::IdentityTaken(_)) => {}
         other => return Err(format!("linking another account's identity gave {other:?}")),
     }
     match store
-        .link_identity(&AccountId::from("no-such-account"), &identity("s4"))
+        .link_identity(
+            &AccountId::from("no-such-account"),
+            &other_idp_identity("s4"),
+        )
         .await
     {
         Err(LinkError::NoSuchAccount(_)) => Ok(()),
         other => Err(format!("linking to a missing account gave {other:?}")),
     }
+}
+
+async fn one_identity_per_issuer_per_account<S: AccountStore>(store: &S) -> Checked {
+    let jane = create(store, &new_account("jane-doe", "s1", None)).await?;
+    match store.link_identity(&jane, &identity("s9")).await {
+        Err(LinkError::IssuerTaken { account, issuer }) => {
+            ensure(account == jane && issuer == identity("s9").issuer, || {
+                format!("IssuerTaken named {account} and {issuer}")
+            })
+        }
+        other => Err(format!(
+            "linking a second subject of the same issuer to one account gave {other:?}"
+        )),
+    }?;
+    let found = store
+        .account_by_identity(&identity("s9"))
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(found.is_none(), || {
+        format!("the refused identity was linked anyway: {found:?}")
+    })
 }
 
 async fn concurrent_creates_of_one_handle<S: AccountStore>(store: &S) -> Checked {
@@ -431,11 +472,99 @@ async fn concurrent_links_of_one_identity<S: AccountStore>(store: &S) -> Checked
             .await?,
         );
     }
-    let contested = identity("contested");
+    let contested = other_idp_identity("contested");
     let results = join_all(ids.iter().map(|id| store.link_identity(id, &contested))).await;
     let linked = results.iter().filter(|r| r.is_ok()).count();
     ensure(linked == 1, || {
         format!("{CONCURRENCY} links of one identity to different accounts: {linked} succeeded")
+    })
+}
+
+async fn concurrent_links_of_one_issuer_to_one_account<S: AccountStore>(store: &S) -> Checked {
+    // An account from another IdP; then many subjects of this IdP race to link to it.
+    let account = create(
+        store,
+        &NewAccount {
+            identity: other_idp_identity("elsewhere"),
+            ..new_account("shared", "unused", None)
+        },
+    )
+    .await?;
+    let subjects: Vec<Identity> = (0..CONCURRENCY)
+        .map(|n| identity(&format!("racer-{n}")))
+        .collect();
+    let results = join_all(subjects.iter().map(|s| store.link_identity(&account, s))).await;
+    let linked = results.iter().filter(|r| r.is_ok()).count();
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r, Err(LinkError::IssuerTaken { .. })))
+        .count();
+    ensure(linked == 1 && refused == CONCURRENCY - 1, || {
+        format!("{CONCURRENCY} subjects of one issuer linking to one account: {linked} linked, {refused} IssuerTaken")
+    })
+}
+
+/// Two people with one email in a verified domain, logging in at once: the account is
+/// taken over by one of them at most (the README's "never over an identity already linked
+/// from the same IdP").
+async fn concurrent_takeovers_by_email<S: AccountStore>(store: &S) -> Checked {
+    let account = create(
+        store,
+        &NewAccount {
+            identity: other_idp_identity("elsewhere"),
+            ..new_account("sam-lee", "unused", Some("sam@acme.example"))
+        },
+    )
+    .await?;
+    let config: Config = serde_json::from_str(
+        r#"{"orgs": {"acme": {"jit": true, "idp": "https://idp.conformance.example",
+                              "verified_domains": ["acme.example"]}}}"#,
+    )
+    .map_err(|e| e.to_string())?;
+    let policy = config.validate().map_err(|e| e.to_string())?;
+    let provisioner = Provisioner::new(policy, store).with_max_attempts(CONCURRENCY as u32 + 1);
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 28, 12, 0, 0)
+        .single()
+        .ok_or("bad date")?;
+    let requests: Vec<Request> = (0..CONCURRENCY)
+        .map(|n| {
+            Request::Assertion(Assertion {
+                org: "acme".into(),
+                issuer: "https://idp.conformance.example".into(),
+                subject: format!("claimant-{n}"),
+                email: Some("sam@acme.example".into()),
+                ..Assertion::default()
+            })
+        })
+        .collect();
+    let results = join_all(requests.iter().map(|r| provisioner.handle(r, now))).await;
+    let mut signed_in = 0;
+    for result in results {
+        let done = result.map_err(|e| format!("a concurrent takeover failed: {e}"))?;
+        if done
+            .account
+            .as_ref()
+            .is_some_and(|record| record.id == account)
+        {
+            signed_in += 1;
+        }
+    }
+    let record = store
+        .account_by_id(&account)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the account vanished")?;
+    let from_this_idp = record
+        .identities
+        .iter()
+        .filter(|linked| linked.issuer == "https://idp.conformance.example")
+        .count();
+    ensure(signed_in == 1 && from_this_idp == 1, || {
+        format!(
+            "{CONCURRENCY} subjects claiming one email at once: {signed_in} signed in to the account, \
+             which now has {from_this_idp} identities from the IdP"
+        )
     })
 }
 

@@ -1,5 +1,6 @@
-//! Test helpers for storage adapters and apps (feature `testing`): the store
-//! conformance suite, and store wrappers that count round trips or fail on command.
+//! Test helpers for storage adapters and apps (feature `testing`): the store and
+//! replay-guard conformance suites, and store wrappers that count round trips or fail
+//! on command.
 //!
 //! An adapter crate runs the whole storage contract from one test:
 //!
@@ -13,7 +14,9 @@
 //! ```
 
 mod conformance;
+mod replay_conformance;
 mod wrappers;
 
 pub use conformance::{conformance, ConformanceError, Violation, CONCURRENCY};
+pub use replay_conformance::replay_conformance;
 pub use wrappers::{CallCounts, CountingStore, FailingStore, InjectedFailure};

@@ -10,6 +10,10 @@ pub const DEFAULT_SKEW_SECS: u32 = 180;
 /// ids for at least this long past their `NotOnOrAfter`.
 pub const MAX_SKEW_SECS: u32 = 600;
 
+// Replay guards remember ids for REPLAY_GRACE_SECS past NotOnOrAfter: never less than
+// the skew a verifier here may allow.
+const _: () = assert!(MAX_SKEW_SECS as i64 <= jit_provisioning::REPLAY_GRACE_SECS);
+
 /// Per-IdP options. The defaults are the strict ones.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -3,7 +3,9 @@
 //! conflict it stands for, found by the rule's name and never by guesswork.
 
 use sqlx::error::{DatabaseError, ErrorKind};
+#[cfg(feature = "postgres")]
 use sqlx::postgres::PgDatabaseError;
+#[cfg(feature = "sqlite")]
 use sqlx::sqlite::SqliteError;
 
 use jit_provisioning::{CreateError, NewAccount, StoreError};
@@ -65,6 +67,14 @@ pub(crate) fn create_error(error: sqlx::Error, account: &NewAccount) -> CreateEr
     }
 }
 
+/// Why importing an account with `handle` failed: the handle is taken, or the store.
+pub(crate) fn import_error(error: sqlx::Error, handle: &str) -> CreateError {
+    match violated(&error) {
+        Some(Unique::Handle) => CreateError::HandleTaken(handle.to_owned()),
+        _ => CreateError::Store(store_error(error)),
+    }
+}
+
 /// Whether `error` is a foreign key violation: the account a row points to is gone.
 pub(crate) fn is_missing_parent(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(database)
@@ -79,9 +89,11 @@ enum Class {
 }
 
 fn classify(database: &dyn DatabaseError) -> Class {
+    #[cfg(feature = "postgres")]
     if let Some(postgres) = database.try_downcast_ref::<PgDatabaseError>() {
         return classify_postgres(postgres.code());
     }
+    #[cfg(feature = "sqlite")]
     if database.try_downcast_ref::<SqliteError>().is_some() {
         let code = database.code().and_then(|code| code.parse::<i32>().ok());
         return classify_sqlite(code.unwrap_or_default(), database.message());
@@ -90,6 +102,7 @@ fn classify(database: &dyn DatabaseError) -> Class {
 }
 
 /// By SQLSTATE (PostgreSQL's appendix A, "Error Codes").
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 fn classify_postgres(sqlstate: &str) -> Class {
     match sqlstate {
         // connection_exception, invalid_authorization_specification and
@@ -106,6 +119,7 @@ fn classify_postgres(sqlstate: &str) -> Class {
 
 /// By result code (<https://www.sqlite.org/rescode.html>); the extended codes keep the
 /// primary one in their low byte.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 fn classify_sqlite(code: i32, message: &str) -> Class {
     const ERROR: i32 = 1;
     const BUSY: i32 = 5;

@@ -2,11 +2,23 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod import;
+#[cfg(feature = "postgres")]
 mod postgres;
 mod queries;
+mod replay;
 mod rows;
 mod schema;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
+pub use import::ImportedAccount;
+#[cfg(feature = "postgres")]
 pub use postgres::PgStore;
+#[cfg(feature = "postgres")]
+pub use replay::PgReplayGuard;
+#[cfg(feature = "sqlite")]
+pub use replay::SqliteReplayGuard;
+pub use replay::SWEEP_EVERY;
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;

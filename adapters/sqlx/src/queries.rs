@@ -39,19 +39,23 @@ pub(crate) const RECORDS_BY_EMAIL: &str =
 pub(crate) const RECORD_BY_ID: &str = records_where!("SELECT id FROM jit_accounts WHERE id = $1");
 
 /// Links an identity to an account that exists; does nothing when the identity is
-/// linked already. Binds account id, issuer, subject.
+/// linked already, or the account has an identity from that issuer (either unique
+/// constraint: no target, so that a race for either is a no-op, then explained by
+/// [`LINK_STATE`]). Binds account id, issuer, subject.
 ///
 /// The account is checked in the statement rather than left to the foreign key, which
 /// a pool built without `foreign_keys` would not enforce on SQLite.
 pub(crate) const LINK_IDENTITY: &str = "INSERT INTO jit_identities (account_id, issuer, subject)
     SELECT id, $2, $3 FROM jit_accounts WHERE id = $1
-    ON CONFLICT (issuer, subject) DO NOTHING";
+    ON CONFLICT DO NOTHING";
 
-/// Why [`LINK_IDENTITY`] inserted nothing: who holds the identity, and whether the account
-/// exists. Binds account id, issuer, subject.
+/// Why [`LINK_IDENTITY`] inserted nothing: who holds the identity, whether the account
+/// exists, and whether it has an identity from the issuer. Binds account id, issuer,
+/// subject.
 pub(crate) const LINK_STATE: &str = "SELECT
     (SELECT account_id FROM jit_identities WHERE issuer = $2 AND subject = $3),
-    EXISTS (SELECT 1 FROM jit_accounts WHERE id = $1)";
+    EXISTS (SELECT 1 FROM jit_accounts WHERE id = $1),
+    EXISTS (SELECT 1 FROM jit_identities WHERE account_id = $1 AND issuer = $2)";
 
 /// What [`LINK_STATE`] says about a link of `identity` to `account` that inserted
 /// nothing.
@@ -60,12 +64,17 @@ pub(crate) fn unlinked(
     identity: &Identity,
     holder: Option<AccountId>,
     account_exists: bool,
+    issuer_linked: bool,
 ) -> Result<(), LinkError> {
     match holder {
         // Linked already, by this call's twin or earlier: linking is idempotent.
         Some(holder) if holder == *account => Ok(()),
         Some(_) => Err(LinkError::IdentityTaken(identity.clone())),
         None if !account_exists => Err(LinkError::NoSuchAccount(account.clone())),
+        None if issuer_linked => Err(LinkError::IssuerTaken {
+            account: account.clone(),
+            issuer: identity.issuer.clone(),
+        }),
         // The holder let go of it between the two statements: the identity changed hands,
         // and the caller looks again, as after any lost race.
         None => Err(LinkError::IdentityTaken(identity.clone())),
@@ -130,14 +139,18 @@ mod tests {
             issuer: "https://idp".into(),
             subject: "s".into(),
         };
-        assert!(unlinked(&jane, &identity, Some(jane.clone()), true).is_ok());
+        assert!(unlinked(&jane, &identity, Some(jane.clone()), true, true).is_ok());
         assert!(matches!(
-            unlinked(&jane, &identity, Some(john), true),
+            unlinked(&jane, &identity, Some(john), true, false),
             Err(LinkError::IdentityTaken(_))
         ));
         assert!(matches!(
-            unlinked(&jane, &identity, None, false),
+            unlinked(&jane, &identity, None, false, false),
             Err(LinkError::NoSuchAccount(_))
+        ));
+        assert!(matches!(
+            unlinked(&jane, &identity, None, true, true),
+            Err(LinkError::IssuerTaken { .. })
         ));
     }
 

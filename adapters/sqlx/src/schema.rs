@@ -10,18 +10,47 @@ pub(crate) struct Migration {
 }
 
 /// The SQLite schema, oldest first.
-pub(crate) const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    description: "accounts, identities and memberships",
-    sql: include_str!("../migrations/sqlite/0001_accounts.sql"),
-}];
+#[cfg(any(feature = "sqlite", test))]
+pub(crate) const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "accounts, identities and memberships",
+        sql: include_str!("../migrations/sqlite/0001_accounts.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "one identity per issuer per account; assertion ids",
+        sql: include_str!(
+            "../migrations/sqlite/0002_one_identity_per_issuer_and_assertion_ids.sql"
+        ),
+    },
+];
 
 /// The PostgreSQL schema, oldest first.
-pub(crate) const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    description: "accounts, identities and memberships",
-    sql: include_str!("../migrations/postgres/0001_accounts.sql"),
-}];
+#[cfg(any(feature = "postgres", test))]
+pub(crate) const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "accounts, identities and memberships",
+        sql: include_str!("../migrations/postgres/0001_accounts.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "one identity per issuer per account; assertion ids",
+        sql: include_str!(
+            "../migrations/postgres/0002_one_identity_per_issuer_and_assertion_ids.sql"
+        ),
+    },
+];
+
+/// The migration done in Rust rather than SQL: every `email_key` recomputed with
+/// `jit_provisioning::email_key` (rows an app wrote with `str::to_lowercase`, as this
+/// crate's README once said, miss a final sigma's fold and more).
+pub(crate) const REKEY_EMAILS: Migration = Migration {
+    version: 3,
+    description: "email keys recomputed with jit_provisioning::email_key",
+    sql: "",
+};
 
 /// Which migrations a database has had. Not sqlx's `_sqlx_migrations`: the app's own
 /// migrations live there, and would then see ours as unknown ones.
@@ -109,10 +138,10 @@ mod tests {
 
     #[test]
     fn only_missing_versions_are_pending() {
-        let pending: Vec<i64> = pending(SQLITE, &[1]).map(|m| m.version).collect();
+        let pending: Vec<i64> = pending(SQLITE, &[1, 2]).map(|m| m.version).collect();
         assert!(pending.is_empty());
-        let pending: Vec<i64> = pending_versions(&[]);
-        assert_eq!(pending, [1]);
+        assert_eq!(pending_versions(&[1]), [2]);
+        assert_eq!(pending_versions(&[]), [1, 2]);
     }
 
     fn pending_versions(applied: &[i64]) -> Vec<i64> {

@@ -15,7 +15,8 @@ use jit_provisioning::{
     NewAccount, StoreError,
 };
 
-use crate::error::{create_error, is_missing_parent, store_error};
+use crate::error::{create_error, import_error, is_missing_parent, store_error};
+use crate::import::{self, ImportedAccount};
 use crate::queries;
 use crate::rows::{self, key, row_id};
 use crate::schema;
@@ -87,6 +88,39 @@ impl SqliteStore {
         migrated.map_err(store_error)
     }
 
+    /// Inserts an account made before SSO, computing its keys as the look-ups need
+    /// them. A taken handle is [`CreateError::HandleTaken`].
+    pub async fn import_account(
+        &self,
+        account: &ImportedAccount,
+    ) -> Result<AccountId, CreateError> {
+        let id: i64 = sqlx::query_scalar(import::INSERT)
+            .bind(&account.handle)
+            .bind(key(&account.handle))
+            .bind(&account.email)
+            .bind(account.email.as_deref().map(email_key))
+            .bind(account.has_password)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|error| import_error(error, &account.handle))?;
+        Ok(rows::account_id(id))
+    }
+
+    /// Recomputes every account's `email_key` (after the app wrote rows itself);
+    /// returns how many changed. `migrate()` did it once for rows written before.
+    pub async fn rekey_emails(&self) -> Result<u64, StoreError> {
+        let mut lease = Lease::acquire(&self.pool).await?;
+        let rekeyed = async {
+            let mut tx = lease.connection().begin_with("BEGIN IMMEDIATE").await?;
+            let changed = rekey(&mut tx).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(changed)
+        }
+        .await;
+        lease.settle();
+        rekeyed.map_err(store_error)
+    }
+
     /// The pool, for the app's own queries on the same database.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
@@ -117,7 +151,31 @@ async fn migrate(connection: &mut SqliteConnection) -> Result<(), sqlx::Error> {
             .execute(&mut *tx)
             .await?;
     }
+    if !applied.contains(&schema::REKEY_EMAILS.version) {
+        rekey(&mut tx).await?;
+        sqlx::query(schema::RECORD_VERSION)
+            .bind(schema::REKEY_EMAILS.version)
+            .bind(schema::REKEY_EMAILS.description)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await
+}
+
+/// Recomputes every stale `email_key`; returns how many changed.
+async fn rekey(connection: &mut SqliteConnection) -> Result<u64, sqlx::Error> {
+    let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(import::EMAILS)
+        .fetch_all(&mut *connection)
+        .await?;
+    let stale = import::stale_keys(rows);
+    for (id, key) in &stale {
+        sqlx::query(import::SET_EMAIL_KEY)
+            .bind(key)
+            .bind(id)
+            .execute(&mut *connection)
+            .await?;
+    }
+    Ok(stale.len() as u64)
 }
 
 async fn create(
@@ -269,14 +327,21 @@ impl AccountStore for SqliteStore {
             }
             Err(error) => return Err(LinkError::Store(store_error(error))),
         }
-        let (holder, exists): (Option<i64>, bool) = sqlx::query_as(queries::LINK_STATE)
-            .bind(id)
-            .bind(&identity.issuer)
-            .bind(&identity.subject)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(store_error)?;
-        queries::unlinked(account, identity, holder.map(rows::account_id), exists)
+        let (holder, exists, issuer_linked): (Option<i64>, bool, bool) =
+            sqlx::query_as(queries::LINK_STATE)
+                .bind(id)
+                .bind(&identity.issuer)
+                .bind(&identity.subject)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(store_error)?;
+        queries::unlinked(
+            account,
+            identity,
+            holder.map(rows::account_id),
+            exists,
+            issuer_linked,
+        )
     }
 }
 

@@ -112,6 +112,21 @@ fn new_account(handle: &str, subject: &str) -> NewAccount {
 
 #[tokio::test]
 #[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn postgres_meets_the_replay_guard_contract() {
+    let schemas = Schemas::new().await;
+    let result = testing::replay_conformance(|| async {
+        let store = schemas.fresh().await;
+        jit_provisioning_sqlx::PgReplayGuard::new(store.pool().clone())
+    })
+    .await;
+    schemas.drop_all().await;
+    if let Err(error) = result {
+        panic!("{error}");
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
 async fn postgres_meets_the_storage_contract() {
     let schemas = Schemas::new().await;
     let result = testing::conformance(|| schemas.fresh()).await;
@@ -157,7 +172,7 @@ async fn app_servers_starting_together_migrate_once() {
     .await
     .unwrap();
     schemas.drop_all().await;
-    assert_eq!(versions, 1);
+    assert_eq!(versions, 3, "each migration once");
 }
 
 #[tokio::test]
@@ -281,5 +296,53 @@ async fn a_closed_port_is_unavailable() {
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "refusal is not retried"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn rows_keyed_as_the_old_readme_said_are_rekeyed_by_migrate() {
+    let schemas = Schemas::new().await;
+    let store = schemas.fresh().await;
+    let email = "ΝΙΚΟΣ@acme.example";
+    sqlx::query("INSERT INTO jit_accounts (handle, handle_key, email, email_key) VALUES ('nikos', 'nikos', $1, $2)")
+        .bind(email)
+        .bind(email.to_lowercase())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let before = store
+        .accounts_by_email("νικος@acme.example")
+        .await
+        .unwrap()
+        .len();
+    sqlx::query("DELETE FROM jit_schema_migrations WHERE version = 3")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let after = store
+        .accounts_by_email("νικος@acme.example")
+        .await
+        .unwrap()
+        .len();
+    let imported = store
+        .import_account(&jit_provisioning_sqlx::ImportedAccount {
+            handle: "Sam-Lee".into(),
+            email: Some("ΣΑΜ@Acme.example".into()),
+            has_password: true,
+        })
+        .await
+        .unwrap();
+    let sam = store.accounts_by_email("σαμ@acme.example").await.unwrap();
+    schemas.drop_all().await;
+    assert_eq!(
+        (before, after),
+        (0, 1),
+        "found by its email only after migrate()"
+    );
+    assert_eq!(
+        sam.iter().map(|record| &record.id).collect::<Vec<_>>(),
+        [&imported]
     );
 }

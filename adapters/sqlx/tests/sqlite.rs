@@ -11,7 +11,7 @@ use std::time::Duration;
 use jit_provisioning::{
     testing, AccountId, AccountStore, CreateError, Grant, LinkError, NewAccount, Role, StoreError,
 };
-use jit_provisioning_sqlx::SqliteStore;
+use jit_provisioning_sqlx::{SqliteReplayGuard, SqliteStore};
 
 fn url(path: &Path) -> String {
     format!("sqlite://{}", path.display())
@@ -85,6 +85,56 @@ async fn files_meet_the_storage_contract() {
     if let Err(error) = testing::conformance(fresh).await {
         panic!("{error}");
     }
+}
+
+#[tokio::test]
+async fn files_meet_the_replay_guard_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = AtomicUsize::new(0);
+    let fresh = || async {
+        let n = made.fetch_add(1, Ordering::Relaxed);
+        let store = store_at(&dir.path().join(format!("guard-{n}.db"))).await;
+        SqliteReplayGuard::new(store.pool().clone())
+    };
+    if let Err(error) = testing::replay_conformance(fresh).await {
+        panic!("{error}");
+    }
+}
+
+#[tokio::test]
+async fn expired_assertion_ids_are_swept_by_their_index() {
+    use chrono::{TimeDelta, TimeZone, Utc};
+    use jit_provisioning::ReplayGuard;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir.path().join("sweep.db")).await;
+    let guard = SqliteReplayGuard::new(store.pool().clone());
+    let noon = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap();
+    for n in 0..10 {
+        let end = noon + TimeDelta::minutes(n);
+        assert!(guard
+            .first_use("idp", &format!("_{n}"), end, noon)
+            .await
+            .unwrap());
+    }
+    let later =
+        noon + TimeDelta::minutes(5) + TimeDelta::seconds(jit_provisioning::REPLAY_GRACE_SECS);
+    assert_eq!(
+        guard.sweep(later).await.unwrap(),
+        6,
+        "ids ending at 0..=5 minutes"
+    );
+    let plan: Vec<(i64, i64, i64, String)> =
+        sqlx::query_as("EXPLAIN QUERY PLAN DELETE FROM jit_assertion_ids WHERE expires_at <= 1")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    let plan: Vec<String> = plan.into_iter().map(|(_, _, _, detail)| detail).collect();
+    assert!(
+        plan.iter()
+            .any(|step| step.contains("jit_assertion_ids_expires_at")),
+        "the sweep scans the table: {plan:?}"
+    );
 }
 
 #[tokio::test]
@@ -170,7 +220,7 @@ async fn app_servers_starting_together_migrate_once() {
         .fetch_one(stores[0].pool())
         .await
         .unwrap();
-    assert_eq!(versions, 1);
+    assert_eq!(versions, 3, "each migration once");
 }
 
 #[tokio::test]
@@ -352,4 +402,68 @@ async fn ids_are_decimal_and_never_reused() {
         Err(LinkError::NoSuchAccount(id)) => assert_eq!(id, first.id),
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test]
+async fn rows_keyed_as_the_old_readme_said_are_rekeyed_by_migrate() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir.path().join("rekey.db")).await;
+    // `str::to_lowercase` keeps the final sigma `ς`; the look-up key folds it to `σ`.
+    let email = "ΝΙΚΟΣ@acme.example";
+    sqlx::query("INSERT INTO jit_accounts (handle, handle_key, email, email_key) VALUES ('nikos', 'nikos', $1, $2)")
+        .bind(email)
+        .bind(email.to_lowercase())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert!(
+        store
+            .accounts_by_email("νικος@acme.example")
+            .await
+            .unwrap()
+            .is_empty(),
+        "the stale key is not found"
+    );
+    // A database from before the re-keying migration.
+    sqlx::query("DELETE FROM jit_schema_migrations WHERE version = 3")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let found = store.accounts_by_email("νικος@acme.example").await.unwrap();
+    assert_eq!(found.len(), 1, "found by its email after migrate()");
+    assert_eq!(
+        store.rekey_emails().await.unwrap(),
+        0,
+        "nothing left to re-key"
+    );
+}
+
+#[tokio::test]
+async fn imported_accounts_get_the_adapters_keys() {
+    use jit_provisioning_sqlx::ImportedAccount;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir.path().join("import.db")).await;
+    let sam = ImportedAccount {
+        handle: "Sam-Lee".into(),
+        email: Some("ΣΑΜ@Acme.example".into()),
+        has_password: true,
+    };
+    let id = store.import_account(&sam).await.unwrap();
+    let found = store.accounts_by_email("σαμ@acme.EXAMPLE").await.unwrap();
+    assert_eq!(
+        found.iter().map(|record| &record.id).collect::<Vec<_>>(),
+        [&id]
+    );
+    assert!(found[0].has_password);
+    assert!(matches!(
+        store
+            .import_account(&ImportedAccount {
+                handle: "sam-lee".into(),
+                ..sam
+            })
+            .await,
+        Err(CreateError::HandleTaken(_))
+    ));
 }
