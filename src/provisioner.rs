@@ -271,7 +271,8 @@ impl<S: AccountStore> Provisioner<S> {
     }
 
     /// Fetches what the engine reads for this request, and no more: a sign-in by a linked
-    /// identity costs one round trip, a new account four.
+    /// identity costs one round trip (`look_up_assertion`), a new account two (the look-up
+    /// and the creation) on a store that answers the look-up in one query.
     async fn look_up(&self, request: &Request) -> Result<AccountLookup, StoreError> {
         let mut known = AccountLookup::default();
         match request {
@@ -291,22 +292,20 @@ impl<S: AccountStore> Provisioner<S> {
         assertion: &Assertion,
         known: &mut AccountLookup,
     ) -> Result<(), StoreError> {
-        known.by_identity = self
-            .store
-            .account_by_identity(&assertion.identity())
-            .await?;
-        if known.by_identity.is_some() {
-            return Ok(());
-        }
-        if let Some(email) = usable_email(assertion.email.as_deref()) {
-            known.by_email = self.store.accounts_by_email(email).await?;
-            if !known.by_email.is_empty() {
-                return Ok(());
-            }
-        }
-        // Only now can the decision create an account, and so need the taken handles.
+        // The stems are only read if nobody is known, but asking for everything at once
+        // is what lets a SQL store answer in one round trip.
         let stems = handle_base(assertion).stems(self.policy.max_handle_len());
-        known.taken_handles = self.store.taken_handles(&stems).await?;
+        let found = self
+            .store
+            .look_up_assertion(
+                &assertion.identity(),
+                usable_email(assertion.email.as_deref()),
+                &stems,
+            )
+            .await?;
+        known.by_identity = found.by_identity;
+        known.by_email = found.by_email;
+        known.taken_handles = found.taken_handles;
         Ok(())
     }
 

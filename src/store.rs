@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::account::{AccountId, AccountRecord, Identity, NewAccount};
+use crate::lookup::AccountLookup;
 
 /// A boxed error from a storage backend.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
@@ -113,6 +114,37 @@ pub enum LinkError {
 /// way to make an empty store; see the `testing` module for an example.
 #[async_trait]
 pub trait AccountStore: Send + Sync {
+    /// Everything a decision on an assertion needs, in one call: the account linked to
+    /// `identity`; when there is none, the accounts with the `email` (if one is given);
+    /// when there are none either, the taken handles among `stems` (see
+    /// [`AccountStore::taken_handles`]). Fields the answer does not reach stay empty.
+    ///
+    /// The default makes those calls in turn, stopping at the first that finds someone,
+    /// so a simple store need not implement it; a SQL store answers in one query, and a
+    /// sign-in or a first login then costs the round trip of this call alone.
+    async fn look_up_assertion(
+        &self,
+        identity: &Identity,
+        email: Option<&str>,
+        stems: &[String],
+    ) -> Result<AccountLookup, StoreError> {
+        let mut known = AccountLookup {
+            by_identity: self.account_by_identity(identity).await?,
+            ..AccountLookup::default()
+        };
+        if known.by_identity.is_some() {
+            return Ok(known);
+        }
+        if let Some(email) = email {
+            known.by_email = self.accounts_by_email(email).await?;
+            if !known.by_email.is_empty() {
+                return Ok(known);
+            }
+        }
+        known.taken_handles = self.taken_handles(stems).await?;
+        Ok(known)
+    }
+
     /// The account linked to `identity`.
     async fn account_by_identity(
         &self,
@@ -147,6 +179,15 @@ macro_rules! forward_store {
         $(#[$doc])*
         #[async_trait]
         impl<S: AccountStore + ?Sized> AccountStore for $pointer {
+            async fn look_up_assertion(
+                &self,
+                identity: &Identity,
+                email: Option<&str>,
+                stems: &[String],
+            ) -> Result<AccountLookup, StoreError> {
+                (**self).look_up_assertion(identity, email, stems).await
+            }
+
             async fn account_by_identity(
                 &self,
                 identity: &Identity,

@@ -96,6 +96,7 @@ where
         emails_match_case_insensitively,
         linking_follows_the_rules,
         one_identity_per_issuer_per_account,
+        the_assertion_look_up_stops_at_the_first_find,
         concurrent_creates_of_one_handle,
         concurrent_creates_of_one_identity,
         concurrent_links_of_one_identity,
@@ -427,6 +428,62 @@ async fn one_identity_per_issuer_per_account<S: AccountStore>(store: &S) -> Chec
         .map_err(|e| e.to_string())?;
     ensure(found.is_none(), || {
         format!("the refused identity was linked anyway: {found:?}")
+    })
+}
+
+async fn the_assertion_look_up_stops_at_the_first_find<S: AccountStore>(store: &S) -> Checked {
+    let jane = create(
+        store,
+        &new_account("jane-doe", "s1", Some("jane@acme.example")),
+    )
+    .await?;
+    create(
+        store,
+        &new_account("jane-doe-2", "s2", Some("other@acme.example")),
+    )
+    .await?;
+    let stems = vec!["jane-doe".to_owned()];
+    let linked = store
+        .look_up_assertion(&identity("s1"), Some("other@acme.example"), &stems)
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(
+        linked.by_identity.as_ref().map(|r| &r.id) == Some(&jane)
+            && linked.by_email.is_empty()
+            && linked.taken_handles.is_empty(),
+        || format!("a linked identity's look-up gave {linked:?}"),
+    )?;
+    let by_email = store
+        .look_up_assertion(&identity("new"), Some("JANE@acme.example"), &stems)
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(
+        by_email.by_identity.is_none()
+            && by_email.by_email.iter().map(|r| &r.id).collect::<Vec<_>>() == [&jane]
+            && by_email.taken_handles.is_empty(),
+        || format!("an email's look-up gave {by_email:?}"),
+    )?;
+    let nobody = store
+        .look_up_assertion(&identity("new"), Some("nobody@acme.example"), &stems)
+        .await
+        .map_err(|e| e.to_string())?;
+    let taken: BTreeSet<String> = nobody
+        .taken_handles
+        .iter()
+        .map(|h| h.to_lowercase())
+        .collect();
+    ensure(
+        nobody.by_identity.is_none()
+            && nobody.by_email.is_empty()
+            && taken == BTreeSet::from(["jane-doe".to_owned(), "jane-doe-2".to_owned()]),
+        || format!("a stranger's look-up gave {nobody:?}"),
+    )?;
+    let no_email = store
+        .look_up_assertion(&identity("new"), None, &stems)
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(no_email.taken_handles.len() == 2, || {
+        format!("a look-up without an email gave {no_email:?}")
     })
 }
 

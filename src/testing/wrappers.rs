@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::account::{AccountId, AccountRecord, Identity, NewAccount};
+use crate::lookup::AccountLookup;
 use crate::store::{AccountStore, CreateError, LinkError, StoreError};
 
 /// Round trips made through a [`CountingStore`], per method.
@@ -23,6 +24,9 @@ pub struct CallCounts {
     pub create_account: usize,
     /// [`AccountStore::link_identity`] calls.
     pub link_identity: usize,
+    /// [`AccountStore::look_up_assertion`] calls (one round trip, whatever the store
+    /// does inside).
+    pub look_up_assertion: usize,
 }
 
 impl CallCounts {
@@ -34,11 +38,12 @@ impl CallCounts {
             + self.taken_handles
             + self.create_account
             + self.link_identity
+            + self.look_up_assertion
     }
 }
 
 #[derive(Debug, Default)]
-struct Counters([AtomicUsize; 6]);
+struct Counters([AtomicUsize; 7]);
 
 /// Wraps a store and counts the calls made through it.
 #[derive(Debug)]
@@ -58,7 +63,7 @@ impl<S> CountingStore<S> {
 
     /// The calls made so far.
     pub fn counts(&self) -> CallCounts {
-        let [a, b, c, d, e, f] = &self.counters.0;
+        let [a, b, c, d, e, f, g] = &self.counters.0;
         let load = |counter: &AtomicUsize| counter.load(Ordering::Relaxed);
         CallCounts {
             account_by_identity: load(a),
@@ -67,6 +72,7 @@ impl<S> CountingStore<S> {
             taken_handles: load(d),
             create_account: load(e),
             link_identity: load(f),
+            look_up_assertion: load(g),
         }
     }
 
@@ -97,10 +103,21 @@ enum Method {
     TakenHandles,
     CreateAccount,
     LinkIdentity,
+    LookUpAssertion,
 }
 
 #[async_trait]
 impl<S: AccountStore> AccountStore for CountingStore<S> {
+    async fn look_up_assertion(
+        &self,
+        identity: &Identity,
+        email: Option<&str>,
+        stems: &[String],
+    ) -> Result<AccountLookup, StoreError> {
+        self.count(Method::LookUpAssertion);
+        self.inner.look_up_assertion(identity, email, stems).await
+    }
+
     async fn account_by_identity(
         &self,
         identity: &Identity,

@@ -7,8 +7,8 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPool
 use sqlx::{Connection, Executor, Postgres};
 
 use jit_provisioning::{
-    email_key, AccountId, AccountRecord, AccountStore, CreateError, Identity, LinkError,
-    NewAccount, StoreError,
+    email_key, AccountId, AccountLookup, AccountRecord, AccountStore, CreateError, Identity,
+    LinkError, NewAccount, StoreError,
 };
 
 use crate::error::{create_error, import_error, is_missing_parent, store_error};
@@ -230,6 +230,29 @@ impl AccountStore for PgStore {
             .await
             .map_err(|error| create_error(error, account))?;
         Ok(rows::created(id, account))
+    }
+
+    async fn look_up_assertion(
+        &self,
+        identity: &Identity,
+        email: Option<&str>,
+        stems: &[String],
+    ) -> Result<AccountLookup, StoreError> {
+        // One statement: a sign-in, and the look-up before a first login, are one round
+        // trip, and see one consistent snapshot.
+        let sql = queries::look_up_assertion(stems.len());
+        let mut query = sqlx::query(&sql)
+            .bind(&identity.issuer)
+            .bind(&identity.subject)
+            .bind(email.map(email_key));
+        let lowered: Vec<String> = stems.iter().map(|stem| key(stem)).collect();
+        for stem in &lowered {
+            let (low, high) = queries::stem_bounds(stem);
+            query = query.bind(low).bind(high);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(store_error)?;
+        let parts = rows.iter().map(rows::part).collect::<Result<_, _>>()?;
+        rows::lookup(parts, identity, &lowered)
     }
 
     async fn link_identity(

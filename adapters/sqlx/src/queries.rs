@@ -26,6 +26,45 @@ macro_rules! records_where {
     };
 }
 
+/// Everything a decision on an assertion needs, in one statement: the records of the
+/// account linked to the identity, or else of the accounts with the email key, and, when
+/// neither exists, the taken handle keys among the stems (part 3, account 0). Binds
+/// issuer, subject, email key (NULL for none), then each stem's bounds ([`stem_bounds`]).
+pub(crate) fn look_up_assertion(stems: usize) -> String {
+    let mut ranges = String::new();
+    for n in 0..stems {
+        if n > 0 {
+            ranges.push_str(" OR ");
+        }
+        let (low, high) = (2 * n + 4, 2 * n + 5);
+        ranges.push_str(&format!("(handle_key >= ${low} AND handle_key < ${high})"));
+    }
+    if ranges.is_empty() {
+        ranges.push_str("FALSE");
+    }
+    format!(
+        "WITH linked AS (SELECT account_id AS id FROM jit_identities WHERE issuer = $1 AND subject = $2),
+        hit AS (
+            SELECT id FROM linked
+            UNION
+            SELECT id FROM jit_accounts
+             WHERE email_key = $3 AND NOT EXISTS (SELECT 1 FROM linked)
+        )
+        SELECT a.id, 0 AS part, 0 AS seq, a.handle AS a, a.email AS b, a.disabled, a.has_password
+          FROM jit_accounts a WHERE a.id IN (SELECT id FROM hit)
+        UNION ALL
+        SELECT i.account_id, 1, i.id, i.issuer, i.subject, NULL, NULL
+          FROM jit_identities i WHERE i.account_id IN (SELECT id FROM hit)
+        UNION ALL
+        SELECT m.account_id, 2, 0, m.org, m.role, NULL, NULL
+          FROM jit_memberships m WHERE m.account_id IN (SELECT id FROM hit)
+        UNION ALL
+        SELECT 0, 3, 0, handle_key, NULL, NULL, NULL
+          FROM jit_accounts WHERE NOT EXISTS (SELECT 1 FROM hit) AND ({ranges})
+        ORDER BY 1, 2, 3"
+    )
+}
+
 /// Binds issuer, subject.
 pub(crate) const RECORD_BY_IDENTITY: &str = records_where!(
     "SELECT account_id AS id FROM jit_identities WHERE issuer = $1 AND subject = $2"

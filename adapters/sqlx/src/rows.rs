@@ -3,7 +3,9 @@
 
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use jit_provisioning::{AccountId, AccountRecord, NewAccount, Role, StoreError};
+use jit_provisioning::{
+    AccountId, AccountLookup, AccountRecord, Identity, NewAccount, Role, StoreError,
+};
 
 /// One row of the record queries in [`crate::queries`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +26,8 @@ enum PartKind {
     Identity,
     /// `a` is the org, `b` the role.
     Membership,
+    /// `a` is a taken handle key (of no account in particular).
+    TakenHandle,
 }
 
 /// Reads one row of a record query; the same code for either backend's rows.
@@ -43,6 +47,7 @@ where
         0 => PartKind::Account,
         1 => PartKind::Identity,
         2 => PartKind::Membership,
+        3 => PartKind::TakenHandle,
         other => return Err(StoreError::InvalidData(format!("unknown row part {other}"))),
     };
     let decoded = (|| {
@@ -56,6 +61,31 @@ where
         })
     })();
     decoded.map_err(crate::error::store_error)
+}
+
+/// What a one-statement assertion look-up found: the rows of the
+/// [`look_up_assertion`](crate::queries::look_up_assertion) query, for `identity`.
+pub(crate) fn lookup(
+    parts: Vec<Part>,
+    identity: &Identity,
+    stems: &[String],
+) -> Result<AccountLookup, StoreError> {
+    let (handles, accounts): (Vec<Part>, Vec<Part>) = parts
+        .into_iter()
+        .partition(|part| part.kind == PartKind::TakenHandle);
+    let found = records(accounts)?;
+    let mut known = AccountLookup::default();
+    if let Some(linked) = found
+        .iter()
+        .position(|record| record.identities.contains(identity))
+    {
+        known.by_identity = found.into_iter().nth(linked);
+    } else {
+        known.by_email = found;
+    }
+    known.taken_handles =
+        crate::queries::stem_shaped(handles.into_iter().map(|part| part.a).collect(), stems);
+    Ok(known)
 }
 
 /// Assembles records from rows ordered by account, part and link order.
@@ -94,7 +124,7 @@ pub(crate) fn records(parts: Vec<Part>) -> Result<Vec<AccountRecord>, StoreError
                 })?;
                 record.memberships.insert(part.a, role);
             }
-            PartKind::Account => {}
+            PartKind::Account | PartKind::TakenHandle => {}
         }
     }
     Ok(records)
