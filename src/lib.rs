@@ -1,4 +1,31 @@
 #![doc = include_str!("../README.md")]
+//!
+//! # Where to start
+//!
+//! Three items are the way in; the rest of this page is what they take and give.
+//!
+//! - [`Config`]: the deployment's provisioning config (JSON, TOML, any serde format),
+//!   checked once by [`Config::validate`] into the [`Policy`] everything decides with.
+//! - [`Provisioner`]: what a login handler calls. [`Provisioner::handle`] decides a
+//!   [`Request`] and carries the decision out in an [`AccountStore`];
+//!   [`Provisioner::login`] does the same for a posted SAML response.
+//! - [`decide`]: the pure engine, for callers that look the store up themselves (an
+//!   [`AccountLookup`]) or only want to know what would happen.
+//!
+//! Then, by what they are for:
+//!
+//! | for | items |
+//! | --- | --- |
+//! | what arrives | [`Request`], [`PortalVisit`], [`Session`], [`Assertion`], [`IdpError`], [`STATUS_REQUEST_DENIED`] |
+//! | what is decided | [`Decision`], [`Outcome`], [`Reason`], [`Rule`], [`Landing`], [`Action`], [`Step`], [`AccountRef`] |
+//! | carrying it out | [`Provisioned`], [`ProvisionError`], [`LoginError`], [`DEFAULT_MAX_ATTEMPTS`]; [`web`] turns it into an HTTP reply |
+//! | the config | [`OrgConfig`], [`GrantConfig`], [`Deployment`], [`OrgPolicy`], [`Portal`], [`ConfigError`], [`ConfigProblem`], [`DEFAULT_REAUTH_AFTER_SECS`], [`MAX_REAUTH_AFTER_SECS`], [`MIN_HANDLE_LEN`], [`MAX_HANDLE_LEN`] |
+//! | accounts and memberships | [`AccountId`], [`AccountRecord`], [`Identity`], [`NewAccount`], [`Grant`], [`Role`], [`UnknownRole`] |
+//! | the SAML boundary | [`SamlVerifier`], [`SamlPost`], [`SamlAnswer`], [`VerifiedAssertion`], [`VerifyError`], [`IdpTrip`], [`IdpRedirect`], [`IdpBinding`], [`ReplayGuard`], [`MemoryReplayGuard`], [`REPLAY_GRACE_SECS`] |
+//! | writing a storage adapter | [`AccountStore`], [`MemoryStore`], [`SeedError`], [`CreateError`], [`LinkError`], [`StoreError`], [`BoxError`], [`is_stem_or_suffixed`], [`email_key`], [`usable_email`]; the `testing` feature's conformance suite |
+//! | driving the engine by hand | [`AccountLookup`], [`screen`], [`handle_base`], [`CLOCK_SKEW_SECS`], [`MAX_SUBJECT_LEN`] |
+//! | handles and return paths | [`HandleBase`], [`HandleSource`], [`DEFAULT_MAX_HANDLE_LEN`], the [`handles`] module, [`safe_return_path`], [`ReturnToError`], [`MAX_RETURN_TO_LEN`] |
+//! | policy cases | the [`cases`] module: the case-file format and its runner |
 #![forbid(unsafe_code)]
 
 mod account;

@@ -110,7 +110,7 @@ pub enum LinkError {
 ///    connection trouble, `NotSetUp` for a missing schema); nothing panics.
 ///
 /// Run the suite from the adapter's tests with
-/// [`testing::conformance`](crate::testing::conformance) (feature `testing`), giving it a
+/// `testing::conformance` (feature `testing`), giving it a
 /// way to make an empty store; see the `testing` module for an example.
 #[async_trait]
 pub trait AccountStore: Send + Sync {

@@ -30,6 +30,39 @@ fn run(file: &str) {
     assert!(failures.is_empty(), "{file}:\n{}", failures.join("\n"));
 }
 
+/// The suite the case-format docs show: a folder config (`config.toml`) and a scenario.
+#[test]
+fn the_documented_suite_passes() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/acme");
+    let report = jit_provisioning::cases::run_paths([&folder]);
+    assert!(report.all_passed(), "{}", report.verbose());
+    assert_eq!(report.passed(), 2, "{}", report.verbose());
+}
+
+#[test]
+fn the_docs_show_the_suite_as_it_is() {
+    // The format's docs quote these files; a change to either must reach the other.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let docs = std::fs::read_to_string(root.join("tests/cases/README.md")).unwrap();
+    for file in ["config.toml", "first_logins.json"] {
+        let text = std::fs::read_to_string(root.join("tests/cases/acme").join(file)).unwrap();
+        assert!(
+            docs.contains(text.trim_end()),
+            "tests/cases/README.md does not show tests/cases/acme/{file} as it is"
+        );
+    }
+}
+
+/// The shared spec's cases, read where CI puts them, never copied here.
+#[test]
+#[ignore = "reads ../shared/cases (CI provides it; run with --ignored)"]
+fn the_shared_cases_pass() {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/cases");
+    assert!(shared.is_dir(), "{} is missing", shared.display());
+    let report = jit_provisioning::cases::run_paths([&shared]);
+    assert!(report.all_passed(), "{}", report.verbose());
+}
+
 macro_rules! case_files {
     ($($test:ident => $file:literal),* $(,)?) => {
         $(#[test] fn $test() { run($file); })*

@@ -1,9 +1,15 @@
 #![doc = include_str!("../README.md")]
 
+mod cases;
+mod config;
+mod decide;
+mod handles;
+mod input;
 mod saml;
 
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 /// Just-in-time provisioning for SAML SSO: tools for operators and test suites.
@@ -16,6 +22,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run policy case files (or folders of them) and report every difference.
+    Cases(cases::CasesArgs),
+    /// Preview the handles JIT would give a directory: tab-separated
+    /// `first<TAB>last[<TAB>email]` rows on standard input, a header row allowed.
+    Handles(handles::HandlesArgs),
+    /// Provisioning configs: check one.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// Decide one request over a config and the accounts a store holds.
+    Decide(decide::DecideArgs),
     /// SAML: verify an IdP's responses, print SP metadata.
     #[command(subcommand)]
     Saml(saml::SamlCommand),
@@ -29,9 +45,25 @@ enum Verdict {
     Usage,
 }
 
+/// Prints `message` as a usage error.
+fn usage(message: impl std::fmt::Display) -> Verdict {
+    eprintln!("jit-provisioning: {message}");
+    Verdict::Usage
+}
+
+fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|instant| instant.with_timezone(&Utc))
+        .map_err(|error| format!("not an RFC 3339 instant: {error}"))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let verdict = match cli.command {
+        Command::Cases(args) => args.run(),
+        Command::Handles(args) => args.run(),
+        Command::Config(command) => command.run(),
+        Command::Decide(args) => args.run(),
         Command::Saml(command) => command.run(),
     };
     match verdict {

@@ -22,14 +22,21 @@ fuzz_target!(|data: &[u8]| {
     for case in &file.cases {
         // The runner reports, it never panics, whatever the case expects.
         let _ = cases::run_case(case);
-        check_scenario(
-            &Scenario {
-                now: case.now,
-                config: case.config.clone(),
-                accounts: case.accounts.clone(),
-                request: case.request.clone(),
-            },
-            true,
-        );
+        // Each step's request on the case's accounts is a scenario of its own; a request
+        // naming an earlier step's account needs the run, and is left to it.
+        for step in &case.steps {
+            let Ok(request) = step.request.resolve(&[]) else {
+                continue;
+            };
+            check_scenario(
+                &Scenario {
+                    now: step.now,
+                    config: case.config.clone(),
+                    accounts: case.accounts.clone(),
+                    request,
+                },
+                true,
+            );
+        }
     }
 });

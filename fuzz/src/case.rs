@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use jit_provisioning::cases::{self, Case, Expect};
+use jit_provisioning::cases::{self, Case, CaseAccount, ConfigSource, Expect, Step};
 use jit_provisioning::Decision;
 
 use crate::check::Ran;
@@ -26,7 +26,7 @@ pub fn to_case(name: &str, scenario: &Scenario, ran: &Ran) -> Option<Case> {
             grants.sort();
             Expect {
                 outcome: Some(decision.outcome().as_str().to_owned()),
-                account: decision.signed_in_account().cloned(),
+                account: decision.signed_in_account().cloned().map(CaseAccount::Id),
                 handle: decision.new_handle().map(str::to_owned),
                 grants: Some(grants),
                 linked: Some(decision.links_existing_account()),
@@ -37,16 +37,22 @@ pub fn to_case(name: &str, scenario: &Scenario, ran: &Ran) -> Option<Case> {
                 landing: decision.landing().cloned(),
                 force_authn: decision.force_authn(),
                 reason: decision.reason().map(|reason| reason.code().to_owned()),
+                rule: Some(decision.rule().id().to_owned()),
+                message: decision.message().map(str::to_owned),
             }
         }
     };
     Some(Case {
         name: name.to_owned(),
-        now: scenario.now,
         config: scenario.config.clone(),
+        config_source: ConfigSource::Inline,
         accounts: scenario.accounts.clone(),
-        request: scenario.request.clone(),
-        expect,
+        steps: vec![Step {
+            name: None,
+            now: scenario.now,
+            request: scenario.request.clone().into(),
+            expect,
+        }],
     })
 }
 

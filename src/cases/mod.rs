@@ -1,19 +1,18 @@
-//! Policy cases: load case files (format v1), run them through the real provisioning
-//! path, and report every difference from what they expect.
+//! Policy cases: load case files, run them through the real provisioning path, and
+//! report every difference from what they expect. [`run_paths`] runs files and folders
+//! into a [`Report`].
 //!
-//! A case file holds one JSON object or an array of them; the format is specified in
-//! `tests/cases/README.md`. Users pin their own policy with it from a test:
-//!
-//! ```no_run
-//! #[test]
-//! fn our_sso_policy_holds() {
-//!     let report = jit_provisioning::cases::run_paths(["tests/sso-cases"]);
-//!     assert!(report.all_passed(), "{report}");
-//! }
-//! ```
+#![doc = include_str!("../../tests/cases/README.md")]
 
 mod format;
+mod report;
 mod run;
+mod schema;
 
-pub use format::{load_file, load_paths, parse, Case, CaseFile, CaseLoadError, Expect};
-pub use run::{run_case, run_case_async, run_paths, CaseResult, Mismatch, Report};
+pub use format::{
+    load_config, load_file, load_paths, parse, Case, CaseAccount, CaseFile, CaseLoadError,
+    CasePortalVisit, CaseRequest, CaseSession, ConfigFileError, ConfigSource, Expect, Step,
+    FOLDER_CONFIGS, FORMAT_VERSION,
+};
+pub use report::Report;
+pub use run::{run_case, run_case_async, run_paths, CaseResult, Mismatch};

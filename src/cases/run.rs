@@ -1,9 +1,14 @@
-//! Running cases through the provisioner and an in-memory store, and reporting.
+//! Running cases through the provisioner and an in-memory store.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::cases::format::{load_paths, Case, CaseLoadError, ERROR_OUTCOME, INVALID_CONFIG_REASON};
+use crate::account::AccountId;
+use crate::cases::format::{
+    load_paths, resolve_account, Case, CaseAccount, Step, ERROR_OUTCOME, INVALID_CONFIG_REASON,
+};
+use crate::cases::report::Report;
+use crate::decision::Landing;
 use crate::memory::MemoryStore;
 use crate::provisioner::Provisioner;
 use crate::role::Grant;
@@ -11,7 +16,10 @@ use crate::role::Grant;
 /// One key whose value differs from what the case expects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mismatch {
-    /// The `expect` key.
+    /// The scenario step it is about, from 1; `None` in a single-request case.
+    pub step: Option<usize>,
+    /// The `expect` key, or `request` when a step's request named an account that an
+    /// earlier step did not make.
     pub key: &'static str,
     /// What the case expects, as JSON.
     pub expected: String,
@@ -21,6 +29,9 @@ pub struct Mismatch {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(step) = self.step {
+            write!(f, "step {step}: ")?;
+        }
         write!(
             f,
             "{}: expected {}, got {}",
@@ -34,10 +45,10 @@ impl fmt::Display for Mismatch {
 pub struct CaseResult {
     /// The case's name.
     pub name: String,
-    /// Every key that differs; empty when the case passed.
+    /// Every key that differs, in step order; empty when the case passed.
     pub mismatches: Vec<Mismatch>,
-    /// What was decided and why (the decision's explanation, the config's problems, or
-    /// the provisioner's error).
+    /// What was decided and why (each decision's explanation, the config's problems, or
+    /// the provisioner's error), one block per step in a scenario.
     pub explanation: String,
 }
 
@@ -57,9 +68,11 @@ struct Observed {
     grants: Vec<Grant>,
     linked: bool,
     password: Option<bool>,
-    landing: Option<crate::decision::Landing>,
+    landing: Option<Landing>,
     force_authn: Option<bool>,
     reason: Option<String>,
+    rule: Option<String>,
+    message: Option<String>,
 }
 
 /// Runs one case through a [`Provisioner`] over a [`MemoryStore`] holding its accounts,
@@ -70,32 +83,79 @@ pub fn run_case(case: &Case) -> CaseResult {
 
 /// Runs one case; for callers already inside an async runtime.
 pub async fn run_case_async(case: &Case) -> CaseResult {
-    let (observed, explanation) = observe(case).await;
+    let scenario = case.steps.len() > 1 || case.steps.iter().any(|step| step.name.is_some());
+    let mut mismatches = Vec::new();
+    let mut explanations = Vec::new();
+    let provisioner = match case.config.validate() {
+        Ok(policy) => match MemoryStore::with_accounts(case.accounts.iter().cloned()) {
+            Ok(store) => Ok(Provisioner::new(policy, store)),
+            Err(error) => Err(format!("the case's accounts: {error}")),
+        },
+        Err(error) => Err(error.to_string()),
+    };
+    // The account each step signed in or created, for `{"step": N}`.
+    let mut made: Vec<Option<AccountId>> = Vec::with_capacity(case.steps.len());
+    for (index, step) in case.steps.iter().enumerate() {
+        let number = index + 1;
+        let (observed, explanation, account) = match &provisioner {
+            Ok(provisioner) => observe(provisioner, step, &made).await,
+            Err(problems) => (invalid_config(), problems.clone(), None),
+        };
+        made.push(account);
+        let mut found = match observed {
+            Ok(observed) => compare(step, &observed, &made),
+            Err(missing_step) => vec![Mismatch {
+                step: None,
+                key: "request",
+                expected: format!("\"the account of step {missing_step}\""),
+                actual: "null".to_owned(),
+            }],
+        };
+        for mismatch in &mut found {
+            mismatch.step = scenario.then_some(number);
+        }
+        mismatches.extend(found);
+        explanations.push(if scenario {
+            let label = step
+                .name
+                .as_ref()
+                .map(|name| format!(" `{name}`"))
+                .unwrap_or_default();
+            format!("step {number}{label}: {explanation}")
+        } else {
+            explanation
+        });
+    }
     CaseResult {
         name: case.name.clone(),
-        mismatches: compare(case, &observed),
-        explanation,
+        mismatches,
+        explanation: explanations.join("\n"),
     }
 }
 
-async fn observe(case: &Case) -> (Observed, String) {
-    let policy = match case.config.validate() {
-        Ok(policy) => policy,
-        Err(error) => {
-            let observed = Observed {
-                outcome: Some(ERROR_OUTCOME.to_owned()),
-                reason: Some(INVALID_CONFIG_REASON.to_owned()),
-                ..Observed::default()
-            };
-            return (observed, error.to_string());
+fn invalid_config() -> Result<Observed, usize> {
+    Ok(Observed {
+        outcome: Some(ERROR_OUTCOME.to_owned()),
+        reason: Some(INVALID_CONFIG_REASON.to_owned()),
+        ..Observed::default()
+    })
+}
+
+/// What one step did: what came out (or the step whose account its request names but
+/// which made none), its explanation, and the account it signed in or created.
+async fn observe(
+    provisioner: &Provisioner<MemoryStore>,
+    step: &Step,
+    made: &[Option<AccountId>],
+) -> (Result<Observed, usize>, String, Option<AccountId>) {
+    let request = match step.request.resolve(made) {
+        Ok(request) => request,
+        Err(missing) => {
+            let explanation = format!("not run: step {missing} signed in or created no account");
+            return (Err(missing), explanation, None);
         }
     };
-    let store = match MemoryStore::with_accounts(case.accounts.iter().cloned()) {
-        Ok(store) => store,
-        Err(error) => return (Observed::default(), format!("the case's accounts: {error}")),
-    };
-    let provisioner = Provisioner::new(policy, store);
-    match provisioner.handle(&case.request, case.now).await {
+    match provisioner.handle(&request, step.now).await {
         Ok(done) => {
             let decision = &done.decision;
             let mut grants = decision.grants().to_vec();
@@ -114,20 +174,28 @@ async fn observe(case: &Case) -> (Observed, String) {
                 landing: decision.landing().cloned(),
                 force_authn: decision.force_authn(),
                 reason: decision.reason().map(|r| r.code().to_owned()),
+                rule: Some(decision.rule().id().to_owned()),
+                message: decision.message().map(str::to_owned),
             };
-            (observed, decision.explanation())
+            let account = done.account.map(|account| account.id);
+            (Ok(observed), decision.explanation(), account)
         }
-        Err(error) => (Observed::default(), format!("provisioning failed: {error}")),
+        Err(error) => (
+            Ok(Observed::default()),
+            format!("provisioning failed: {error}"),
+            None,
+        ),
     }
 }
 
-fn compare(case: &Case, observed: &Observed) -> Vec<Mismatch> {
-    let expect = &case.expect;
+fn compare(step: &Step, observed: &Observed, made: &[Option<AccountId>]) -> Vec<Mismatch> {
+    let expect = &step.expect;
     let mut mismatches = Vec::new();
     let mut check = |key: &'static str, expected: Option<String>, actual: String| {
         if let Some(expected) = expected {
             if expected != actual {
                 mismatches.push(Mismatch {
+                    step: None,
                     key,
                     expected,
                     actual,
@@ -140,11 +208,14 @@ fn compare(case: &Case, observed: &Observed) -> Vec<Mismatch> {
         expect.outcome.as_ref().map(json),
         json(&observed.outcome),
     );
-    check(
-        "account",
-        expect.account.as_ref().map(json),
-        json(&observed.account),
-    );
+    let expected_account = expect.account.as_ref().map(|account| match account {
+        CaseAccount::Id(id) => json(id),
+        // The earlier step made no account: nothing can match, and the text says why.
+        CaseAccount::Step(step) => resolve_account(account, made)
+            .map(|id| json(&id))
+            .unwrap_or_else(|_| format!("\"the account of step {step}\" (it made none)")),
+    });
+    check("account", expected_account, json(&observed.account));
     check(
         "handle",
         expect.handle.as_ref().map(json),
@@ -182,42 +253,27 @@ fn compare(case: &Case, observed: &Observed) -> Vec<Mismatch> {
         expect.reason.as_ref().map(json),
         json(&observed.reason),
     );
+    check("rule", expect.rule.as_ref().map(json), json(&observed.rule));
+    if let Some(part) = &expect.message {
+        let contains = observed
+            .message
+            .as_deref()
+            .is_some_and(|message| message.contains(part.as_str()));
+        if !contains {
+            mismatches.push(Mismatch {
+                step: None,
+                key: "message",
+                expected: format!("a message containing {}", json(part)),
+                actual: json(&observed.message),
+            });
+        }
+    }
     mismatches
 }
 
 /// Both sides are rendered by the same serializer, so equal values give equal text.
 fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|error| format!("<unprintable: {error}>"))
-}
-
-/// The results of running case files.
-#[derive(Debug, Default)]
-pub struct Report {
-    /// Each file's results, in the order run.
-    pub files: Vec<(PathBuf, Vec<CaseResult>)>,
-    /// Files that could not be loaded.
-    pub load_errors: Vec<CaseLoadError>,
-}
-
-impl Report {
-    /// How many cases passed.
-    pub fn passed(&self) -> usize {
-        self.results().filter(|r| r.passed()).count()
-    }
-
-    /// How many cases failed, counting each file that could not be loaded as one.
-    pub fn failed(&self) -> usize {
-        self.results().filter(|r| !r.passed()).count() + self.load_errors.len()
-    }
-
-    /// Whether every case passed and every file loaded (and there was at least one case).
-    pub fn all_passed(&self) -> bool {
-        self.failed() == 0 && self.passed() > 0
-    }
-
-    fn results(&self) -> impl Iterator<Item = &CaseResult> {
-        self.files.iter().flat_map(|(_, results)| results)
-    }
 }
 
 /// Loads and runs every case file named, descending into folders.
@@ -233,30 +289,4 @@ pub fn run_paths<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> Report {
         }
     }
     report
-}
-
-impl fmt::Display for Report {
-    /// One line per case (`PASS` or `FAIL` with the differences and the explanation),
-    /// one per load error, then `N passed, M failed`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (path, results) in &self.files {
-            for result in results {
-                if result.passed() {
-                    writeln!(f, "PASS {} :: {}", path.display(), result.name)?;
-                } else {
-                    writeln!(f, "FAIL {} :: {}", path.display(), result.name)?;
-                    for mismatch in &result.mismatches {
-                        writeln!(f, "    {mismatch}")?;
-                    }
-                    for line in result.explanation.lines() {
-                        writeln!(f, "    | {line}")?;
-                    }
-                }
-            }
-        }
-        for error in &self.load_errors {
-            writeln!(f, "ERROR {error}")?;
-        }
-        write!(f, "{} passed, {} failed", self.passed(), self.failed())
-    }
 }

@@ -51,7 +51,10 @@ const ACCOUNT: Shape = Object(&[
     ("id", Leaf),
     ("handle", Leaf),
     ("email", Leaf),
-    ("identities", List(&Object(&[("issuer", Leaf), ("subject", Leaf)]))),
+    (
+        "identities",
+        List(&Object(&[("issuer", Leaf), ("subject", Leaf)])),
+    ),
     // Org id → role: the keys are free.
     ("memberships", Leaf),
     ("disabled", Leaf),
@@ -128,9 +131,10 @@ pub(crate) const CASE: Shape = Object(&[
 ]);
 
 /// The first key in `value` that `shape` does not allow, as a message naming where it
-/// is, the nearest valid key and every valid key there.
-pub(crate) fn check_keys(value: &Value, shape: Shape) -> Result<(), String> {
-    walk(value, shape, &mut String::new())
+/// is (a jq path, from `at`: `.config` for a case's inline config, empty for a whole
+/// case or config file), the nearest valid key and every valid key there.
+pub(crate) fn check_keys(value: &Value, shape: Shape, at: &str) -> Result<(), String> {
+    walk(value, shape, &mut at.to_owned())
 }
 
 fn walk(value: &Value, shape: Shape, path: &mut String) -> Result<(), String> {
@@ -196,6 +200,12 @@ pub(crate) fn suggestion(written: &str, valid: &[&str]) -> String {
 /// Edit distance alone prefers short names (`redirect` is nearer `error` than
 /// `redirect_to_idp`), so a shared start or end counts in the name's favour.
 fn nearest<'a>(written: &str, valid: &[&'a str]) -> Option<&'a str> {
+    // A name far longer than every valid one is no slip of the finger, and comparing it
+    // would cost its length times theirs in time and memory.
+    let longest = valid.iter().map(|name| name.chars().count()).max()?;
+    if written.chars().count() > 2 * longest + 4 {
+        return None;
+    }
     let written = written.to_lowercase();
     let scored = valid.iter().map(|name| {
         let distance = edit_distance(&written, name);
@@ -206,7 +216,8 @@ fn nearest<'a>(written: &str, valid: &[&'a str]) -> Option<&'a str> {
             || written.contains(name);
         (distance.saturating_sub(shared), distance, plausible, *name)
     });
-    let (_, _, plausible, name) = scored.min_by_key(|(score, distance, _, _)| (*score, *distance))?;
+    let (_, _, plausible, name) =
+        scored.min_by_key(|(score, distance, _, _)| (*score, *distance))?;
     plausible.then_some(name)
 }
 
@@ -223,22 +234,49 @@ fn shared_ends(a: &str, b: &str) -> usize {
     (prefix + suffix).min(a.chars().count().min(b.chars().count()))
 }
 
-/// Levenshtein distance in characters.
+/// Edit distance in characters, a swap of two neighbours counting as one edit (`ipd` for
+/// `idp` is one slip, not two).
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = Vec::with_capacity(b.len() + 1);
-        current.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous.get(j).copied().unwrap_or(usize::MAX) + usize::from(ca != *cb);
-            let delete = previous.get(j + 1).copied().unwrap_or(usize::MAX).saturating_add(1);
-            let insert = current.get(j).copied().unwrap_or(usize::MAX).saturating_add(1);
-            current.push(substitute.min(delete).min(insert));
+    // rows[i][j]: the distance between the first i characters of a and the first j of b.
+    let mut rows: Vec<Vec<usize>> = (0..=a.len())
+        .map(|i| {
+            (0..=b.len())
+                .map(|j| {
+                    if i == 0 {
+                        j
+                    } else if j == 0 {
+                        i
+                    } else {
+                        0
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let at = |rows: &Vec<Vec<usize>>, i: usize, j: usize| {
+        rows.get(i)
+            .and_then(|row| row.get(j))
+            .copied()
+            .unwrap_or(usize::MAX / 2)
+    };
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let (ca, cb) = (a.get(i - 1), b.get(j - 1));
+            let mut best = (at(&rows, i - 1, j) + 1)
+                .min(at(&rows, i, j - 1) + 1)
+                .min(at(&rows, i - 1, j - 1) + usize::from(ca != cb));
+            let swapped = i > 1 && j > 1 && ca == b.get(j - 2) && a.get(i - 2) == cb;
+            if swapped {
+                best = best.min(at(&rows, i - 2, j - 2) + 1);
+            }
+            if let Some(cell) = rows.get_mut(i).and_then(|row| row.get_mut(j)) {
+                *cell = best;
+            }
         }
-        previous = current;
     }
-    previous.last().copied().unwrap_or(0)
+    at(&rows, a.len(), b.len())
 }
 
 #[cfg(test)]
@@ -250,6 +288,8 @@ mod tests {
         assert_eq!(edit_distance("membership", "memberships"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("ipd", "idp"), 1);
+        assert_eq!(edit_distance("abc", ""), 3);
     }
 
     #[test]
@@ -258,6 +298,7 @@ mod tests {
         assert_eq!(nearest("redirect", &outcomes), Some("redirect_to_idp"));
         assert_eq!(nearest("Denied", &outcomes), Some("denied"));
         assert_eq!(nearest("zzz", &outcomes), None);
+        assert_eq!(nearest(&"redirect".repeat(10_000), &outcomes), None);
         let message = suggestion("zzz", &outcomes);
         assert_eq!(
             message,
@@ -267,28 +308,28 @@ mod tests {
 
     #[test]
     fn paths_name_where_the_key_is() {
-        let case: Value = serde_json::from_str(
-            r#"{"accounts": [{"id": "1"}, {"id": "2", "handel": "x"}]}"#,
-        )
-        .unwrap();
-        let message = check_keys(&case, CASE).unwrap_err();
+        let case: Value =
+            serde_json::from_str(r#"{"accounts": [{"id": "1"}, {"id": "2", "handel": "x"}]}"#)
+                .unwrap();
+        let message = check_keys(&case, CASE, "").unwrap_err();
         assert!(
             message.starts_with("unknown key `handel` at `.accounts[1]`: did you mean `handle`?"),
             "{message}"
         );
         let top: Value = serde_json::from_str(r#"{"nme": "x"}"#).unwrap();
-        assert!(check_keys(&top, CASE)
+        assert!(check_keys(&top, CASE, "")
             .unwrap_err()
             .starts_with("unknown key `nme` at `.`: did you mean `name`?"));
     }
 
     #[test]
     fn free_keys_are_free_and_wrong_types_are_left_to_serde() {
-        let config: Value =
-            serde_json::from_str(r#"{"orgs": {"any-org-id": {"jit": true}}, "reserved_handles": 3}"#)
-                .unwrap();
-        assert!(check_keys(&config, CONFIG).is_ok());
+        let config: Value = serde_json::from_str(
+            r#"{"orgs": {"any-org-id": {"jit": true}}, "reserved_handles": 3}"#,
+        )
+        .unwrap();
+        assert!(check_keys(&config, CONFIG, "").is_ok());
         let accounts_not_a_list: Value = serde_json::from_str(r#"{"accounts": {"x": 1}}"#).unwrap();
-        assert!(check_keys(&accounts_not_a_list, CASE).is_ok());
+        assert!(check_keys(&accounts_not_a_list, CASE, "").is_ok());
     }
 }

@@ -1,0 +1,106 @@
+//! `jit-provisioning config check FILE`: load and validate a provisioning config.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use jit_provisioning::{Deployment, Policy};
+
+use crate::input::{self, InputError};
+use crate::Verdict;
+
+/// Config subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Load and validate a provisioning config (JSON, or TOML by its `.toml` name); list
+    /// every problem, or what the config means.
+    Check(CheckArgs),
+}
+
+/// `config check`.
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// The config file.
+    file: PathBuf,
+}
+
+impl ConfigCommand {
+    pub(crate) fn run(&self) -> Verdict {
+        match self {
+            ConfigCommand::Check(args) => check(args),
+        }
+    }
+}
+
+fn check(args: &CheckArgs) -> Verdict {
+    let shown = args.file.display();
+    let config = match input::config(&args.file) {
+        Ok(config) => config,
+        Err(InputError::Unreadable(message)) => return crate::usage(message),
+        Err(InputError::Invalid(message)) => {
+            println!("{message}");
+            return Verdict::No;
+        }
+    };
+    match config.validate() {
+        Ok(policy) => {
+            println!("`{shown}` is valid");
+            for line in summary(&policy) {
+                println!("  {line}");
+            }
+            Verdict::Yes
+        }
+        Err(error) => {
+            let problems = error.problems();
+            let plural = if problems.len() == 1 { "" } else { "s" };
+            println!("`{shown}`: {} problem{plural}", problems.len());
+            for problem in problems {
+                println!("  - {problem}");
+            }
+            Verdict::No
+        }
+    }
+}
+
+/// What the config means, one line per org, in id order.
+fn summary(policy: &Policy) -> Vec<String> {
+    let mut lines = vec![format!(
+        "deployment: {}; handles up to {} characters",
+        match policy.deployment() {
+            Deployment::MultiTenant => "multi_tenant",
+            Deployment::PrivateInstance => "private_instance",
+        },
+        policy.max_handle_len()
+    )];
+    let mut orgs: Vec<_> = policy.orgs().collect();
+    orgs.sort_by_key(|(id, _)| *id);
+    for (id, org) in orgs {
+        let Some(portal) = org.portal() else {
+            lines.push(format!("org `{id}`: no SSO login portal"));
+            continue;
+        };
+        let grants: Vec<String> = org.provision().iter().map(ToString::to_string).collect();
+        let mut line = format!(
+            "org `{id}`: portal with IdP `{}`; new accounts get {}; re-validation after {} s",
+            portal.idp(),
+            grants.join(", "),
+            portal.reauth_after().as_secs()
+        );
+        if portal.force_authn() {
+            line.push_str("; the IdP is asked to re-authenticate");
+        }
+        if !org.verified_domains().is_empty() {
+            line.push_str(&format!(
+                "; verified domains {}",
+                org.verified_domains().join(", ")
+            ));
+        }
+        if !org.required_groups().is_empty() {
+            line.push_str(&format!(
+                "; requires one of the groups {}",
+                org.required_groups().join(", ")
+            ));
+        }
+        lines.push(line);
+    }
+    lines
+}
