@@ -44,112 +44,78 @@ impl Uses {
     }
 }
 
-/// A [`ReplayGuard`] in the SQLite database of a [`SqliteStore`](crate::SqliteStore)
-/// (`jit_assertion_ids`, made by `migrate()`).
-#[cfg(feature = "sqlite")]
-#[derive(Debug, Clone)]
-pub struct SqliteReplayGuard {
-    pool: sqlx::SqlitePool,
-    uses: Arc<Uses>,
-}
-
-#[cfg(feature = "sqlite")]
-impl SqliteReplayGuard {
-    /// A guard over a migrated database.
-    pub fn new(pool: sqlx::SqlitePool) -> Self {
-        Self {
-            pool,
-            uses: Arc::default(),
+/// A replay guard type over one backend's pool: the same statements on both.
+macro_rules! replay_guard {
+    ($(#[$doc:meta])* $name:ident, $pool:ty, $feature:literal) => {
+        $(#[$doc])*
+        #[cfg(feature = $feature)]
+        #[derive(Debug, Clone)]
+        pub struct $name {
+            pool: $pool,
+            uses: Arc<Uses>,
         }
-    }
 
-    /// Drops the ids whose assertions are past their grace at `now`; returns how many.
-    pub async fn sweep(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        sqlx::query(SWEEP)
-            .bind(now.timestamp())
-            .execute(&self.pool)
-            .await
-            .map(|done| done.rows_affected())
-            .map_err(store_error)
-    }
-}
+        #[cfg(feature = $feature)]
+        impl $name {
+            /// A guard over a migrated database.
+            pub fn new(pool: $pool) -> Self {
+                Self {
+                    pool,
+                    uses: Arc::default(),
+                }
+            }
 
-#[cfg(feature = "sqlite")]
-#[async_trait]
-impl ReplayGuard for SqliteReplayGuard {
-    async fn first_use(
-        &self,
-        issuer: &str,
-        id: &str,
-        not_on_or_after: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        if self.uses.sweep_now() {
-            self.sweep(now).await?;
+            /// Drops the ids whose assertions are past their grace at `now`; returns how
+            /// many.
+            pub async fn sweep(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+                sqlx::query(SWEEP)
+                    .bind(now.timestamp())
+                    .execute(&self.pool)
+                    .await
+                    .map(|done| done.rows_affected())
+                    .map_err(store_error)
+            }
         }
-        let done = sqlx::query(USE_ID)
-            .bind(issuer)
-            .bind(id)
-            .bind(expiry(not_on_or_after))
-            .bind(now.timestamp())
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
-        Ok(done.rows_affected() == 1)
-    }
-}
 
-/// A [`ReplayGuard`] in the PostgreSQL database of a [`PgStore`](crate::PgStore)
-/// (`jit_assertion_ids`, made by `migrate()`): one table for every app server.
-#[cfg(feature = "postgres")]
-#[derive(Debug, Clone)]
-pub struct PgReplayGuard {
-    pool: sqlx::PgPool,
-    uses: Arc<Uses>,
-}
-
-#[cfg(feature = "postgres")]
-impl PgReplayGuard {
-    /// A guard over a migrated database.
-    pub fn new(pool: sqlx::PgPool) -> Self {
-        Self {
-            pool,
-            uses: Arc::default(),
+        #[cfg(feature = $feature)]
+        #[async_trait]
+        impl ReplayGuard for $name {
+            async fn first_use(
+                &self,
+                issuer: &str,
+                id: &str,
+                not_on_or_after: DateTime<Utc>,
+                now: DateTime<Utc>,
+            ) -> Result<bool, StoreError> {
+                if self.uses.sweep_now() {
+                    self.sweep(now).await?;
+                }
+                let done = sqlx::query(USE_ID)
+                    .bind(issuer)
+                    .bind(id)
+                    .bind(expiry(not_on_or_after))
+                    .bind(now.timestamp())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(store_error)?;
+                Ok(done.rows_affected() == 1)
+            }
         }
-    }
-
-    /// Drops the ids whose assertions are past their grace at `now`; returns how many.
-    pub async fn sweep(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        sqlx::query(SWEEP)
-            .bind(now.timestamp())
-            .execute(&self.pool)
-            .await
-            .map(|done| done.rows_affected())
-            .map_err(store_error)
-    }
+    };
 }
 
-#[cfg(feature = "postgres")]
-#[async_trait]
-impl ReplayGuard for PgReplayGuard {
-    async fn first_use(
-        &self,
-        issuer: &str,
-        id: &str,
-        not_on_or_after: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        if self.uses.sweep_now() {
-            self.sweep(now).await?;
-        }
-        let done = sqlx::query(USE_ID)
-            .bind(issuer)
-            .bind(id)
-            .bind(expiry(not_on_or_after))
-            .bind(now.timestamp())
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
-        Ok(done.rows_affected() == 1)
-    }
-}
+replay_guard!(
+    /// A [`ReplayGuard`] in the SQLite database of a [`SqliteStore`](crate::SqliteStore)
+    /// (`jit_assertion_ids`, made by `migrate()`).
+    SqliteReplayGuard,
+    sqlx::SqlitePool,
+    "sqlite"
+);
+
+replay_guard!(
+    /// A [`ReplayGuard`] in the PostgreSQL database of a [`PgStore`](crate::PgStore)
+    /// (`jit_assertion_ids`, made by `migrate()`): one table for every app server.
+    PgReplayGuard,
+    sqlx::PgPool,
+    "postgres"
+);
