@@ -38,13 +38,19 @@ pub(crate) fn classify(c: char) -> CharClass {
     }
 }
 
-/// Whether `c` keeps text in NFKC: its NFKC quick-check value is Yes and it is a
-/// starter, so a run of such characters is already normalized.
+/// [`classify`], and whether `c` keeps text in NFKC (its NFKC quick-check value is Yes and
+/// it is a starter, so a run of such characters is already normalized), from one table read.
 #[inline]
-pub(crate) fn is_nfkc_stable(c: char) -> bool {
+pub(crate) fn classify_and_check_nfkc(c: char) -> (CharClass, bool) {
     match bmp_entry(c) {
-        Some(entry) => entry & NFKC_STABLE != 0,
-        None => is_nfkc_stable_slowly(c),
+        Some(entry) => (
+            CLASSES
+                .get(usize::from(entry & CLASS_BITS))
+                .copied()
+                .unwrap_or(CharClass::Break),
+            entry & NFKC_STABLE != 0,
+        ),
+        None => (classify_slowly(c), is_nfkc_stable_slowly(c)),
     }
 }
 
@@ -178,8 +184,8 @@ mod tests {
         for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
             assert_eq!(classify(c), classify_slowly(c), "U+{:04X}", u32::from(c));
             assert_eq!(
-                is_nfkc_stable(c),
-                is_nfkc_stable_slowly(c),
+                classify_and_check_nfkc(c),
+                (classify_slowly(c), is_nfkc_stable_slowly(c)),
                 "U+{:04X}",
                 u32::from(c)
             );

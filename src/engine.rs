@@ -2,9 +2,6 @@
 //!
 //! No clock, no IO, no randomness: the same inputs always give the same [`Decision`].
 
-use std::borrow::Cow;
-use std::collections::HashSet;
-
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::account::{AccountRecord, NewAccount};
@@ -17,6 +14,7 @@ use crate::redirect::safe_return_path;
 use crate::request::{Assertion, IdpError, PortalVisit, Request, Session};
 use crate::reserved;
 use crate::rule::Rule;
+use crate::taken_handles::TakenHandles;
 
 /// How far in the future an IdP's clock may run before its timestamps are refused.
 pub const CLOCK_SKEW_SECS: i64 = 300;
@@ -409,7 +407,7 @@ impl AtOrg<'_> {
     }
 
     fn create(&self, assertion: &Assertion, known: &AccountLookup) -> Decision {
-        let Some(handle) = self.free_handle(&handle_base(assertion), &known.taken_handles) else {
+        let Some(handle) = self.free_handle(handle_base(assertion), &known.taken_handles) else {
             return Decision::refuse(
                 Outcome::Denied,
                 Rule::NoFreeHandle,
@@ -436,22 +434,12 @@ impl AtOrg<'_> {
         )
     }
 
-    fn free_handle(&self, base: &HandleBase, taken_handles: &[String]) -> Option<String> {
-        // Stores hand back lower-case handles as a rule: copy only the others.
-        let taken: HashSet<Cow<'_, str>> = taken_handles
-            .iter()
-            .map(|handle| {
-                if handle.chars().any(char::is_uppercase) {
-                    Cow::Owned(handle.to_lowercase())
-                } else {
-                    Cow::Borrowed(handle.as_str())
-                }
-            })
-            .collect();
+    fn free_handle(&self, base: HandleBase, taken_handles: &[String]) -> Option<String> {
+        let taken = TakenHandles::new(taken_handles);
         // Pigeonhole: among this many candidates at least one is free.
         let max_attempts =
             taken.len() + self.policy.config_taken_count() + reserved::BUILT_IN.len() + 1;
-        base.resolve(self.policy.max_handle_len(), max_attempts, |candidate| {
+        base.into_handle(self.policy.max_handle_len(), max_attempts, |candidate| {
             taken.contains(candidate)
                 || reserved::is_built_in(candidate)
                 || self.policy.config_takes(candidate)

@@ -53,7 +53,7 @@ use std::iter;
 use any_ascii::any_ascii_char;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::char_class::{classify, is_ascii_apostrophe, is_nfkc_stable, CharClass};
+use crate::char_class::{classify, classify_and_check_nfkc, is_ascii_apostrophe, CharClass};
 
 /// Longest handle, suffix included, unless the config says otherwise.
 pub const DEFAULT_MAX_HANDLE_LEN: usize = 39;
@@ -225,22 +225,55 @@ impl HandleBase {
         &self,
         max_len: usize,
         max_attempts: usize,
-        mut is_taken: impl FnMut(&str) -> bool,
+        is_taken: impl FnMut(&str) -> bool,
     ) -> Option<String> {
+        match self.search(max_len, max_attempts, is_taken)? {
+            Found::WholeBase => Some(self.words.clone()),
+            Found::Other(handle) => Some(handle),
+        }
+    }
+
+    /// [`resolve`](Self::resolve), keeping the base's own buffer as the handle when the
+    /// whole base is free: the usual case, one allocation fewer.
+    ///
+    /// ```
+    /// use jit_provisioning::HandleBase;
+    ///
+    /// let base = HandleBase::derive(Some("Jane"), Some("Doe"), None);
+    /// assert_eq!(base.into_handle(39, 1, |_| false).as_deref(), Some("jane-doe"));
+    /// ```
+    pub fn into_handle(
+        self,
+        max_len: usize,
+        max_attempts: usize,
+        is_taken: impl FnMut(&str) -> bool,
+    ) -> Option<String> {
+        match self.search(max_len, max_attempts, is_taken)? {
+            Found::WholeBase => Some(self.words),
+            Found::Other(handle) => Some(handle),
+        }
+    }
+
+    fn search(
+        &self,
+        max_len: usize,
+        max_attempts: usize,
+        mut is_taken: impl FnMut(&str) -> bool,
+    ) -> Option<Found> {
         if max_attempts == 0 {
             return None;
         }
         // The usual case: the whole base fits and is free; no cut to build.
         let fits = self.words.len() <= max_len && !self.words.is_empty();
         if fits && !is_taken(&self.words) {
-            return Some(self.words.clone());
+            return Some(Found::WholeBase);
         }
         let bare = cut_at_break(&self.words, max_len);
         if bare.is_empty() {
             return None;
         }
         if !fits && !is_taken(&bare) {
-            return Some(bare);
+            return Some(Found::Other(bare));
         }
         let mut attempts = 1;
         // Thousands of candidates may be tried when a name is common: build each in one
@@ -265,7 +298,7 @@ impl HandleBase {
             }
             attempts += 1;
             if !is_taken(&candidate) {
-                return Some(candidate);
+                return Some(Found::Other(candidate));
             }
         }
         None
@@ -285,6 +318,14 @@ impl HandleBase {
         candidate.push_str(&suffix);
         Some(candidate)
     }
+}
+
+/// What the search found free.
+enum Found {
+    /// The base itself, whole.
+    WholeBase,
+    /// A cut of the base, or a suffixed candidate.
+    Other(String),
 }
 
 /// The length of `-n`.
@@ -525,13 +566,27 @@ impl Words {
     }
 
     fn feed_unicode(&mut self, text: &str) {
-        let visible = || text.chars().filter(|&c| classify(c) != CharClass::Vanishes);
         // NFKC leaves text that is already in NFKC unchanged; most names are (precomposed
-        // accents, CJK, Cyrillic…), and the check costs far less than normalizing.
-        if visible().all(is_nfkc_stable) {
-            self.feed_normalized(visible());
-        } else {
-            self.feed_normalized(visible().nfkc());
+        // accents, CJK, Cyrillic…), and checking costs far less than normalizing. One pass
+        // checks and takes each character; at the first that NFKC could change, the text
+        // starts over through NFKC. The check goes on past a full buffer, because NFKC may
+        // compose a later character with the ones already taken.
+        let (len, break_pending, full) = (self.out.len(), self.break_pending, self.full);
+        for c in text.chars() {
+            let (class, stable) = classify_and_check_nfkc(c);
+            if class == CharClass::Vanishes {
+                continue;
+            }
+            if !stable {
+                self.out.truncate(len);
+                (self.break_pending, self.full) = (break_pending, full);
+                let visible = text.chars().filter(|&c| classify(c) != CharClass::Vanishes);
+                self.feed_normalized(visible.nfkc());
+                return;
+            }
+            if !self.full {
+                self.take(c, class);
+            }
         }
     }
 
@@ -540,20 +595,26 @@ impl Words {
             if self.full {
                 return;
             }
-            if c.is_ascii() {
-                // An ASCII char is its own one byte.
-                self.take_ascii(u8::try_from(c).unwrap_or(b' '));
-                continue;
-            }
-            match classify(c) {
-                CharClass::LetterOrDigit => self.transliterate(c),
-                CharClass::Vanishes => {}
-                CharClass::CombiningMark => any_ascii_char(c)
-                    .bytes()
-                    .filter(u8::is_ascii_alphanumeric)
-                    .for_each(|out| self.push(out)),
-                CharClass::Break => self.end_word(),
-            }
+            self.take(c, classify(c));
+        }
+    }
+
+    /// Takes one character of normalized text, of class `class`.
+    #[inline]
+    fn take(&mut self, c: char, class: CharClass) {
+        if c.is_ascii() {
+            // An ASCII char is its own one byte.
+            self.take_ascii(u8::try_from(c).unwrap_or(b' '));
+            return;
+        }
+        match class {
+            CharClass::LetterOrDigit => self.transliterate(c),
+            CharClass::Vanishes => {}
+            CharClass::CombiningMark => any_ascii_char(c)
+                .bytes()
+                .filter(u8::is_ascii_alphanumeric)
+                .for_each(|out| self.push(out)),
+            CharClass::Break => self.end_word(),
         }
     }
 

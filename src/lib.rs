@@ -47,6 +47,7 @@ mod role;
 mod rule;
 mod saml;
 mod store;
+mod taken_handles;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod web;
@@ -78,4 +79,5 @@ pub use store::{is_stem_or_suffixed, AccountStore, BoxError, CreateError, LinkEr
 pub mod handles {
     pub use crate::handle::{cut_at_break, is_well_formed, name_words};
     pub use crate::reserved::{is_built_in as is_reserved, BUILT_IN as RESERVED};
+    pub use crate::taken_handles::TakenHandles;
 }
