@@ -85,6 +85,23 @@ pub struct OrgConfig {
     /// When not empty, an assertion must carry one of these groups.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub required_groups: Vec<String>,
+    /// Roles a new account gets from the IdP's groups, on top of `provision`: in each org,
+    /// the highest role its groups map to, never below the `provision` role there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_roles: Vec<GroupRoleConfig>,
+}
+
+/// One raw `group_roles` entry: members of `group` get `role` in `org`.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupRoleConfig {
+    /// A group value as the IdP sends it, compared exactly (Entra ID sends object ids).
+    pub group: String,
+    /// The org the role is in.
+    pub org: String,
+    /// `member`, `contributor` or `admin`.
+    pub role: String,
 }
 
 /// One raw `provision` entry.
@@ -163,6 +180,28 @@ pub enum ConfigProblem {
         /// The unknown role.
         role: String,
     },
+    /// A `group_roles` entry names an org the config does not know.
+    #[error("org `{org}` maps group `{group}` to unknown org `{target}` in `group_roles`")]
+    UnknownGroupRoleOrg {
+        /// The org whose `group_roles` is wrong.
+        org: String,
+        /// The group of the entry.
+        group: String,
+        /// The unknown org.
+        target: String,
+    },
+    /// A `group_roles` entry has a role that does not exist.
+    #[error(
+        "org `{org}` maps group `{group}` to unknown role `{role}` in `group_roles`: expected `member`, `contributor` or `admin`"
+    )]
+    UnknownGroupRole {
+        /// The org whose `group_roles` is wrong.
+        org: String,
+        /// The group of the entry.
+        group: String,
+        /// The unknown role.
+        role: String,
+    },
     /// `max_handle_len` is outside [`MIN_HANDLE_LEN`]..=[`MAX_HANDLE_LEN`].
     #[error("`max_handle_len` is {0}: it must be between {MIN_HANDLE_LEN} and {MAX_HANDLE_LEN}")]
     MaxHandleLenOutOfRange(usize),
@@ -236,6 +275,16 @@ pub struct OrgPolicy {
     provision: Vec<Grant>,
     verified_domains: Vec<String>,
     required_groups: Vec<String>,
+    group_roles: Vec<GroupRole>,
+}
+
+/// A validated `group_roles` entry: members of `group` get `grant`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRole {
+    /// The group value, as the IdP sends it.
+    pub group: String,
+    /// The membership the group maps to.
+    pub grant: Grant,
 }
 
 /// An org's SSO login portal: present when JIT provisioning is on for the org.
@@ -407,11 +456,43 @@ impl OrgConfig {
             });
         }
 
+        let mut group_roles = Vec::with_capacity(self.group_roles.len());
+        for entry in &self.group_roles {
+            if entry.group.is_empty() {
+                problems.push(ConfigProblem::EmptyEntry {
+                    place: place(),
+                    field: "group_roles",
+                });
+            }
+            if !config.orgs.contains_key(&entry.org) {
+                problems.push(ConfigProblem::UnknownGroupRoleOrg {
+                    org: org(),
+                    group: entry.group.clone(),
+                    target: entry.org.clone(),
+                });
+            }
+            match entry.role.parse::<Role>() {
+                Ok(role) => group_roles.push(GroupRole {
+                    group: entry.group.clone(),
+                    grant: Grant {
+                        org: entry.org.clone(),
+                        role,
+                    },
+                }),
+                Err(_) => problems.push(ConfigProblem::UnknownGroupRole {
+                    org: org(),
+                    group: entry.group.clone(),
+                    role: entry.role.clone(),
+                }),
+            }
+        }
+
         OrgPolicy {
             portal,
             provision,
             verified_domains,
             required_groups: self.required_groups.clone(),
+            group_roles,
         }
     }
 }
@@ -463,6 +544,52 @@ impl OrgPolicy {
     /// The org's login portal, or `None` when the org has no JIT portal.
     pub fn portal(&self) -> Option<&Portal> {
         self.portal.as_ref()
+    }
+
+    /// The `group_roles` entries, in config order.
+    pub fn group_roles(&self) -> &[GroupRole] {
+        &self.group_roles
+    }
+
+    /// The memberships a new account with `groups` gets: the `provision` grants, each
+    /// raised to the highest role a `group_roles` entry of one of `groups` maps to in that
+    /// org, then the orgs only `group_roles` names, in config order. A role never falls
+    /// below `provision`'s, and an org appears once.
+    ///
+    /// ```
+    /// use jit_provisioning::{Config, Grant, Role};
+    ///
+    /// let config: Config = serde_json::from_str(r#"{"orgs": {
+    ///     "acme": {"jit": true, "idp": "https://idp.acme.example",
+    ///              "provision": [{"org": "acme", "role": "contributor"}],
+    ///              "group_roles": [{"group": "eng", "org": "acme", "role": "member"},
+    ///                              {"group": "eng-admins", "org": "acme", "role": "admin"},
+    ///                              {"group": "ops", "org": "acme-ops", "role": "member"}]},
+    ///     "acme-ops": {}
+    /// }}"#).unwrap();
+    /// let policy = config.validate().unwrap();
+    /// let acme = policy.org("acme").unwrap();
+    /// let grant = |org: &str, role| Grant { org: org.to_owned(), role };
+    ///
+    /// // `eng` maps to member, below provision's contributor: contributor stays.
+    /// assert_eq!(acme.grants_for(&["eng".into()]), [grant("acme", Role::Contributor)]);
+    /// assert_eq!(
+    ///     acme.grants_for(&["ops".into(), "eng-admins".into()]),
+    ///     [grant("acme", Role::Admin), grant("acme-ops", Role::Member)]
+    /// );
+    /// ```
+    pub fn grants_for(&self, groups: &[String]) -> Vec<Grant> {
+        let mut grants = self.provision.clone();
+        for entry in &self.group_roles {
+            if !groups.contains(&entry.group) {
+                continue;
+            }
+            match grants.iter_mut().find(|grant| grant.org == entry.grant.org) {
+                Some(grant) => grant.role = grant.role.max(entry.grant.role),
+                None => grants.push(entry.grant.clone()),
+            }
+        }
+        grants
     }
 
     /// Memberships a JIT-created account gets.

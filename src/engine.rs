@@ -414,7 +414,7 @@ impl AtOrg<'_> {
                 Reason::HandleUnavailable,
             );
         };
-        let grants = self.org.provision();
+        let grants = self.org.grants_for(&assertion.groups);
         let landing = if grants.iter().any(|grant| grant.org == self.id) {
             self.member_landing(assertion.return_to.as_deref())
         } else {
@@ -424,7 +424,7 @@ impl AtOrg<'_> {
             handle,
             email: usable_email(assertion.email.as_deref()).map(str::to_owned),
             identity: assertion.identity(),
-            memberships: grants.to_vec(),
+            memberships: grants,
         };
         Decision::new(
             Outcome::AccountCreated,

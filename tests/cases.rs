@@ -85,6 +85,7 @@ case_files! {
     config_errors => "config_errors.json",
     disabled_accounts => "disabled_accounts.json",
     email_matching => "email_matching.json",
+    group_roles => "group_roles.json",
     existing_accounts => "existing_accounts.json",
     handles => "handles.json",
     idp_errors => "idp_errors.json",

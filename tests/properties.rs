@@ -11,8 +11,9 @@ use std::collections::HashSet;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use jit_provisioning::handles::{cut_at_break, is_reserved, is_well_formed};
 use jit_provisioning::{
-    decide, AccountLookup, AccountRecord, Action, Assertion, Config, Deployment, HandleBase,
-    Identity, IdpError, Outcome, PortalVisit, Request, Role, Session, STATUS_REQUEST_DENIED,
+    decide, AccountLookup, AccountRecord, Action, Assertion, Config, Deployment, GroupRole,
+    HandleBase, Identity, IdpError, Outcome, PortalVisit, Request, Role, Session,
+    STATUS_REQUEST_DENIED,
 };
 use proptest::prelude::*;
 
@@ -356,6 +357,89 @@ proptest! {
         }
         if let Some(jit_provisioning::Landing::Path(path)) = decision.landing() {
             prop_assert!(jit_provisioning::safe_return_path(path).is_ok());
+        }
+    }
+}
+
+fn role() -> impl Strategy<Value = Role> {
+    prop::sample::select(vec![Role::Member, Role::Contributor, Role::Admin])
+}
+
+/// Random `provision` and `group_roles` for acme, and the groups an assertion carries.
+fn grants_scenario() -> impl Strategy<Value = (Config, Vec<String>)> {
+    let group = || prop::sample::select(vec!["eng", "ops", "admins", "everyone"]);
+    let org = || prop::sample::select(vec!["acme", "globex", "initech"]);
+    (
+        prop::collection::btree_map(org(), role(), 1..3),
+        prop::collection::vec((group(), org(), role()), 0..6),
+        prop::collection::vec(group(), 0..4),
+    )
+        .prop_map(|(provision, group_roles, groups)| {
+            let provision: Vec<_> = provision
+                .into_iter()
+                .map(|(org, role)| serde_json::json!({ "org": org, "role": role }))
+                .collect();
+            let group_roles: Vec<_> = group_roles
+                .into_iter()
+                .map(|(group, org, role)| serde_json::json!({ "group": group, "org": org, "role": role }))
+                .collect();
+            let json = serde_json::json!({
+                "orgs": {
+                    "acme": { "jit": true, "idp": IDP, "provision": provision, "group_roles": group_roles },
+                    "globex": {},
+                    "initech": {}
+                }
+            });
+            let groups = groups.into_iter().map(str::to_owned).collect();
+            (serde_json::from_value(json).unwrap(), groups)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn new_accounts_get_every_default_and_every_mapped_role_at_least(
+        (config, groups) in grants_scenario()
+    ) {
+        let policy = config.validate().unwrap();
+        let acme = policy.org("acme").unwrap();
+        let assertion = Assertion {
+            org: "acme".to_owned(),
+            issuer: IDP.to_owned(),
+            subject: "00u1".to_owned(),
+            given_name: Some("Jane".to_owned()),
+            family_name: Some("Doe".to_owned()),
+            email: None,
+            groups: groups.clone(),
+            authn_instant: None,
+            return_to: None,
+        };
+        let decision = decide(&policy, &Request::Assertion(assertion), &AccountLookup::default(), now());
+        let Action::Create(new) = decision.action() else {
+            return Err(TestCaseError::fail(format!("not created: {decision:?}")));
+        };
+        let role_in = |org: &str| new.memberships.iter().find(|grant| grant.org == org).map(|grant| grant.role);
+        // Never below a default.
+        for default in acme.provision() {
+            prop_assert!(role_in(&default.org).is_some_and(|role| role >= default.role), "{default} lowered");
+        }
+        // Never below a group the person is in.
+        let mapped: Vec<&GroupRole> = acme.group_roles().iter().filter(|entry| groups.contains(&entry.group)).collect();
+        for entry in &mapped {
+            prop_assert!(role_in(&entry.grant.org).is_some_and(|role| role >= entry.grant.role), "{} lowered", entry.grant);
+        }
+        // Nothing else: each org once, with the highest role that a default or a group gives.
+        let mut orgs: Vec<&str> = new.memberships.iter().map(|grant| grant.org.as_str()).collect();
+        orgs.sort_unstable();
+        orgs.dedup();
+        prop_assert_eq!(orgs.len(), new.memberships.len(), "an org granted twice");
+        for grant in &new.memberships {
+            let highest = acme.provision().iter().chain(mapped.iter().map(|entry| &entry.grant))
+                .filter(|given| given.org == grant.org)
+                .map(|given| given.role)
+                .max();
+            prop_assert_eq!(Some(grant.role), highest, "{} granted", grant);
         }
     }
 }

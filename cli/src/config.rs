@@ -100,6 +100,14 @@ fn summary(policy: &Policy) -> Vec<String> {
                 org.required_groups().join(", ")
             ));
         }
+        if !org.group_roles().is_empty() {
+            let mapped: Vec<String> = org
+                .group_roles()
+                .iter()
+                .map(|entry| format!("`{}` → {}", entry.group, entry.grant))
+                .collect();
+            line.push_str(&format!("; groups raise roles: {}", mapped.join(", ")));
+        }
         lines.push(line);
     }
     lines

@@ -190,6 +190,44 @@ mod config_check {
     }
 
     #[test]
+    fn group_roles_are_summarized_and_checked() {
+        let dir = scratch("config-check-group-roles");
+        let file = dir.join("groups.toml");
+        fs::write(
+            &file,
+            "[orgs.acme]\njit = true\nidp = \"https://idp.acme.example\"\n\
+             group_roles = [{ group = \"eng-admins\", org = \"acme\", role = \"admin\" }]\n",
+        )
+        .unwrap();
+        let output = cli(&["config", "check", path(&file)]);
+        assert_eq!(output.status.code(), Some(0), "{}", err(&output));
+        assert!(
+            out(&output).contains("groups raise roles: `eng-admins` → admin of `acme`"),
+            "{}",
+            out(&output)
+        );
+
+        let broken = dir.join("broken.toml");
+        fs::write(
+            &broken,
+            "[orgs.acme]\njit = true\nidp = \"x\"\n\
+             group_roles = [{ group = \"eng\", org = \"nowhere\", role = \"owner\" }]\n",
+        )
+        .unwrap();
+        let output = cli(&["config", "check", path(&broken)]);
+        assert_eq!(output.status.code(), Some(1));
+        let text = out(&output);
+        assert!(
+            text.contains("unknown org `nowhere` in `group_roles`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("unknown role `owner` in `group_roles`"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn an_unreadable_file_exits_2() {
         let output = cli(&["config", "check", "/no/such/config.toml"]);
         assert_eq!(output.status.code(), Some(2));

@@ -277,6 +277,20 @@ fn tidy_config(config: &mut Config) {
                 && !domain.ends_with('.')
         });
         org.required_groups.retain(|group| !group.is_empty());
+        org.group_roles.retain_mut(|entry| {
+            if !org_ids.contains(&entry.org) {
+                entry.org = nth(&org_ids, entry.group.len() as u8)
+                    .cloned()
+                    .unwrap_or_default();
+            }
+            if entry.role.parse::<Role>().is_err() {
+                entry.role = [Role::Member, Role::Contributor, Role::Admin]
+                    [entry.role.len() % 3]
+                    .as_str()
+                    .to_owned();
+            }
+            !entry.group.is_empty() && org_ids.contains(&entry.org)
+        });
     }
 }
 

@@ -31,7 +31,10 @@ const ORG: Shape = Object(&[
     ("force_authn", Leaf),
     ("verified_domains", Leaf),
     ("required_groups", Leaf),
+    ("group_roles", List(&GROUP_ROLE)),
 ]);
+
+const GROUP_ROLE: Shape = Object(&[("group", Leaf), ("org", Leaf), ("role", Leaf)]);
 
 /// The provisioning config, inline or in a config file.
 pub(crate) const CONFIG: Shape = Object(&[
