@@ -67,6 +67,9 @@ pub enum Reason {
     /// No free handle exists for the new account (an addition of this crate; it takes
     /// about a million accounts with the same name to reach).
     HandleUnavailable,
+    /// The IdP sent only part of the groups, and the org decides by groups (an addition
+    /// of this crate).
+    GroupsOverage,
 }
 
 impl Reason {
@@ -82,6 +85,7 @@ impl Reason {
             Reason::UnknownOrg => "unknown_org",
             Reason::IdpError => "idp_error",
             Reason::HandleUnavailable => "handle_unavailable",
+            Reason::GroupsOverage => "groups_overage",
         }
     }
 
@@ -117,6 +121,11 @@ impl Reason {
             }
             Reason::HandleUnavailable => {
                 "We could not pick a username for your new account. Contact support."
+            }
+            Reason::GroupsOverage => {
+                "Your identity provider sent too many groups for this app to read them all. \
+                 Ask your SSO provider's admin to assign the groups this app needs to it, or to \
+                 filter the groups it sends to this app, then sign in again."
             }
         }
     }

@@ -262,6 +262,14 @@ impl AtOrg<'_> {
             ));
         }
         let required = self.org.required_groups();
+        // Groups that are only a part say nothing about a missing one: refuse, never guess.
+        if !required.is_empty() && assertion.groups_incomplete {
+            return Some(Decision::refuse(
+                Outcome::Denied,
+                Rule::GroupsOverage,
+                Reason::GroupsOverage,
+            ));
+        }
         if !required.is_empty() && !assertion.groups.iter().any(|g| required.contains(g)) {
             return Some(Decision::refuse(
                 Outcome::Denied,
@@ -407,6 +415,10 @@ impl AtOrg<'_> {
     }
 
     fn create(&self, assertion: &Assertion, known: &AccountLookup) -> Decision {
+        // Roles mapped from part of the groups could be too low or too high.
+        if assertion.groups_incomplete && !self.org.group_roles().is_empty() {
+            return Decision::refuse(Outcome::Denied, Rule::GroupsOverage, Reason::GroupsOverage);
+        }
         let Some(handle) = self.free_handle(handle_base(assertion), &known.taken_handles) else {
             return Decision::refuse(
                 Outcome::Denied,

@@ -83,6 +83,14 @@ pub struct Assertion {
     /// Group attribute values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
+    /// The IdP sent only part of the person's groups, or none of them: Entra ID sends a
+    /// `groups.link` claim instead of the groups when a person is in more than 150. An
+    /// org that decides by groups then refuses with [`Rule::GroupsOverage`] rather than
+    /// guess.
+    ///
+    /// [`Rule::GroupsOverage`]: crate::Rule::GroupsOverage
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub groups_incomplete: bool,
     /// When the IdP authenticated the person.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authn_instant: Option<DateTime<Utc>>,

@@ -23,6 +23,9 @@ pub enum Rule {
     ReplayedAssertion,
     /// The assertion comes from another issuer than the org's IdP.
     WrongIssuer,
+    /// The IdP sent only part of the groups (Entra ID's group overage), and the org
+    /// decides by groups: `required_groups`, or `group_roles` for a new account.
+    GroupsOverage,
     /// The assertion carries none of the org's required groups.
     MissingRequiredGroup,
     /// The account linked to the identity is disabled.
@@ -68,6 +71,7 @@ impl Rule {
             Rule::InvalidAssertion => "invalid_assertion",
             Rule::ReplayedAssertion => "replayed_assertion",
             Rule::WrongIssuer => "wrong_issuer",
+            Rule::GroupsOverage => "groups_overage",
             Rule::MissingRequiredGroup => "missing_required_group",
             Rule::LinkedAccountDisabled => "linked_account_disabled",
             Rule::LinkedMember => "linked_member",
@@ -103,6 +107,9 @@ impl Rule {
             }
             Rule::ReplayedAssertion => "an assertion signs in once; a replayed one is refused",
             Rule::WrongIssuer => "only the org's own IdP may assert identities at its portal",
+            Rule::GroupsOverage => {
+                "when the IdP sends only part of the groups, an org that decides by groups refuses rather than guess"
+            }
             Rule::MissingRequiredGroup => {
                 "an assertion without any of the org's required groups means the app is not assigned"
             }

@@ -208,11 +208,23 @@ fn request() -> impl Strategy<Value = Request> {
         name(),
         email(),
         prop::collection::vec(prop::sample::select(vec!["eng", "ops", "ENG"]), 0..4),
+        prop::bool::weighted(0.2),
         prop::option::of(-1_000i64..1_000),
         return_to.clone(),
     )
         .prop_map(
-            |(org, issuer, subject, given_name, family_name, email, groups, instant, return_to)| {
+            |(
+                org,
+                issuer,
+                subject,
+                given_name,
+                family_name,
+                email,
+                groups,
+                groups_incomplete,
+                instant,
+                return_to,
+            )| {
                 Request::Assertion(Assertion {
                     org,
                     issuer: issuer.into(),
@@ -221,6 +233,7 @@ fn request() -> impl Strategy<Value = Request> {
                     family_name,
                     email,
                     groups: groups.into_iter().map(str::to_owned).collect(),
+                    groups_incomplete,
                     authn_instant: instant.map(|secs| now() + TimeDelta::seconds(secs)),
                     return_to,
                 })
@@ -305,7 +318,17 @@ proptest! {
         if !decision.grants().is_empty() {
             prop_assert_eq!(decision.outcome(), Outcome::AccountCreated);
         }
-        // Every refusal says why; nothing else does.
+        // Part of the groups never passes a group requirement.
+        if let Request::Assertion(assertion) = &s.request {
+            let requires = policy.org(&assertion.org).is_some_and(|org| !org.required_groups().is_empty());
+            if assertion.groups_incomplete && requires {
+                prop_assert!(
+                    matches!(decision.outcome(), Outcome::Denied | Outcome::NotFound),
+                    "signed in on part of the groups: {:?}", decision
+                );
+            }
+        }
+                // Every refusal says why; nothing else does.
         let refused = matches!(decision.outcome(), Outcome::Denied | Outcome::NotFound);
         prop_assert_eq!(refused, decision.reason().is_some());
 
@@ -405,6 +428,7 @@ proptest! {
         let policy = config.validate().unwrap();
         let acme = policy.org("acme").unwrap();
         let assertion = Assertion {
+            groups_incomplete: false,
             org: "acme".to_owned(),
             issuer: IDP.to_owned(),
             subject: "00u1".to_owned(),

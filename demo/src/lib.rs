@@ -131,6 +131,7 @@ pub async fn seed_members<S: AccountStore>(
                 continue;
             };
             let assertion = Request::Assertion(Assertion {
+                groups_incomplete: false,
                 org: org.to_owned(),
                 issuer: portal.idp().to_owned(),
                 subject: person.subject.clone(),

@@ -784,7 +784,7 @@ pub(crate) const OUTCOMES: [&str; 6] = [
 ];
 
 /// The reasons a case may expect.
-pub(crate) const REASONS: [&str; 10] = [
+pub(crate) const REASONS: [&str; 11] = [
     Reason::AppNotAssigned.code(),
     Reason::WrongIssuer.code(),
     Reason::EmailInUse.code(),
@@ -794,11 +794,12 @@ pub(crate) const REASONS: [&str; 10] = [
     Reason::UnknownOrg.code(),
     Reason::IdpError.code(),
     Reason::HandleUnavailable.code(),
+    Reason::GroupsOverage.code(),
     INVALID_CONFIG_REASON,
 ];
 
 /// Every rule, in the policy's order.
-pub(crate) const RULES: [Rule; 23] = [
+pub(crate) const RULES: [Rule; 24] = [
     Rule::UnknownOrg,
     Rule::NoPortal,
     Rule::IdpRequestDenied,
@@ -806,6 +807,7 @@ pub(crate) const RULES: [Rule; 23] = [
     Rule::InvalidAssertion,
     Rule::ReplayedAssertion,
     Rule::WrongIssuer,
+    Rule::GroupsOverage,
     Rule::MissingRequiredGroup,
     Rule::LinkedAccountDisabled,
     Rule::LinkedMember,
@@ -836,22 +838,23 @@ const fn rule_position(rule: Rule) -> usize {
         Rule::InvalidAssertion => 4,
         Rule::ReplayedAssertion => 5,
         Rule::WrongIssuer => 6,
-        Rule::MissingRequiredGroup => 7,
-        Rule::LinkedAccountDisabled => 8,
-        Rule::LinkedMember => 9,
-        Rule::LinkedNonMember => 10,
-        Rule::EmailAmbiguous => 11,
-        Rule::EmailUnverifiedDomain => 12,
-        Rule::EmailAccountLinkedElsewhere => 13,
-        Rule::EmailAccountDisabled => 14,
-        Rule::EmailLinked => 15,
-        Rule::JitCreate => 16,
-        Rule::NoFreeHandle => 17,
-        Rule::PortalAnonymous => 18,
-        Rule::PortalAccountDisabled => 19,
-        Rule::PortalFreshMember => 20,
-        Rule::PortalStaleMember => 21,
-        Rule::PortalNonMember => 22,
+        Rule::GroupsOverage => 7,
+        Rule::MissingRequiredGroup => 8,
+        Rule::LinkedAccountDisabled => 9,
+        Rule::LinkedMember => 10,
+        Rule::LinkedNonMember => 11,
+        Rule::EmailAmbiguous => 12,
+        Rule::EmailUnverifiedDomain => 13,
+        Rule::EmailAccountLinkedElsewhere => 14,
+        Rule::EmailAccountDisabled => 15,
+        Rule::EmailLinked => 16,
+        Rule::JitCreate => 17,
+        Rule::NoFreeHandle => 18,
+        Rule::PortalAnonymous => 19,
+        Rule::PortalAccountDisabled => 20,
+        Rule::PortalFreshMember => 21,
+        Rule::PortalStaleMember => 22,
+        Rule::PortalNonMember => 23,
     }
 }
 
@@ -868,6 +871,7 @@ const fn reason_position(reason: Reason) -> usize {
         Reason::UnknownOrg => 6,
         Reason::IdpError => 7,
         Reason::HandleUnavailable => 8,
+        Reason::GroupsOverage => 9,
     }
 }
 

@@ -86,6 +86,7 @@ const REQUEST: Shape = Object(&[
             ("family_name", Leaf),
             ("email", Leaf),
             ("groups", Leaf),
+            ("groups_incomplete", Leaf),
             ("authn_instant", Leaf),
             ("return_to", Leaf),
         ]),

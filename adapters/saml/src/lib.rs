@@ -21,6 +21,7 @@ mod xml;
 
 pub use attributes::{
     AttributeMapping, MappedPerson, MappingError, Preset, SubjectSource, UnknownPreset,
+    GROUPS_OVERAGE_CLAIM,
 };
 pub use authn_request::RequestBinding;
 pub use cert::{Certificate, CertificateError, MIN_RSA_BITS};

@@ -178,6 +178,7 @@ pub fn to_assertion(
         family_name: person.family_name,
         email: person.email,
         groups: person.groups,
+        groups_incomplete: person.groups_incomplete,
         authn_instant: signed.authn_instant,
         return_to: None,
     })

@@ -126,6 +126,7 @@ fn assertion_of(xml: &str) -> Result<Assertion, String> {
         .issuer
         .ok_or_else(|| "the assertion has no Issuer".to_owned())?;
     Ok(Assertion {
+        groups_incomplete: false,
         org: ORG.to_owned(),
         issuer,
         subject: person.subject,

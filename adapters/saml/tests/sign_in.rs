@@ -11,13 +11,13 @@
 mod common;
 
 use jit_provisioning::{
-    LoginError, MemoryReplayGuard, MemoryStore, Outcome, Provisioner, Reason, Rule, SamlAnswer,
-    SamlVerifier, STATUS_REQUEST_DENIED,
+    Config, LoginError, MemoryReplayGuard, MemoryStore, Outcome, Provisioner, Reason, Rule,
+    SamlAnswer, SamlVerifier, STATUS_REQUEST_DENIED,
 };
 use jit_provisioning_saml::test_idp::{
     status, BadResponse, ResponseOptions, TestPerson, EVIL_SUBJECT,
 };
-use jit_provisioning_saml::{Category, PostError, VerifyError};
+use jit_provisioning_saml::{Category, PostError, VerifyError, GROUPS_OVERAGE_CLAIM};
 
 use common::idp::{self, idp, jane, now, post, provider, target};
 
@@ -247,4 +247,47 @@ async fn the_verifier_maps_the_okta_style_attributes_and_the_authn_instant() {
         verified.not_on_or_after,
         now() + jit_provisioning_saml::test_idp::DEFAULT_VALIDITY
     );
+}
+
+/// Entra ID's group overage: a person in more than 150 groups comes with a link to read
+/// them from instead of the groups.
+fn in_too_many_groups() -> TestPerson {
+    jane().with_attribute(
+        GROUPS_OVERAGE_CLAIM,
+        ["https://graph.windows.net/acme.example/users/00u1jane/getMemberObjects"],
+    )
+}
+
+#[test]
+fn entra_ids_group_overage_claim_flags_the_groups_as_incomplete() {
+    for (person, incomplete) in [(jane(), false), (in_too_many_groups(), true)] {
+        let xml = idp().response(&person, &target(), now()).unwrap();
+        let Ok(SamlAnswer::Assertion(verified)) = provider().verify_post(&post(&xml), now()) else {
+            panic!("not verified");
+        };
+        assert_eq!(verified.assertion.groups_incomplete, incomplete);
+    }
+}
+
+#[tokio::test]
+async fn an_org_that_requires_groups_refuses_an_overage_and_tells_the_admin_why() {
+    let config: Config = serde_json::from_value(serde_json::json!({
+        "orgs": {"acme": {"jit": true, "idp": idp().entity_id(),
+                          "required_groups": ["engineering"]}}
+    }))
+    .unwrap();
+    let provisioner = Provisioner::new(config.validate().unwrap(), MemoryStore::new());
+    let xml = idp()
+        .response(&in_too_many_groups(), &target(), now())
+        .unwrap();
+    let done = provisioner
+        .login(&provider(), &MemoryReplayGuard::new(), &post(&xml), now())
+        .await
+        .unwrap();
+    assert_eq!(done.decision.rule(), Rule::GroupsOverage);
+    assert_eq!(done.decision.reason(), Some(Reason::GroupsOverage));
+    assert!(Reason::GroupsOverage
+        .message()
+        .contains("filter the groups"));
+    assert_eq!(provisioner.store().len(), 0);
 }

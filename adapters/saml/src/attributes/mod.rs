@@ -131,7 +131,16 @@ pub struct MappedPerson {
     /// Group names (or ids, for Entra ID), in the order the IdP sent them, each once.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
+    /// The assertion carries [`GROUPS_OVERAGE_CLAIM`]: the person is in more groups than
+    /// the IdP sends, and `groups` holds only part of them, if any.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub groups_incomplete: bool,
 }
+
+/// The claim Entra ID sends instead of the groups when a person is in more than 150 (a
+/// Graph API link to read them from). Whatever the preset, an assertion carrying it has
+/// its groups flagged as incomplete.
+pub const GROUPS_OVERAGE_CLAIM: &str = "http://schemas.microsoft.com/claims/groups.link";
 
 /// Why an assertion could not be mapped: it has no usable subject.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -196,6 +205,9 @@ impl AttributeMapping {
             email,
             display_name,
             groups: self.groups(attributes),
+            groups_incomplete: attributes
+                .iter()
+                .any(|attribute| is_named(attribute, GROUPS_OVERAGE_CLAIM)),
         })
     }
 
@@ -401,6 +413,7 @@ mod tests {
 
     fn person(subject: &str) -> MappedPerson {
         MappedPerson {
+            groups_incomplete: false,
             subject: subject.to_owned(),
             given_name: None,
             family_name: None,
