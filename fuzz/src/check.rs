@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use jit_provisioning::handles::{is_reserved, is_well_formed};
 use jit_provisioning::{
     decide, safe_return_path, screen, AccountLookup, AccountRecord, Action, ConfigError, Decision,
-    Deployment, Landing, MemoryStore, Outcome, Policy, Provisioner, Request, SeedError,
+    Deployment, Grant, Landing, MemoryStore, Outcome, Policy, Provisioner, Request, SeedError,
 };
 
 use crate::scenario::Scenario;
@@ -229,8 +229,33 @@ pub fn check_decision(policy: &Policy, scenario: &Scenario, decision: &Decision)
             };
             assert_eq!(new.identity, assertion.identity());
             check_new_handle(policy, scenario, &new.handle);
-            let provision = policy.org(request.org()).map(|org| org.provision());
-            assert_eq!(Some(new.memberships.as_slice()), provision, "{decision}");
+            let Some(org) = policy.org(request.org()) else {
+                panic!("created at an unknown org: {decision}");
+            };
+            assert!(
+                !(assertion.groups_incomplete && !org.group_roles().is_empty()),
+                "roles mapped from part of the groups: {decision}"
+            );
+            // Each org once, at the highest role a default or one of the person's groups
+            // gives there: never below either, never an org neither names.
+            let mapped = org
+                .group_roles()
+                .iter()
+                .filter(|entry| assertion.groups.contains(&entry.group))
+                .map(|entry| &entry.grant);
+            let given: Vec<&Grant> = org.provision().iter().chain(mapped).collect();
+            for grant in &new.memberships {
+                let highest = given
+                    .iter()
+                    .filter(|given| given.org == grant.org)
+                    .map(|given| given.role)
+                    .max();
+                assert_eq!(Some(grant.role), highest, "{grant}: {decision}");
+            }
+            for wanted in &given {
+                let granted = new.memberships.iter().filter(|grant| grant.org == wanted.org);
+                assert_eq!(granted.count(), 1, "{wanted}: {decision}");
+            }
         }
         Action::RedirectToIdp { org, idp, .. } => {
             assert_eq!(org, request.org());
