@@ -250,17 +250,8 @@ fn tidy_config(config: &mut Config) {
         if let Some(provision) = &mut org.provision {
             let mut seen = HashSet::new();
             provision.retain_mut(|grant| {
-                if !org_ids.contains(&grant.org) {
-                    grant.org = nth(&org_ids, grant.role.len() as u8)
-                        .cloned()
-                        .unwrap_or_default();
-                }
-                if grant.role.parse::<Role>().is_err() {
-                    grant.role = [Role::Member, Role::Contributor, Role::Admin]
-                        [grant.role.len() % 3]
-                        .as_str()
-                        .to_owned();
-                }
+                let pick = grant.role.len() as u8;
+                mend_org_and_role(&mut grant.org, &mut grant.role, &org_ids, pick);
                 seen.insert(grant.org.clone())
             });
             if provision.is_empty() {
@@ -278,19 +269,23 @@ fn tidy_config(config: &mut Config) {
         });
         org.required_groups.retain(|group| !group.is_empty());
         org.group_roles.retain_mut(|entry| {
-            if !org_ids.contains(&entry.org) {
-                entry.org = nth(&org_ids, entry.group.len() as u8)
-                    .cloned()
-                    .unwrap_or_default();
-            }
-            if entry.role.parse::<Role>().is_err() {
-                entry.role = [Role::Member, Role::Contributor, Role::Admin]
-                    [entry.role.len() % 3]
-                    .as_str()
-                    .to_owned();
-            }
+            let pick = entry.group.len() as u8;
+            mend_org_and_role(&mut entry.org, &mut entry.role, &org_ids, pick);
             !entry.group.is_empty() && org_ids.contains(&entry.org)
         });
+    }
+}
+
+/// Points an unknown org at a configured one (the `pick`-th) and an unknown role at a
+/// real one, so that random grants reach the engine instead of failing validation.
+fn mend_org_and_role(org: &mut String, role: &mut String, org_ids: &[String], pick: u8) {
+    if !org_ids.contains(org) {
+        *org = nth(org_ids, pick).cloned().unwrap_or_default();
+    }
+    if role.parse::<Role>().is_err() {
+        *role = [Role::Member, Role::Contributor, Role::Admin][role.len() % 3]
+            .as_str()
+            .to_owned();
     }
 }
 
