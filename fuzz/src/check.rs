@@ -253,7 +253,10 @@ pub fn check_decision(policy: &Policy, scenario: &Scenario, decision: &Decision)
                 assert_eq!(Some(grant.role), highest, "{grant}: {decision}");
             }
             for wanted in &given {
-                let granted = new.memberships.iter().filter(|grant| grant.org == wanted.org);
+                let granted = new
+                    .memberships
+                    .iter()
+                    .filter(|grant| grant.org == wanted.org);
                 assert_eq!(granted.count(), 1, "{wanted}: {decision}");
             }
         }
