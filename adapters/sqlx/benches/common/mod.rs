@@ -18,8 +18,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use jit_provisioning::{
-    AccountId, AccountRecord, AccountStore, Assertion, Config, CreateError, Identity, LinkError,
-    NewAccount, Policy, Request, StoreError,
+    AccountId, AccountRecord, AccountStore, Assertion, Config, CreateError, Grant, Identity,
+    LinkError, NewAccount, Policy, Request, StoreError,
 };
 use jit_provisioning_sqlx::{PgStore, SqliteStore};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -65,9 +65,15 @@ pub fn next_jane(counter: &AtomicUsize) -> Request {
     Request::Assertion(assertion(&format!("jane-{n}"), "Jane", "Doe"))
 }
 
-/// The 10,000 `(first, last)` names of the core's corpus, in file order.
+/// The 10,000 `(first, last)` names of `../shared/corpus/names.tsv` (beside the
+/// checkout, never copied into it), in file order.
 pub fn corpus() -> Vec<(String, String)> {
-    let text = include_str!("../../../../tests/data/names.tsv");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpus/names.tsv"
+    );
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|error| panic!("this bench reads {path}: {error}"));
     text.lines()
         .skip(1)
         .filter_map(|line| {
@@ -364,6 +370,7 @@ pub struct StoreTimes {
     pub taken_handles: Duration,
     pub create_account: Duration,
     pub link_identity: Duration,
+    pub raise_role: Duration,
 }
 
 impl StoreTimes {
@@ -374,6 +381,7 @@ impl StoreTimes {
             + self.taken_handles
             + self.create_account
             + self.link_identity
+            + self.raise_role
     }
 }
 
@@ -451,6 +459,13 @@ impl<S: AccountStore> AccountStore for TimingStore<S> {
         let start = Instant::now();
         let result = self.inner.link_identity(account, identity).await;
         self.add(start, |t| &mut t.link_identity);
+        result
+    }
+
+    async fn raise_role(&self, account: &AccountId, grant: &Grant) -> Result<bool, StoreError> {
+        let start = Instant::now();
+        let result = self.inner.raise_role(account, grant).await;
+        self.add(start, |t| &mut t.raise_role);
         result
     }
 }
