@@ -1,112 +1,225 @@
-//! Classifying characters for handle derivation, fast.
+//! What each character does in a name, answered from one table read.
 //!
-//! The words pipeline asks four questions of every character of a name: does it vanish
-//! (an apostrophe or a format character), is it a combining mark, is it a letter or
-//! digit, and may it skip NFKC. The standard library's and unicode-normalization's table
-//! searches cost more than the rest of the pipeline together, so for the Basic
-//! Multilingual Plane (where names live) the answers are computed once, from those same
-//! predicates, into a 64 KiB table; characters beyond it ask the predicates directly.
+//! The words pipeline asks of every character of a name: does it vanish (an apostrophe or
+//! a format character), may it skip NFKC, and what does it write. The standard library's,
+//! unicode-normalization's and `any_ascii`'s table searches cost more than the rest of the
+//! pipeline together, so for the Basic Multilingual Plane (where names live) the answers
+//! are computed once, from those same functions, into one table of 64 Ki `u32` entries;
+//! characters beyond it ask the functions directly, through the same code that fills the
+//! table, so the two cannot disagree.
+//!
+//! What a character writes is a short list of [`Op`]s, which is `any_ascii`'s output read
+//! by the rules of the module doc of `handle`: a letter's transliteration keeps its
+//! letters and digits, loses its apostrophes and breaks at anything else; a combining
+//! mark's keeps its letters and digits only; any other character is one break.
 
 use std::sync::OnceLock;
 
+use any_ascii::any_ascii_char;
 use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
 use unicode_normalization::{is_nfkc_quick, IsNormalized};
 
-/// What a character does in a name.
+/// One step of what a character writes into the words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CharClass {
-    /// An apostrophe or an invisible format character: gone, without a break.
-    Vanishes,
-    /// A combining mark: transliterated, never a break.
-    CombiningMark,
-    /// A letter or digit: transliterated.
-    LetterOrDigit,
-    /// Anything else: a word break.
+pub(crate) enum Op {
+    /// An ASCII letter or digit, in the case `any_ascii` gives.
+    Letter(u8),
+    /// A word break.
     Break,
 }
 
-/// The class of `c`, in the order the pipeline asks: vanishing first, then combining
-/// marks, then letters and digits.
-#[inline]
-pub(crate) fn classify(c: char) -> CharClass {
-    match bmp_entry(c) {
-        Some(entry) => CLASSES
-            .get(usize::from(entry & CLASS_BITS))
-            .copied()
-            .unwrap_or(CharClass::Break),
-        None => classify_slowly(c),
+/// Everything the pipeline needs of one character.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CharInfo {
+    bits: u32,
+    /// The transliteration when its ops do not fit in `bits`.
+    text: &'static str,
+}
+
+const VANISHES: u32 = 1 << 0;
+/// NFKC quick check Yes for the character alone.
+const NFKC_YES: u32 = 1 << 1;
+/// Canonical combining class 0.
+const STARTER: u32 = 1 << 2;
+const MODE_SHIFT: u32 = 3;
+const MODE_MASK: u32 = 0b11;
+/// Up to three ops packed in `bits`: 7 bits each, 0 ending the list, a space a break.
+const MODE_INLINE: u32 = 0;
+/// `text` read as a letter's transliteration.
+const MODE_LETTER_TEXT: u32 = 1;
+/// `text` read as a combining mark's transliteration.
+const MODE_MARK_TEXT: u32 = 2;
+const DATA_SHIFT: u32 = 8;
+const INLINE_OPS: usize = 3;
+const OP_BITS: u32 = 7;
+const BREAK_CODE: u32 = b' ' as u32;
+
+impl CharInfo {
+    /// An apostrophe or an invisible format character: gone, without a break, and removed
+    /// before NFKC.
+    #[inline]
+    pub(crate) fn vanishes(self) -> bool {
+        self.bits & VANISHES != 0
     }
-}
 
-/// [`classify`], and whether `c` keeps text in NFKC (its NFKC quick-check value is Yes and
-/// it is a starter, so a run of such characters is already normalized), from one table read.
-#[inline]
-pub(crate) fn classify_and_check_nfkc(c: char) -> (CharClass, bool) {
-    match bmp_entry(c) {
-        Some(entry) => (
-            CLASSES
-                .get(usize::from(entry & CLASS_BITS))
-                .copied()
-                .unwrap_or(CharClass::Break),
-            entry & NFKC_STABLE != 0,
-        ),
-        None => (classify_slowly(c), is_nfkc_stable_slowly(c)),
+    /// Whether NFKC's quick check says Yes for this character alone.
+    #[inline]
+    pub(crate) fn nfkc_yes(self) -> bool {
+        self.bits & NFKC_YES != 0
     }
-}
 
-const CLASSES: [CharClass; 4] = [
-    CharClass::Vanishes,
-    CharClass::CombiningMark,
-    CharClass::LetterOrDigit,
-    CharClass::Break,
-];
-const CLASS_BITS: u8 = 0b011;
-const NFKC_STABLE: u8 = 0b100;
-
-fn classify_slowly(c: char) -> CharClass {
-    if vanishes(c) {
-        CharClass::Vanishes
-    } else if is_combining_mark(c) {
-        CharClass::CombiningMark
-    } else if c.is_alphanumeric() {
-        CharClass::LetterOrDigit
-    } else {
-        CharClass::Break
+    /// Whether its canonical combining class is 0.
+    #[inline]
+    pub(crate) fn is_starter(self) -> bool {
+        self.bits & STARTER != 0
     }
-}
 
-fn is_nfkc_stable_slowly(c: char) -> bool {
-    canonical_combining_class(c) == 0 && is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes
-}
-
-/// The table entry of a BMP character: its class index and the NFKC-stable bit.
-#[inline]
-fn bmp_entry(c: char) -> Option<u8> {
-    let index = usize::try_from(u32::from(c)).ok()?;
-    BMP.get_or_init(build_bmp_table).get(index).copied()
-}
-
-static BMP: OnceLock<Box<[u8]>> = OnceLock::new();
-
-fn build_bmp_table() -> Box<[u8]> {
-    (0..=0xFFFF_u32)
-        .map(|code| match char::from_u32(code) {
-            // Surrogates are not characters and never reach a lookup.
-            None => CLASSES.len() as u8 - 1,
-            Some(c) => {
-                let class = CLASSES
-                    .iter()
-                    .position(|&class| class == classify_slowly(c))
-                    .unwrap_or(CLASSES.len() - 1) as u8;
-                let stable = if is_nfkc_stable_slowly(c) {
-                    NFKC_STABLE
-                } else {
-                    0
-                };
-                class | stable
+    /// What the character writes, in order.
+    #[inline]
+    pub(crate) fn for_each_op(self, mut op: impl FnMut(Op)) {
+        match (self.bits >> MODE_SHIFT) & MODE_MASK {
+            MODE_INLINE => {
+                let mut data = self.bits >> DATA_SHIFT;
+                while data != 0 {
+                    let code = data & ((1 << OP_BITS) - 1);
+                    op(if code == BREAK_CODE {
+                        Op::Break
+                    } else {
+                        Op::Letter(code as u8)
+                    });
+                    data >>= OP_BITS;
+                }
             }
-        })
-        .collect()
+            MODE_LETTER_TEXT => self.text.bytes().for_each(|byte| letter_op(byte, &mut op)),
+            _ => self
+                .text
+                .bytes()
+                .filter(u8::is_ascii_alphanumeric)
+                .for_each(|byte| op(Op::Letter(byte))),
+        }
+    }
+}
+
+/// One byte of a letter's transliteration (or a typed ASCII character).
+#[inline]
+fn letter_op(byte: u8, op: &mut impl FnMut(Op)) {
+    if byte.is_ascii_alphanumeric() {
+        op(Op::Letter(byte));
+    } else if !is_ascii_apostrophe(char::from(byte)) {
+        op(Op::Break);
+    }
+}
+
+/// The table's answer for `c`.
+#[inline]
+pub(crate) fn char_info(c: char) -> CharInfo {
+    table().info(c)
+}
+
+/// The table, built on first use. A loop over many characters fetches it once.
+#[inline]
+pub(crate) fn table() -> &'static Table {
+    BMP.get_or_init(Table::build)
+}
+
+/// The same answer, from `any_ascii`, unicode-normalization and the standard library.
+pub(crate) fn char_info_slowly(c: char) -> CharInfo {
+    let mut bits = 0;
+    if canonical_combining_class(c) == 0 {
+        bits |= STARTER;
+    }
+    if is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes {
+        bits |= NFKC_YES;
+    }
+    // In the order the pipeline has always asked: vanishing first, then combining marks,
+    // then letters and digits; any other character is one break.
+    let (bits, text) = if vanishes(c) {
+        (bits | VANISHES, "")
+    } else if is_combining_mark(c) {
+        (bits | MODE_MARK_TEXT << MODE_SHIFT, any_ascii_char(c))
+    } else if c.is_alphanumeric() {
+        (bits | MODE_LETTER_TEXT << MODE_SHIFT, any_ascii_char(c))
+    } else {
+        (bits | BREAK_CODE << DATA_SHIFT, "")
+    };
+    CharInfo { bits, text }
+}
+
+/// The BMP's answers: one entry per code point, and the transliterations too long to pack.
+#[derive(Debug)]
+pub(crate) struct Table {
+    entries: Box<[u32]>,
+    texts: Vec<&'static str>,
+}
+
+static BMP: OnceLock<Table> = OnceLock::new();
+
+impl Table {
+    /// The answer for `c`: [`char_info`] without fetching the table again.
+    #[inline]
+    pub(crate) fn info(&self, c: char) -> CharInfo {
+        let entry = usize::try_from(u32::from(c))
+            .ok()
+            .and_then(|index| self.entries.get(index));
+        match entry {
+            Some(&bits) => CharInfo {
+                text: if (bits >> MODE_SHIFT) & MODE_MASK == MODE_INLINE {
+                    ""
+                } else {
+                    usize::try_from(bits >> DATA_SHIFT)
+                        .ok()
+                        .and_then(|at| self.texts.get(at))
+                        .copied()
+                        .unwrap_or("")
+                },
+                bits,
+            },
+            None => char_info_slowly(c),
+        }
+    }
+
+    fn build() -> Table {
+        let mut texts = Vec::new();
+        let mut text_at = std::collections::HashMap::new();
+        let entries = (0..=0xFFFF_u32)
+            .map(|code| {
+                // Surrogates are not characters and never reach a lookup.
+                let Some(c) = char::from_u32(code) else {
+                    return BREAK_CODE << DATA_SHIFT;
+                };
+                let info = char_info_slowly(c);
+                if let Some(packed) = pack_ops(info) {
+                    return packed;
+                }
+                let at = *text_at.entry(info.text).or_insert_with(|| {
+                    texts.push(info.text);
+                    texts.len() - 1
+                });
+                // Far fewer distinct texts than the 2^24 an entry can point to.
+                let at = u32::try_from(at).unwrap_or(0);
+                (info.bits & ((1 << DATA_SHIFT) - 1)) | at << DATA_SHIFT
+            })
+            .collect();
+        Table { entries, texts }
+    }
+}
+
+/// `info` with its ops packed into its bits, when there are at most three.
+fn pack_ops(info: CharInfo) -> Option<u32> {
+    let mut data = 0;
+    let mut count = 0;
+    info.for_each_op(|op| {
+        let code = match op {
+            Op::Letter(byte) => u32::from(byte),
+            Op::Break => BREAK_CODE,
+        };
+        if count < INLINE_OPS {
+            data |= code << (OP_BITS * count as u32);
+        }
+        count += 1;
+    });
+    let flags = info.bits & ((1 << MODE_SHIFT) - 1);
+    (count <= INLINE_OPS).then_some(flags | MODE_INLINE << MODE_SHIFT | data << DATA_SHIFT)
 }
 
 /// Characters that disappear from a name without breaking the word they sit in.
@@ -179,17 +292,68 @@ fn is_format(c: char) -> bool {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_table_agrees_with_the_predicates_everywhere() {
-        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
-            assert_eq!(classify(c), classify_slowly(c), "U+{:04X}", u32::from(c));
-            assert_eq!(
-                classify_and_check_nfkc(c),
-                (classify_slowly(c), is_nfkc_stable_slowly(c)),
-                "U+{:04X}",
-                u32::from(c)
-            );
+    /// What a character wrote before the table, from its class.
+    fn reference_ops(c: char) -> Vec<Op> {
+        let letter = |byte: u8| {
+            if byte.is_ascii_alphanumeric() {
+                Some(Op::Letter(byte))
+            } else if is_ascii_apostrophe(char::from(byte)) {
+                None
+            } else {
+                Some(Op::Break)
+            }
+        };
+        if vanishes(c) {
+            Vec::new()
+        } else if c.is_ascii() {
+            u8::try_from(c).ok().and_then(letter).into_iter().collect()
+        } else if is_combining_mark(c) {
+            any_ascii_char(c)
+                .bytes()
+                .filter(u8::is_ascii_alphanumeric)
+                .map(Op::Letter)
+                .collect()
+        } else if c.is_alphanumeric() {
+            any_ascii_char(c).bytes().filter_map(letter).collect()
+        } else {
+            vec![Op::Break]
         }
+    }
+
+    fn ops(info: CharInfo) -> Vec<Op> {
+        let mut ops = Vec::new();
+        info.for_each_op(|op| ops.push(op));
+        ops
+    }
+
+    #[test]
+    fn the_table_agrees_with_any_ascii_and_the_predicates_everywhere() {
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            let info = char_info(c);
+            let at = format!("U+{:04X}", u32::from(c));
+            assert_eq!(info.vanishes(), vanishes(c), "{at}");
+            if !vanishes(c) {
+                assert_eq!(ops(info), reference_ops(c), "{at}");
+            }
+            assert_eq!(
+                info.nfkc_yes(),
+                is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes,
+                "{at}"
+            );
+            assert_eq!(info.is_starter(), canonical_combining_class(c) == 0, "{at}");
+        }
+    }
+
+    #[test]
+    fn most_bmp_characters_take_one_read() {
+        let table = BMP.get_or_init(Table::build);
+        let packed = table
+            .entries
+            .iter()
+            .filter(|&&bits| (bits >> MODE_SHIFT) & MODE_MASK == MODE_INLINE)
+            .count();
+        assert!(packed > 40_000, "{packed}");
+        assert!(table.texts.len() < 1 << 16, "{}", table.texts.len());
     }
 
     #[test]

@@ -50,10 +50,10 @@
 use std::fmt::Write as _;
 use std::iter;
 
-use any_ascii::any_ascii_char;
+use unicode_normalization::char::canonical_combining_class;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::char_class::{classify, classify_and_check_nfkc, is_ascii_apostrophe, CharClass};
+use crate::char_class::{char_info, is_ascii_apostrophe, table, Op};
 
 /// Longest handle, suffix included, unless the config says otherwise.
 pub const DEFAULT_MAX_HANDLE_LEN: usize = 39;
@@ -118,7 +118,14 @@ impl HandleBase {
     /// ```
     pub fn derive(given: Option<&str>, family: Option<&str>, email: Option<&str>) -> HandleBase {
         let (given, family) = (given.unwrap_or_default(), family.unwrap_or_default());
-        // One allocation in the common case: ASCII names never grow in transliteration.
+        // Nearly half of all names: one pass, no words pipeline.
+        if let Some(words) = ascii_name_words(given, family) {
+            return HandleBase {
+                words,
+                source: HandleSource::Names,
+            };
+        }
+        // Usually one allocation: transliteration seldom writes more bytes than it reads.
         let mut words = Words::with_capacity((given.len() + family.len() + 1).min(WORDS_CAP));
         words.feed(given);
         words.end_word();
@@ -447,6 +454,74 @@ fn email_local_part(email: &str) -> Option<&str> {
     )
 }
 
+/// The words of an all-ASCII `given` then `family` short enough never to reach the cap,
+/// in one pass and one allocation of the final size; `None` for any other name, or when
+/// they hold no word.
+///
+/// The same as [`Words`] on such text: for ASCII, NFKC and transliteration are the
+/// identity, and nothing is cut.
+fn ascii_name_words(given: &str, family: &str) -> Option<String> {
+    let capacity = given.len().checked_add(family.len())?.checked_add(1)?;
+    if capacity > WORDS_CAP {
+        return None;
+    }
+    // Allocated at the first letter: most names that are not ASCII say so in their first
+    // byte, and then cost nothing here. The bytes are checked as they come instead of by
+    // `is_ascii` first, whose branches on the length the processor mispredicts.
+    let mut out = String::new();
+    // Set only once a word has been written, so that no `-` leads.
+    let mut dash_pending = false;
+    for text in [given, family] {
+        for &byte in text.as_bytes() {
+            match ASCII_WORD_BYTES.get(usize::from(byte)).copied() {
+                Some(letter @ b'0'..=b'z') => {
+                    if out.capacity() == 0 {
+                        out.reserve_exact(capacity);
+                    }
+                    if dash_pending {
+                        out.push('-');
+                        dash_pending = false;
+                    }
+                    out.push(char::from(letter));
+                }
+                Some(VANISHING_BYTE) => {}
+                Some(BREAKING_BYTE) => dash_pending = !out.is_empty(),
+                _ => return None,
+            }
+        }
+        dash_pending = !out.is_empty();
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// What each byte is in a word: itself lower-cased for an ASCII letter or digit,
+/// [`VANISHING_BYTE`] for an apostrophe, [`NOT_ASCII`] beyond ASCII, [`BREAKING_BYTE`] for
+/// the rest.
+static ASCII_WORD_BYTES: [u8; 256] = ascii_word_bytes();
+const VANISHING_BYTE: u8 = 1;
+const BREAKING_BYTE: u8 = 0;
+const NOT_ASCII: u8 = 0x80;
+
+// Const fns cannot call `get`; the loop stays below the array's length, and evaluated at
+// compile time an index out of range would be a build error.
+#[allow(clippy::indexing_slicing)]
+const fn ascii_word_bytes() -> [u8; 256] {
+    let mut bytes = [NOT_ASCII; 256];
+    let mut byte = 0;
+    while byte < 128 {
+        let b = byte as u8;
+        bytes[byte] = if b.is_ascii_alphanumeric() {
+            b.to_ascii_lowercase()
+        } else if b == b'\'' || b == b'`' {
+            VANISHING_BYTE
+        } else {
+            BREAKING_BYTE
+        };
+        byte += 1;
+    }
+    bytes
+}
+
 /// Accumulates words, writing a `-` only once a word follows a break, so that the output
 /// never starts or ends with one and never holds two in a row.
 #[derive(Debug, Default)]
@@ -498,16 +573,6 @@ impl Words {
         }
         self.break_pending = false;
         self.out.push(char::from(byte));
-    }
-
-    /// Takes one ASCII byte, either typed or written by the transliteration.
-    #[inline]
-    fn take_ascii(&mut self, byte: u8) {
-        if byte.is_ascii_alphanumeric() {
-            self.push(byte);
-        } else if !is_ascii_apostrophe(char::from(byte)) {
-            self.end_word();
-        }
     }
 
     fn feed(&mut self, text: &str) {
@@ -567,68 +632,67 @@ impl Words {
 
     fn feed_unicode(&mut self, text: &str) {
         // NFKC leaves text that is already in NFKC unchanged; most names are (precomposed
-        // accents, CJK, Cyrillic…), and checking costs far less than normalizing. One pass
-        // checks and takes each character; at the first that NFKC could change, the text
-        // starts over through NFKC. The check goes on past a full buffer, because NFKC may
-        // compose a later character with the ones already taken.
+        // accents, CJK, Cyrillic, Indic text with its viramas…), and checking costs far
+        // less than normalizing. One pass runs NFKC's quick check (UAX #15) and takes each
+        // character; at the first one that it cannot say Yes to, the text starts over
+        // through NFKC. The check goes on past a full buffer, because NFKC may compose a
+        // later character with the ones already taken.
         let (len, break_pending, full) = (self.out.len(), self.break_pending, self.full);
+        let mut last_class = 0;
+        let table = table();
         for c in text.chars() {
-            let (class, stable) = classify_and_check_nfkc(c);
-            if class == CharClass::Vanishes {
+            let info = table.info(c);
+            if info.vanishes() {
                 continue;
             }
-            if !stable {
+            // Combining marks out of canonical order would be reordered: only a starter,
+            // or a mark of a class no lower than the last, is sure to stay.
+            let class = if info.is_starter() {
+                0
+            } else {
+                canonical_combining_class(c)
+            };
+            if !info.nfkc_yes() || (class != 0 && last_class > class) {
                 self.out.truncate(len);
                 (self.break_pending, self.full) = (break_pending, full);
-                let visible = text.chars().filter(|&c| classify(c) != CharClass::Vanishes);
+                let visible = text.chars().filter(|&c| !char_info(c).vanishes());
                 self.feed_normalized(visible.nfkc());
                 return;
             }
+            last_class = class;
             if !self.full {
-                self.take(c, class);
+                info.for_each_op(|op| self.apply(op));
             }
         }
     }
 
     fn feed_normalized(&mut self, chars: impl Iterator<Item = char>) {
+        let table = table();
         for c in chars {
             if self.full {
                 return;
             }
-            self.take(c, classify(c));
-        }
-    }
-
-    /// Takes one character of normalized text, of class `class`.
-    #[inline]
-    fn take(&mut self, c: char, class: CharClass) {
-        if c.is_ascii() {
-            // An ASCII char is its own one byte.
-            self.take_ascii(u8::try_from(c).unwrap_or(b' '));
-            return;
-        }
-        match class {
-            CharClass::LetterOrDigit => self.transliterate(c),
-            CharClass::Vanishes => {}
-            CharClass::CombiningMark => any_ascii_char(c)
-                .bytes()
-                .filter(u8::is_ascii_alphanumeric)
-                .for_each(|out| self.push(out)),
-            CharClass::Break => self.end_word(),
+            let info = table.info(c);
+            if !info.vanishes() {
+                info.for_each_op(|op| self.apply(op));
+            }
         }
     }
 
     #[inline]
-    fn transliterate(&mut self, c: char) {
-        any_ascii_char(c)
-            .bytes()
-            .for_each(|out| self.take_ascii(out));
+    fn apply(&mut self, op: Op) {
+        match op {
+            Op::Letter(byte) => self.push(byte),
+            Op::Break => self.end_word(),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use any_ascii::any_ascii_char;
 
     use crate::reserved::is_built_in;
 
@@ -805,6 +869,45 @@ mod tests {
             "--__--",
         ] {
             assert_eq!(fast(text), full(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn ascii_names_take_the_words_pipeline_path() {
+        let words = |given: &str, family: &str| {
+            let mut words = Words::default();
+            words.feed(given);
+            words.end_word();
+            words.feed(family);
+            words.into_string()
+        };
+        let mut texts: Vec<String> = (0..=127_u8)
+            .map(|byte| {
+                let c = char::from(byte);
+                format!("Ab{c}cD {c}x{c}")
+            })
+            .collect();
+        texts.extend(
+            ["", "'", "-", " O'Brien ", "J.R.R.", "x`", "é"]
+                .iter()
+                .map(|text| text.to_string()),
+        );
+        texts.push("k".repeat(WORDS_CAP));
+        texts.push("k".repeat(WORDS_CAP / 2));
+        for given in &texts {
+            for family in &texts {
+                let expected = words(given, family);
+                let fast = ascii_name_words(given, family);
+                match fast {
+                    Some(fast) => assert_eq!(fast, expected, "{given:?} {family:?}"),
+                    None => assert!(
+                        expected.is_empty()
+                            || !(given.is_ascii() && family.is_ascii())
+                            || given.len() + family.len() + 1 > WORDS_CAP,
+                        "{given:?} {family:?}"
+                    ),
+                }
+            }
         }
     }
 

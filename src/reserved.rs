@@ -122,8 +122,40 @@ pub const BUILT_IN: &[&str] = &[
 /// assert!(!is_reserved("Admin"));
 /// ```
 pub fn is_built_in(handle: &str) -> bool {
-    // Most handles are `firstname-lastname`, longer than any reserved word: skip the search.
-    packed(handle.as_bytes()).is_some_and(|word| PACKED.binary_search(&word).is_ok())
+    // Most handles are `firstname-lastname`, longer than any reserved word, or share no
+    // length and first letter with one: skip the search.
+    // One test, usually false, instead of one on the length and one on the letter, each of
+    // which the processor would often mispredict.
+    let bytes = handle.as_bytes();
+    let firsts = FIRST_BYTES_BY_LEN
+        .get(bytes.len().min(LONGEST + 1))
+        .copied()
+        .unwrap_or(0);
+    let first = bytes.first().copied().unwrap_or(0);
+    // A byte beyond ASCII folds onto an ASCII bit: a false alarm the search then clears.
+    if firsts >> (first & 0x7F) & 1 == 0 {
+        return false;
+    }
+    packed(bytes).is_some_and(|word| PACKED.binary_search(&word).is_ok())
+}
+
+/// For each length up to [`LONGEST`], the first bytes of the built-in words of that length,
+/// one bit each; none for the length after, which stands for every longer one.
+static FIRST_BYTES_BY_LEN: [u128; LONGEST + 2] = first_bytes_by_len();
+
+// Const fns cannot call `get`; every built-in word is non-empty, ASCII and at most
+// `LONGEST` long (tests keep it so), and evaluated at compile time an index out of range
+// would be a build error.
+#[allow(clippy::indexing_slicing)]
+const fn first_bytes_by_len() -> [u128; LONGEST + 2] {
+    let mut firsts = [0; LONGEST + 2];
+    let mut at = 0;
+    while at < BUILT_IN.len() {
+        let word = BUILT_IN[at].as_bytes();
+        firsts[word.len()] |= 1 << word[0];
+        at += 1;
+    }
+    firsts
 }
 
 /// [`BUILT_IN`], each word packed into one integer by [`pack`]: the search compares

@@ -28,7 +28,7 @@ pub struct TakenHandles<'a> {
 
 #[derive(Debug, Clone)]
 enum Lookup<'a> {
-    /// ASCII handles only, each compared ignoring case.
+    /// Each handle compared with [`lower_case_equals`].
     InPlace(&'a [String]),
     /// foldhash with a fixed seed: its keys are a stem the engine derived plus numbers the
     /// store assigned, so nobody can choose them to collide, and a fixed seed keeps the
@@ -39,10 +39,9 @@ enum Lookup<'a> {
 impl<'a> TakenHandles<'a> {
     /// The taken set of the handles a store returned.
     pub fn new(from_store: &'a [String]) -> Self {
-        // An ASCII handle is compared ignoring case in place; any other is lower-cased
-        // first, by Unicode's rules (the Kelvin sign `K` is a `k`).
-        let few = from_store.len() <= COMPARED_ONE_BY_ONE;
-        let handles = if few && from_store.iter().all(|handle| handle.is_ascii()) {
+        // A few handles are compared in place, lower-cased by Unicode's rules on the fly
+        // (the Kelvin sign `K` is a `k`); more are lower-cased once, into the set.
+        let handles = if from_store.len() <= COMPARED_ONE_BY_ONE {
             Lookup::InPlace(from_store)
         } else {
             Lookup::Many(from_store.iter().map(|handle| lower_case(handle)).collect())
@@ -77,15 +76,40 @@ impl<'a> TakenHandles<'a> {
     }
 }
 
-/// Whether the ASCII `handle`, lower-cased, is `candidate`.
+/// Whether `handle`, lower-cased by Unicode's rules, is `candidate`, an ASCII handle.
+///
+/// Of the characters beyond ASCII only the Kelvin sign lower-cases to ASCII (a test checks
+/// every one), and it is three bytes long against its `k`'s one. So a handle of the
+/// candidate's length matches exactly when it lower-cases to it byte for byte, a shorter
+/// one never does, and a longer one only through Kelvin signs, which the
+/// character-by-character reading finds. No handle needs reading ahead of the search,
+/// which usually asks once.
 #[inline]
 fn lower_case_equals(handle: &str, candidate: &str) -> bool {
-    handle.len() == candidate.len()
-        && handle
-            .bytes()
-            .zip(candidate.bytes())
-            .all(|(stored, asked)| stored.to_ascii_lowercase() == asked)
+    if handle.len() <= candidate.len() {
+        return handle.len() == candidate.len()
+            && handle
+                .bytes()
+                .zip(candidate.bytes())
+                .all(|(stored, asked)| stored.to_ascii_lowercase() == asked);
+    }
+    let mut asked = candidate.bytes();
+    for stored in handle.chars() {
+        let lower = match stored {
+            KELVIN_SIGN => b'k',
+            _ => match u8::try_from(stored) {
+                Ok(byte) if byte.is_ascii() => byte.to_ascii_lowercase(),
+                _ => return false,
+            },
+        };
+        if asked.next() != Some(lower) {
+            return false;
+        }
+    }
+    asked.next().is_none()
 }
+
+const KELVIN_SIGN: char = '\u{212A}';
 
 fn lower_case(handle: &str) -> Cow<'_, str> {
     if handle.chars().any(char::is_uppercase) {
@@ -115,6 +139,47 @@ mod tests {
             }
             assert!(!taken.contains(&format!("jane-doe-{}", count + 1)));
             assert!(!taken.contains("jane-doe"));
+        }
+    }
+
+    #[test]
+    fn only_the_kelvin_sign_lower_cases_to_ascii() {
+        for c in (0x80..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            if c.to_lowercase().all(|lower| lower.is_ascii()) {
+                assert_eq!(c, KELVIN_SIGN, "U+{:04X}", u32::from(c));
+            }
+        }
+    }
+
+    #[test]
+    fn in_place_comparison_is_unicode_lower_casing() {
+        let handles = [
+            "jane-doe",
+            "Jane-Doe",
+            "JANE-DOE",
+            "\u{212A}im",
+            "\u{212A}\u{212A}",
+            "kk",
+            "\u{130}van",
+            "ivan",
+            "i\u{307}van",
+            "jane-do",
+            "jane-doe-2",
+            "ja\u{0301}ne",
+            "Ǆ",
+            "",
+        ];
+        let candidates = [
+            "jane-doe", "kim", "kk", "ivan", "jane-do", "jane", "k", "ka", "",
+        ];
+        for handle in handles {
+            for candidate in candidates {
+                assert_eq!(
+                    lower_case_equals(handle, candidate),
+                    handle.to_lowercase() == candidate,
+                    "{handle:?} {candidate:?}"
+                );
+            }
         }
     }
 
