@@ -89,6 +89,11 @@ pub struct OrgConfig {
     /// the highest role its groups map to, never below the `provision` role there.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub group_roles: Vec<GroupRoleConfig>,
+    /// What later sign-ins do to roles: `"never"` (the default: an admin changes them) or
+    /// `"upgrade"` (each sign-in raises an existing membership to what `group_roles` maps
+    /// the person's groups to, and never lowers one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_roles: Option<String>,
 }
 
 /// One raw `group_roles` entry: members of `group` get `role` in `org`.
@@ -113,6 +118,28 @@ pub struct GrantConfig {
     pub org: String,
     /// `member`, `contributor` or `admin`.
     pub role: String,
+}
+
+/// What an org's later sign-ins do to the roles of existing accounts (`sync_roles`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleSync {
+    /// Roles change only by hand, as the seed has it: an admin invites existing accounts.
+    #[default]
+    Never,
+    /// Each sign-in raises a role the account holds to the highest its groups map to in
+    /// `group_roles`; no role ever falls, and no membership is added.
+    Upgrade,
+}
+
+impl RoleSync {
+    /// The name as a config writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RoleSync::Never => "never",
+            RoleSync::Upgrade => "upgrade",
+        }
+    }
 }
 
 /// Whether the app serves many organizations or one customer's private instance.
@@ -202,6 +229,20 @@ pub enum ConfigProblem {
         /// The unknown role.
         role: String,
     },
+    /// `sync_roles` is neither `never` nor `upgrade`.
+    #[error("org `{org}` has unknown `sync_roles` `{value}`: expected `never` or `upgrade`")]
+    UnknownRoleSync {
+        /// The org.
+        org: String,
+        /// The value given.
+        value: String,
+    },
+    /// `sync_roles` is `upgrade` but the org has no `group_roles` to raise roles to.
+    #[error("org `{org}` has `sync_roles` `upgrade` but no `group_roles` to sync from")]
+    RoleSyncWithoutGroupRoles {
+        /// The org.
+        org: String,
+    },
     /// `max_handle_len` is outside [`MIN_HANDLE_LEN`]..=[`MAX_HANDLE_LEN`].
     #[error("`max_handle_len` is {0}: it must be between {MIN_HANDLE_LEN} and {MAX_HANDLE_LEN}")]
     MaxHandleLenOutOfRange(usize),
@@ -276,6 +317,7 @@ pub struct OrgPolicy {
     verified_domains: Vec<String>,
     required_groups: Vec<String>,
     group_roles: Vec<GroupRole>,
+    sync_roles: RoleSync,
 }
 
 /// A validated `group_roles` entry: members of `group` get `grant`.
@@ -487,12 +529,30 @@ impl OrgConfig {
             }
         }
 
+        let sync_roles = match self.sync_roles.as_deref() {
+            None | Some("never") => RoleSync::Never,
+            Some("upgrade") => {
+                if self.group_roles.is_empty() {
+                    problems.push(ConfigProblem::RoleSyncWithoutGroupRoles { org: org() });
+                }
+                RoleSync::Upgrade
+            }
+            Some(other) => {
+                problems.push(ConfigProblem::UnknownRoleSync {
+                    org: org(),
+                    value: other.to_owned(),
+                });
+                RoleSync::Never
+            }
+        };
+
         OrgPolicy {
             portal,
             provision,
             verified_domains,
             required_groups: self.required_groups.clone(),
             group_roles,
+            sync_roles,
         }
     }
 }
@@ -590,6 +650,64 @@ impl OrgPolicy {
             }
         }
         grants
+    }
+
+    /// What later sign-ins do to the roles of existing accounts.
+    pub fn sync_roles(&self) -> RoleSync {
+        self.sync_roles
+    }
+
+    /// The roles a sign-in raises, under `sync_roles = "upgrade"`: for each org in
+    /// `memberships`, the highest role a `group_roles` entry of one of `groups` maps to
+    /// there, when it is above the role held. Nothing is lowered and no org is added; with
+    /// [`RoleSync::Never`] the answer is always empty.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use jit_provisioning::{Config, Grant, Role};
+    ///
+    /// let config: Config = serde_json::from_str(r#"{"orgs": {
+    ///     "acme": {"jit": true, "idp": "https://idp.acme.example", "sync_roles": "upgrade",
+    ///              "group_roles": [{"group": "eng", "org": "acme", "role": "contributor"},
+    ///                              {"group": "ops", "org": "acme-ops", "role": "admin"}]},
+    ///     "acme-ops": {}
+    /// }}"#).unwrap();
+    /// let policy = config.validate().unwrap();
+    /// let acme = policy.org("acme").unwrap();
+    /// let held = BTreeMap::from([("acme".to_owned(), Role::Member)]);
+    ///
+    /// // Member rises to contributor; acme-ops is not joined by a sign-in.
+    /// assert_eq!(
+    ///     acme.raises_for(&held, &["eng".into(), "ops".into()]),
+    ///     [Grant { org: "acme".to_owned(), role: Role::Contributor }]
+    /// );
+    /// // An admin stays an admin.
+    /// let admin = BTreeMap::from([("acme".to_owned(), Role::Admin)]);
+    /// assert!(acme.raises_for(&admin, &["eng".into()]).is_empty());
+    /// ```
+    pub fn raises_for(
+        &self,
+        memberships: &BTreeMap<String, Role>,
+        groups: &[String],
+    ) -> Vec<Grant> {
+        let mut raises: Vec<Grant> = Vec::new();
+        if self.sync_roles == RoleSync::Never {
+            return raises;
+        }
+        for entry in &self.group_roles {
+            let target = &entry.grant;
+            let Some(&held) = memberships.get(&target.org) else {
+                continue;
+            };
+            if target.role <= held || !groups.contains(&entry.group) {
+                continue;
+            }
+            match raises.iter_mut().find(|raise| raise.org == target.org) {
+                Some(raise) => raise.role = raise.role.max(target.role),
+                None => raises.push(target.clone()),
+            }
+        }
+        raises
     }
 
     /// Memberships a JIT-created account gets.
@@ -714,6 +832,36 @@ mod tests {
         }
         assert_eq!(problems.len(), expected.len() + 4, "{problems:#?}");
         assert!(error.to_string().contains("unknown role `owner`"));
+    }
+
+    #[test]
+    fn sync_roles_is_checked() {
+        let problems = |json: &str| {
+            parse(json)
+                .validate()
+                .map(|_| ())
+                .unwrap_err()
+                .problems()
+                .to_vec()
+        };
+        assert_eq!(
+            problems(
+                r#"{"orgs": {"acme": {"sync_roles": "always", "group_roles": [{"group": "g", "org": "acme", "role": "admin"}]}}}"#
+            ),
+            [ConfigProblem::UnknownRoleSync {
+                org: "acme".into(),
+                value: "always".into()
+            }]
+        );
+        assert_eq!(
+            problems(r#"{"orgs": {"acme": {"sync_roles": "upgrade"}}}"#),
+            [ConfigProblem::RoleSyncWithoutGroupRoles { org: "acme".into() }]
+        );
+        let policy = parse(r#"{"orgs": {"acme": {"sync_roles": "upgrade", "group_roles": [{"group": "g", "org": "acme", "role": "admin"}]}, "labs": {"sync_roles": "never"}}}"#)
+            .validate()
+            .unwrap();
+        assert_eq!(policy.org("acme").unwrap().sync_roles(), RoleSync::Upgrade);
+        assert_eq!(policy.org("labs").unwrap().sync_roles(), RoleSync::Never);
     }
 
     #[test]

@@ -198,6 +198,14 @@ pub enum Step {
     },
     /// Grant the new account a membership (memberships are only granted on creation).
     GrantMembership(Grant),
+    /// Raise an existing account's role in an org it belongs to (`sync_roles = "upgrade"`);
+    /// a store never lowers a role on this step's account.
+    RaiseRole {
+        /// The account.
+        account: AccountRef,
+        /// The org and the role it rises to.
+        grant: Grant,
+    },
     /// Sign the account in.
     StartSession {
         /// The account.
@@ -228,6 +236,7 @@ impl fmt::Display for Step {
                 write!(f, "link identity {identity} to {account}")
             }
             Step::GrantMembership(grant) => write!(f, "grant {grant}"),
+            Step::RaiseRole { account, grant } => write!(f, "raise {account} to {grant}"),
             Step::StartSession { account } => write!(f, "start a session for {account}"),
             Step::RedirectToIdp {
                 idp, force_authn, ..
@@ -260,6 +269,14 @@ pub enum Action {
         account: AccountId,
         /// The identity to link.
         identity: Identity,
+    },
+    /// Raise roles of an existing account (never lowering one), then start a session for
+    /// it.
+    RaiseRolesAndSignIn {
+        /// The account.
+        account: AccountId,
+        /// Each org whose role rises, with the role it rises to.
+        raises: Vec<Grant>,
     },
     /// Create the account with its identity and memberships, then start a session for it.
     Create(NewAccount),
@@ -351,6 +368,18 @@ impl Decision {
                     account: AccountRef::Existing(account.clone()),
                 },
             ],
+            Action::RaiseRolesAndSignIn { account, raises } => {
+                let account = AccountRef::Existing(account.clone());
+                let mut steps: Vec<Step> = raises
+                    .iter()
+                    .map(|grant| Step::RaiseRole {
+                        account: account.clone(),
+                        grant: grant.clone(),
+                    })
+                    .collect();
+                steps.push(Step::StartSession { account });
+                steps
+            }
             Action::Create(new) => {
                 let mut steps = Vec::with_capacity(new.memberships.len() + 3);
                 steps.push(Step::CreateAccount {
@@ -392,6 +421,14 @@ impl Decision {
         }
     }
 
+    /// The roles this decision raises on an existing account, each with its new role.
+    pub fn raises(&self) -> &[Grant] {
+        match &self.action {
+            Action::RaiseRolesAndSignIn { raises, .. } => raises,
+            _ => &[],
+        }
+    }
+
     /// The handle of the account this decision creates.
     pub fn new_handle(&self) -> Option<&str> {
         match &self.action {
@@ -403,7 +440,9 @@ impl Decision {
     /// The existing account this decision signs in.
     pub fn signed_in_account(&self) -> Option<&AccountId> {
         match &self.action {
-            Action::SignIn { account } | Action::LinkAndSignIn { account, .. } => Some(account),
+            Action::SignIn { account }
+            | Action::LinkAndSignIn { account, .. }
+            | Action::RaiseRolesAndSignIn { account, .. } => Some(account),
             _ => None,
         }
     }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::account::{AccountRecord, NewAccount};
-use crate::config::{Deployment, OrgPolicy, Policy, Portal};
+use crate::config::{Deployment, OrgPolicy, Policy, Portal, RoleSync};
 use crate::decision::{Action, Decision, Landing, Outcome, Reason};
 use crate::email::{same_email, usable_email};
 use crate::handle::HandleBase;
@@ -354,11 +354,27 @@ impl AtOrg<'_> {
                 Landing::UserHome(account.handle.clone()),
             )
         };
+        let sign_in = Action::SignIn {
+            account: account.id.clone(),
+        };
+        if self.org.sync_roles() == RoleSync::Never {
+            return Decision::new(Outcome::SignedIn, rule, sign_in, landing);
+        }
+        // Part of the groups could only raise a role to less than it should be, and the
+        // admin would not know why: leave roles alone, and say so in the rule.
+        if assertion.groups_incomplete {
+            return Decision::new(Outcome::SignedIn, Rule::RoleSyncSkipped, sign_in, landing);
+        }
+        let raises = self.org.raises_for(&account.memberships, &assertion.groups);
+        if raises.is_empty() {
+            return Decision::new(Outcome::SignedIn, rule, sign_in, landing);
+        }
         Decision::new(
             Outcome::SignedIn,
-            rule,
-            Action::SignIn {
+            Rule::RolesRaised,
+            Action::RaiseRolesAndSignIn {
                 account: account.id.clone(),
+                raises,
             },
             landing,
         )

@@ -19,7 +19,7 @@
 //! | what arrives | [`Request`], [`PortalVisit`], [`Session`], [`Assertion`], [`IdpError`], [`STATUS_REQUEST_DENIED`] |
 //! | what is decided | [`Decision`], [`Outcome`], [`Reason`], [`Rule`], [`Landing`], [`Action`], [`Step`], [`AccountRef`] |
 //! | carrying it out | [`Provisioned`], [`ProvisionError`], [`LoginError`], [`DEFAULT_MAX_ATTEMPTS`]; [`web`] turns it into an HTTP reply |
-//! | the config | [`OrgConfig`], [`GrantConfig`], [`GroupRoleConfig`], [`Deployment`], [`OrgPolicy`], [`GroupRole`], [`Portal`], [`ConfigError`], [`ConfigProblem`], [`DEFAULT_REAUTH_AFTER_SECS`], [`MAX_REAUTH_AFTER_SECS`], [`MIN_HANDLE_LEN`], [`MAX_HANDLE_LEN`] |
+//! | the config | [`OrgConfig`], [`GrantConfig`], [`GroupRoleConfig`], [`RoleSync`], [`Deployment`], [`OrgPolicy`], [`GroupRole`], [`Portal`], [`ConfigError`], [`ConfigProblem`], [`DEFAULT_REAUTH_AFTER_SECS`], [`MAX_REAUTH_AFTER_SECS`], [`MIN_HANDLE_LEN`], [`MAX_HANDLE_LEN`] |
 //! | accounts and memberships | [`AccountId`], [`AccountRecord`], [`Identity`], [`NewAccount`], [`Grant`], [`Role`], [`UnknownRole`] |
 //! | the SAML boundary | [`SamlVerifier`], [`SamlPost`], [`SamlAnswer`], [`VerifiedAssertion`], [`VerifyError`], [`IdpTrip`], [`IdpRedirect`], [`IdpBinding`], [`ReplayGuard`], [`MemoryReplayGuard`], [`REPLAY_GRACE_SECS`] |
 //! | writing a storage adapter | [`AccountStore`], [`MemoryStore`], [`SeedError`], [`CreateError`], [`LinkError`], [`StoreError`], [`BoxError`], [`is_stem_or_suffixed`], [`email_key`], [`usable_email`]; the `testing` feature's conformance suite |
@@ -55,7 +55,7 @@ pub mod web;
 pub use account::{AccountId, AccountRecord, Identity, NewAccount};
 pub use config::{
     Config, ConfigError, ConfigProblem, Deployment, GrantConfig, GroupRole, GroupRoleConfig,
-    OrgConfig, OrgPolicy, Policy, Portal, DEFAULT_REAUTH_AFTER_SECS, MAX_HANDLE_LEN,
+    OrgConfig, OrgPolicy, Policy, Portal, RoleSync, DEFAULT_REAUTH_AFTER_SECS, MAX_HANDLE_LEN,
     MAX_REAUTH_AFTER_SECS, MIN_HANDLE_LEN,
 };
 pub use decision::{AccountRef, Action, Decision, Landing, Outcome, Reason, Step};

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 
 use crate::account::{AccountId, AccountRecord, Identity, NewAccount};
 use crate::email::email_key;
+use crate::role::Grant;
 use crate::store::{is_stem_or_suffixed, AccountStore, CreateError, LinkError, StoreError};
 
 /// An [`AccountStore`] in memory. Every operation takes one lock, so each is atomic and
@@ -261,5 +262,19 @@ impl AccountStore for MemoryStore {
         record.identities.push(identity.clone());
         inner.by_identity.insert(identity.clone(), account.clone());
         Ok(())
+    }
+    async fn raise_role(&self, account: &AccountId, grant: &Grant) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let held = inner
+            .by_id
+            .get_mut(account)
+            .and_then(|record| record.memberships.get_mut(&grant.org));
+        match held {
+            Some(role) if *role < grant.role => {
+                *role = grant.role;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 }

@@ -347,6 +347,26 @@ impl<S: AccountStore> Provisioner<S> {
                     Err(LinkError::Store(error)) => Err(error),
                 }
             }
+            Action::RaiseRolesAndSignIn { account, raises } => {
+                let mut all_rose = true;
+                for grant in raises {
+                    // A raise that finds the role already as high, or the membership gone,
+                    // is not a lost race: roles only rise, and the sign-in stands.
+                    all_rose &= self.store.raise_role(account, grant).await?;
+                }
+                let seen = known.by_identity.filter(|record| record.id == *account);
+                let record = match seen {
+                    Some(mut record) if all_rose => {
+                        for grant in raises {
+                            record.memberships.insert(grant.org.clone(), grant.role);
+                        }
+                        Some(record)
+                    }
+                    // Someone else changed a membership meanwhile: read what it is now.
+                    _ => self.store.account_by_id(account).await?,
+                };
+                Ok(Applied::Done(record))
+            }
             Action::Create(new) => match self.store.create_account(new).await {
                 Ok(record) => Ok(Applied::Done(Some(record))),
                 // The next look-up sees the new holder of the handle, or signs in to the

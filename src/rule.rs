@@ -30,6 +30,12 @@ pub enum Rule {
     MissingRequiredGroup,
     /// The account linked to the identity is disabled.
     LinkedAccountDisabled,
+    /// Under `sync_roles = "upgrade"` the IdP sent only part of the groups: the linked
+    /// account signs in with its roles as they are.
+    RoleSyncSkipped,
+    /// Under `sync_roles = "upgrade"` the person's groups map to a higher role than the
+    /// linked account holds: the role rises, then the account signs in.
+    RolesRaised,
     /// The identity is linked to an account that is a member of the org.
     LinkedMember,
     /// The identity is linked to an account that is not a member of the org.
@@ -74,6 +80,8 @@ impl Rule {
             Rule::GroupsOverage => "groups_overage",
             Rule::MissingRequiredGroup => "missing_required_group",
             Rule::LinkedAccountDisabled => "linked_account_disabled",
+            Rule::RoleSyncSkipped => "role_sync_skipped",
+            Rule::RolesRaised => "roles_raised",
             Rule::LinkedMember => "linked_member",
             Rule::LinkedNonMember => "linked_non_member",
             Rule::EmailAmbiguous => "email_ambiguous",
@@ -114,6 +122,12 @@ impl Rule {
                 "an assertion without any of the org's required groups means the app is not assigned"
             }
             Rule::LinkedAccountDisabled => "a disabled account may not sign in",
+            Rule::RoleSyncSkipped => {
+                "with sync_roles upgrade, groups sent only in part raise no role: the account signs in as it is"
+            }
+            Rule::RolesRaised => {
+                "with sync_roles upgrade, a sign-in raises each role the account holds to the highest its groups map to, and never lowers one"
+            }
             Rule::LinkedMember => {
                 "an identity linked to a member signs in and lands on the org's home"
             }

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 
 use crate::account::{AccountId, AccountRecord, Identity, NewAccount};
 use crate::lookup::AccountLookup;
+use crate::role::Grant;
 
 /// A boxed error from a storage backend.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
@@ -106,7 +107,12 @@ pub enum LinkError {
 ///    [`LinkError::IdentityTaken`] when another account holds it,
 ///    [`LinkError::IssuerTaken`] when the account has another identity from that issuer,
 ///    and [`LinkError::NoSuchAccount`] when the account is gone.
-/// 7. **Errors are values.** A failing backend returns [`StoreError`] (`Unavailable` for
+/// 7. **Roles only rise.** [`AccountStore::raise_role`] changes a membership's role only
+///    when the new role is higher, in one atomic step (a conditional `UPDATE` in SQL), so
+///    that two sign-ins racing with different groups end at the higher role whatever
+///    their order, and a role an admin set higher by hand is never lowered. It never
+///    adds a membership.
+/// 8. **Errors are values.** A failing backend returns [`StoreError`] (`Unavailable` for
 ///    connection trouble, `NotSetUp` for a missing schema); nothing panics.
 ///
 /// Run the suite from the adapter's tests with
@@ -170,6 +176,12 @@ pub trait AccountStore: Send + Sync {
         account: &AccountId,
         identity: &Identity,
     ) -> Result<(), LinkError>;
+
+    /// Raises the account's role in `grant.org` to `grant.role` if that is higher than the
+    /// role it holds, atomically; never lowers a role and never adds a membership.
+    /// Returns whether the role rose: `false` when the account already holds that role or
+    /// a higher one, is not a member of the org (any more), or does not exist.
+    async fn raise_role(&self, account: &AccountId, grant: &Grant) -> Result<bool, StoreError>;
 }
 
 /// Implements [`AccountStore`] for a pointer type by forwarding every call to the store
@@ -217,6 +229,10 @@ macro_rules! forward_store {
                 identity: &Identity,
             ) -> Result<(), LinkError> {
                 (**self).link_identity(account, identity).await
+            }
+
+            async fn raise_role(&self, account: &AccountId, grant: &Grant) -> Result<bool, StoreError> {
+                (**self).raise_role(account, grant).await
             }
         }
     };

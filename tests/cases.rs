@@ -95,5 +95,5 @@ case_files! {
     private_instance => "private_instance.json",
     required_groups => "required_groups.json",
     return_to => "return_to.json",
-    seed => "seed.json",
+    role_sync => "role_sync.json",
 }

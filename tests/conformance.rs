@@ -14,11 +14,12 @@ async fn memory_store_meets_the_storage_contract() {
 async fn the_suite_catches_a_store_that_breaks_the_contract() {
     use async_trait::async_trait;
     use jit_provisioning::{
-        AccountId, AccountRecord, AccountStore, CreateError, Identity, LinkError, NewAccount,
-        StoreError,
+        AccountId, AccountRecord, AccountStore, CreateError, Grant, Identity, LinkError,
+        NewAccount, StoreError,
     };
 
-    /// Compares handles case-sensitively and forgets emails: two contract breaches.
+    /// Compares handles case-sensitively, forgets emails and reports raises it never
+    /// made: three contract breaches.
     #[derive(Default)]
     struct Sloppy(MemoryStore);
 
@@ -50,6 +51,9 @@ async fn the_suite_catches_a_store_that_breaks_the_contract() {
         async fn link_identity(&self, a: &AccountId, i: &Identity) -> Result<(), LinkError> {
             self.0.link_identity(a, i).await
         }
+        async fn raise_role(&self, _: &AccountId, _: &Grant) -> Result<bool, StoreError> {
+            Ok(true)
+        }
     }
 
     let error = testing::conformance(|| async { Sloppy::default() })
@@ -64,6 +68,7 @@ async fn the_suite_catches_a_store_that_breaks_the_contract() {
         checks.contains(&"emails_match_case_insensitively"),
         "{error}"
     );
+    assert!(checks.contains(&"roles_only_rise"), "{error}");
 }
 
 #[tokio::test]

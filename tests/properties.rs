@@ -12,8 +12,8 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use jit_provisioning::handles::{cut_at_break, is_reserved, is_well_formed};
 use jit_provisioning::{
     decide, AccountLookup, AccountRecord, Action, Assertion, Config, Deployment, GroupRole,
-    HandleBase, Identity, IdpError, Outcome, PortalVisit, Request, Role, Session,
-    STATUS_REQUEST_DENIED,
+    HandleBase, Identity, IdpError, MemoryStore, Outcome, PortalVisit, Provisioner, Request, Role,
+    RoleSync, Session, STATUS_REQUEST_DENIED,
 };
 use proptest::prelude::*;
 
@@ -128,7 +128,7 @@ fn account() -> impl Strategy<Value = AccountRecord> {
         ),
         prop::collection::btree_map(
             prop::sample::select(vec!["acme", "globex"]),
-            prop::sample::select(vec![Role::Member, Role::Admin]),
+            prop::sample::select(vec![Role::Member, Role::Contributor, Role::Admin]),
             0..3,
         ),
         any::<bool>(),
@@ -162,8 +162,9 @@ fn config() -> impl Strategy<Value = Config> {
         any::<bool>(),
         any::<bool>(),
         0u64..100_000,
+        any::<bool>(),
     )
-        .prop_map(|(private, verified, groups, two_orgs, reauth)| {
+        .prop_map(|(private, verified, groups, two_orgs, reauth, sync)| {
             let mut json = serde_json::json!({
                 "orgs": {
                     "acme": { "jit": true, "idp": IDP, "reauth_after_secs": reauth },
@@ -182,6 +183,14 @@ fn config() -> impl Strategy<Value = Config> {
                     { "org": "acme", "role": "contributor" },
                     { "org": "globex", "role": "admin" }
                 ]);
+            }
+            if sync {
+                acme["group_roles"] = serde_json::json!([
+                    { "group": "eng", "org": "acme", "role": "contributor" },
+                    { "group": "ops", "org": "acme", "role": "admin" },
+                    { "group": "ops", "org": "globex", "role": "contributor" }
+                ]);
+                acme["sync_roles"] = serde_json::json!("upgrade");
             }
             if private {
                 json["deployment"] = serde_json::json!("private_instance");
@@ -373,8 +382,36 @@ proptest! {
                     .chain(&s.known.session_account)
                     .chain(s.known.by_email.iter().filter(holds_identity))
                     .collect();
-                let signed_in = known.iter().find(|a| &a.id == account);
-                prop_assert!(signed_in.is_some_and(|a| !a.disabled), "signed in to {:?}", account);
+                // (Generated look-ups may hold two records under one id.)
+                let signed_in = known.iter().any(|a| &a.id == account && !a.disabled);
+                prop_assert!(signed_in, "signed in to {:?}", account);
+            }
+            Action::RaiseRolesAndSignIn { account, raises } => {
+                // Only the linked account's roles rise, each strictly, in an org it is
+                // already a member of, and only from groups sent whole.
+                let Request::Assertion(assertion) = &s.request else {
+                    return Err(TestCaseError::fail("raised without an assertion"));
+                };
+                prop_assert!(!assertion.groups_incomplete, "raised from part of the groups");
+                let org = policy.org(&assertion.org).unwrap();
+                prop_assert_eq!(org.sync_roles(), RoleSync::Upgrade);
+                // The store found it by identity, or by email holding this very identity.
+                let linked = s.known.by_identity.iter()
+                    .chain(s.known.by_email.iter().filter(|a| a.identities.contains(&assertion.identity())))
+                    .find(|a| &a.id == account);
+                let Some(linked) = linked else {
+                    return Err(TestCaseError::fail(format!("raised {account}, not the linked account")));
+                };
+                prop_assert!(!linked.disabled);
+                prop_assert!(!raises.is_empty());
+                for raise in raises {
+                    let held = linked.memberships.get(&raise.org);
+                    prop_assert!(held.is_some_and(|&held| held < raise.role), "{} over {:?}", raise, held);
+                    prop_assert!(
+                        org.group_roles().iter().any(|entry| entry.grant == *raise && assertion.groups.contains(&entry.group)),
+                        "{} is no group's role", raise
+                    );
+                }
             }
             Action::Nothing | Action::RedirectToIdp { .. } => {}
         }
@@ -464,6 +501,84 @@ proptest! {
                 .map(|given| given.role)
                 .max();
             prop_assert_eq!(Some(grant.role), highest, "{} granted", grant);
+        }
+    }
+}
+
+/// An account linked at acme's IdP with random roles, random `group_roles` under
+/// `sync_roles = "upgrade"`, and the groups of a run of sign-ins.
+fn sync_scenario() -> impl Strategy<Value = (Config, AccountRecord, Vec<Vec<String>>)> {
+    let group = || prop::sample::select(vec!["eng", "ops", "admins", "everyone"]);
+    let org = || prop::sample::select(vec!["acme", "globex", "initech"]);
+    (
+        prop::collection::btree_map(org(), role(), 0..4),
+        prop::collection::vec((group(), org(), role()), 1..6),
+        prop::collection::vec(prop::collection::vec(group(), 0..4), 1..6),
+    )
+        .prop_map(|(memberships, group_roles, sign_ins)| {
+            let group_roles: Vec<_> = group_roles
+                .into_iter()
+                .map(|(group, org, role)| serde_json::json!({ "group": group, "org": org, "role": role }))
+                .collect();
+            let json = serde_json::json!({
+                "orgs": {
+                    "acme": { "jit": true, "idp": IDP, "group_roles": group_roles, "sync_roles": "upgrade" },
+                    "globex": {},
+                    "initech": {}
+                }
+            });
+            let account = AccountRecord {
+                id: "u1".into(),
+                handle: "jane-doe".into(),
+                email: None,
+                identities: vec![Identity { issuer: IDP.into(), subject: "00u1".into() }],
+                memberships: memberships.into_iter().map(|(org, role)| (org.to_owned(), role)).collect(),
+                disabled: false,
+                has_password: false,
+            };
+            let sign_ins = sign_ins
+                .into_iter()
+                .map(|groups| groups.into_iter().map(str::to_owned).collect())
+                .collect();
+            (serde_json::from_value(json).unwrap(), account, sign_ins)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    /// Through the provisioner and a store: sign-ins with any groups, in any order, never
+    /// lower a role, never add or drop an org, and end at the highest role held or mapped.
+    #[test]
+    fn no_role_is_ever_lowered((config, account, sign_ins) in sync_scenario()) {
+        let policy = config.validate().unwrap();
+        let acme = policy.org("acme").unwrap().clone();
+        let store = MemoryStore::with_accounts([account.clone()]).unwrap();
+        let provisioner = Provisioner::new(policy, store);
+        let mut held = account.memberships.clone();
+        for groups in &sign_ins {
+            let assertion = Assertion {
+                org: "acme".to_owned(),
+                issuer: IDP.to_owned(),
+                subject: "00u1".to_owned(),
+                groups: groups.clone(),
+                ..Assertion::default()
+            };
+            let done = pollster::block_on(provisioner.handle(&Request::Assertion(assertion), now())).unwrap();
+            prop_assert_eq!(done.decision.outcome(), Outcome::SignedIn);
+            let now_held = provisioner.store().snapshot()[0].memberships.clone();
+            prop_assert_eq!(now_held.keys().collect::<Vec<_>>(), held.keys().collect::<Vec<_>>(), "orgs changed");
+            for (org, role) in &now_held {
+                let before = held[org];
+                prop_assert!(*role >= before, "{} lowered from {} to {}", org, before, role);
+                let mapped = acme.group_roles().iter()
+                    .filter(|entry| entry.grant.org == *org && groups.contains(&entry.group))
+                    .map(|entry| entry.grant.role)
+                    .max();
+                prop_assert_eq!(*role, mapped.map_or(before, |mapped| mapped.max(before)), "{} in {}", role, org);
+            }
+            prop_assert_eq!(done.account.map(|a| a.memberships), Some(now_held.clone()));
+            held = now_held;
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use jit_provisioning::{Deployment, Policy};
+use jit_provisioning::{Deployment, Policy, RoleSync};
 
 use crate::input::{self, InputError};
 use crate::Verdict;
@@ -106,7 +106,14 @@ fn summary(policy: &Policy) -> Vec<String> {
                 .iter()
                 .map(|entry| format!("`{}` → {}", entry.group, entry.grant))
                 .collect();
-            line.push_str(&format!("; groups raise roles: {}", mapped.join(", ")));
+            let when = match org.sync_roles() {
+                RoleSync::Never => "at creation",
+                RoleSync::Upgrade => "at creation and at each sign-in, never lowering one",
+            };
+            line.push_str(&format!(
+                "; groups raise roles {when}: {}",
+                mapped.join(", ")
+            ));
         }
         lines.push(line);
     }

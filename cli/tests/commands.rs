@@ -202,7 +202,24 @@ mod config_check {
         let output = cli(&["config", "check", path(&file)]);
         assert_eq!(output.status.code(), Some(0), "{}", err(&output));
         assert!(
-            out(&output).contains("groups raise roles: `eng-admins` → admin of `acme`"),
+            out(&output).contains("groups raise roles at creation: `eng-admins` → admin of `acme`"),
+            "{}",
+            out(&output)
+        );
+
+        let synced = dir.join("synced.toml");
+        fs::write(
+            &synced,
+            "[orgs.acme]\njit = true\nidp = \"https://idp.acme.example\"\nsync_roles = \"upgrade\"\n\
+             group_roles = [{ group = \"eng-admins\", org = \"acme\", role = \"admin\" }]\n",
+        )
+        .unwrap();
+        let output = cli(&["config", "check", path(&synced)]);
+        assert_eq!(output.status.code(), Some(0), "{}", err(&output));
+        assert!(
+            out(&output).contains(
+                "groups raise roles at creation and at each sign-in, never lowering one: `eng-admins`"
+            ),
             "{}",
             out(&output)
         );

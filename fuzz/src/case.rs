@@ -24,11 +24,14 @@ pub fn to_case(name: &str, scenario: &Scenario, ran: &Ran) -> Option<Case> {
         Ran::Decided { decision, account } => {
             let mut grants = decision.grants().to_vec();
             grants.sort();
+            let mut raises = decision.raises().to_vec();
+            raises.sort();
             Expect {
                 outcome: Some(decision.outcome().as_str().to_owned()),
                 account: decision.signed_in_account().cloned().map(CaseAccount::Id),
                 handle: decision.new_handle().map(str::to_owned),
                 grants: Some(grants),
+                raises: Some(raises),
                 linked: Some(decision.links_existing_account()),
                 password: decision
                     .new_handle()

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use jit_provisioning::handles::{is_reserved, is_well_formed};
 use jit_provisioning::{
     decide, safe_return_path, screen, AccountLookup, AccountRecord, Action, ConfigError, Decision,
-    Deployment, Grant, Landing, MemoryStore, Outcome, Policy, Provisioner, Request, SeedError,
+    Deployment, Grant, Landing, MemoryStore, OrgPolicy, Outcome, Policy, Provisioner, Request,
+    Role, RoleSync, SeedError,
 };
 
 use crate::scenario::Scenario;
@@ -186,10 +187,64 @@ pub fn check_decision(policy: &Policy, scenario: &Scenario, decision: &Decision)
     match decision.action() {
         Action::Nothing => {}
         Action::SignIn { account: id } => {
+            let signed_in = account(scenario, id);
             assert!(
-                !account(scenario, id).disabled,
+                !signed_in.disabled,
                 "signed in a disabled account: {decision}"
             );
+            // Under sync_roles upgrade, a sign-in on whole groups leaves no role to raise.
+            if let (Request::Assertion(assertion), Some(org)) = (request, policy.org(request.org()))
+            {
+                if org.sync_roles() == RoleSync::Upgrade && !assertion.groups_incomplete {
+                    for (held_in, held) in &signed_in.memberships {
+                        let mapped = highest_mapped(org, &assertion.groups, held_in);
+                        assert!(
+                            mapped.is_none_or(|mapped| mapped <= *held),
+                            "{held_in}: {held} not raised to {mapped:?}: {decision}"
+                        );
+                    }
+                }
+            }
+        }
+        Action::RaiseRolesAndSignIn {
+            account: id,
+            raises,
+        } => {
+            let Request::Assertion(assertion) = request else {
+                panic!("raised a role without an assertion: {decision}");
+            };
+            let raised = account(scenario, id);
+            assert!(!raised.disabled, "raised a disabled account: {decision}");
+            assert!(
+                raised.identities.contains(&assertion.identity()),
+                "raised an account the identity is not linked to: {decision}"
+            );
+            assert!(
+                !assertion.groups_incomplete,
+                "raised from part of the groups: {decision}"
+            );
+            let Some(org) = policy.org(request.org()) else {
+                panic!("raised at an unknown org: {decision}");
+            };
+            assert_eq!(org.sync_roles(), RoleSync::Upgrade, "{decision}");
+            assert!(!raises.is_empty(), "{decision}");
+            // Exactly the orgs held below the highest mapped role, each raised to it.
+            for (held_in, held) in &raised.memberships {
+                let mapped =
+                    highest_mapped(org, &assertion.groups, held_in).filter(|mapped| mapped > held);
+                let planned = raises.iter().find(|raise| &raise.org == held_in);
+                assert_eq!(
+                    planned.map(|raise| raise.role),
+                    mapped,
+                    "{held_in}: {decision}"
+                );
+            }
+            for raise in raises {
+                assert!(
+                    raised.is_member_of(&raise.org),
+                    "a raise added {raise}: {decision}"
+                );
+            }
         }
         Action::LinkAndSignIn {
             account: id,
@@ -268,6 +323,15 @@ pub fn check_decision(policy: &Policy, scenario: &Scenario, decision: &Decision)
     }
 }
 
+/// The highest role `org`'s `group_roles` map `groups` to in `target`.
+fn highest_mapped(org: &OrgPolicy, groups: &[String], target: &str) -> Option<Role> {
+    org.group_roles()
+        .iter()
+        .filter(|entry| entry.grant.org == target && groups.contains(&entry.group))
+        .map(|entry| entry.grant.role)
+        .max()
+}
+
 fn check_new_handle(policy: &Policy, scenario: &Scenario, handle: &str) {
     assert!(
         is_well_formed(handle),
@@ -300,7 +364,8 @@ fn check_new_handle(policy: &Policy, scenario: &Scenario, handle: &str) {
     );
 }
 
-/// Existing accounts are left alone, but for the one identity a link adds; a creation
+/// Existing accounts are left alone, but for the one identity a link adds and the roles
+/// a raise lifts; a creation
 /// adds exactly the planned account, without a password.
 fn check_store_after(scenario: &Scenario, decision: &Decision, after: &[AccountRecord]) {
     let mut after: BTreeMap<_, _> = after.iter().map(|a| (a.id.clone(), a)).collect();
@@ -309,10 +374,16 @@ fn check_store_after(scenario: &Scenario, decision: &Decision, after: &[AccountR
             panic!("account `{}` went away", before.id);
         };
         let mut expected = before.clone();
-        if let Action::LinkAndSignIn { account, identity } = decision.action() {
-            if account == &before.id {
+        match decision.action() {
+            Action::LinkAndSignIn { account, identity } if account == &before.id => {
                 expected.identities.push(identity.clone());
             }
+            Action::RaiseRolesAndSignIn { account, raises } if account == &before.id => {
+                for raise in raises {
+                    expected.memberships.insert(raise.org.clone(), raise.role);
+                }
+            }
+            _ => {}
         }
         assert_eq!(now, &expected, "an existing account changed: {decision}");
     }

@@ -13,7 +13,7 @@ use arbitrary::Arbitrary;
 use chrono::{DateTime, TimeDelta, Utc};
 use jit_provisioning::handles::RESERVED;
 use jit_provisioning::{
-    AccountRecord, Config, Request, Role, Session, MAX_HANDLE_LEN, MAX_REAUTH_AFTER_SECS,
+    AccountRecord, Config, Request, Role, RoleSync, Session, MAX_HANDLE_LEN, MAX_REAUTH_AFTER_SECS,
     MIN_HANDLE_LEN,
 };
 
@@ -273,6 +273,14 @@ fn tidy_config(config: &mut Config) {
             mend_org_and_role(&mut entry.org, &mut entry.role, &org_ids, pick);
             !entry.group.is_empty() && org_ids.contains(&entry.org)
         });
+        // Any text picks a mode; upgrade needs group_roles to sync from.
+        if let Some(mode) = &mut org.sync_roles {
+            let mode_name = [RoleSync::Never, RoleSync::Upgrade][mode.len() % 2].as_str();
+            *mode = mode_name.to_owned();
+        }
+        if org.group_roles.is_empty() {
+            org.sync_roles = None;
+        }
     }
 }
 

@@ -276,6 +276,9 @@ pub struct Expect {
     /// The memberships granted, compared as a set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grants: Option<Vec<Grant>>,
+    /// The roles raised on the existing account, each as its new role, compared as a set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raises: Option<Vec<Grant>>,
     /// Whether an identity was linked to an existing account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linked: Option<bool>,
@@ -799,7 +802,7 @@ pub(crate) const REASONS: [&str; 11] = [
 ];
 
 /// Every rule, in the policy's order.
-pub(crate) const RULES: [Rule; 24] = [
+pub(crate) const RULES: [Rule; 26] = [
     Rule::UnknownOrg,
     Rule::NoPortal,
     Rule::IdpRequestDenied,
@@ -810,6 +813,8 @@ pub(crate) const RULES: [Rule; 24] = [
     Rule::GroupsOverage,
     Rule::MissingRequiredGroup,
     Rule::LinkedAccountDisabled,
+    Rule::RoleSyncSkipped,
+    Rule::RolesRaised,
     Rule::LinkedMember,
     Rule::LinkedNonMember,
     Rule::EmailAmbiguous,
@@ -841,20 +846,22 @@ const fn rule_position(rule: Rule) -> usize {
         Rule::GroupsOverage => 7,
         Rule::MissingRequiredGroup => 8,
         Rule::LinkedAccountDisabled => 9,
-        Rule::LinkedMember => 10,
-        Rule::LinkedNonMember => 11,
-        Rule::EmailAmbiguous => 12,
-        Rule::EmailUnverifiedDomain => 13,
-        Rule::EmailAccountLinkedElsewhere => 14,
-        Rule::EmailAccountDisabled => 15,
-        Rule::EmailLinked => 16,
-        Rule::JitCreate => 17,
-        Rule::NoFreeHandle => 18,
-        Rule::PortalAnonymous => 19,
-        Rule::PortalAccountDisabled => 20,
-        Rule::PortalFreshMember => 21,
-        Rule::PortalStaleMember => 22,
-        Rule::PortalNonMember => 23,
+        Rule::RoleSyncSkipped => 10,
+        Rule::RolesRaised => 11,
+        Rule::LinkedMember => 12,
+        Rule::LinkedNonMember => 13,
+        Rule::EmailAmbiguous => 14,
+        Rule::EmailUnverifiedDomain => 15,
+        Rule::EmailAccountLinkedElsewhere => 16,
+        Rule::EmailAccountDisabled => 17,
+        Rule::EmailLinked => 18,
+        Rule::JitCreate => 19,
+        Rule::NoFreeHandle => 20,
+        Rule::PortalAnonymous => 21,
+        Rule::PortalAccountDisabled => 22,
+        Rule::PortalFreshMember => 23,
+        Rule::PortalStaleMember => 24,
+        Rule::PortalNonMember => 25,
     }
 }
 

@@ -66,6 +66,7 @@ struct Observed {
     account: Option<String>,
     handle: Option<String>,
     grants: Vec<Grant>,
+    raises: Vec<Grant>,
     linked: bool,
     password: Option<bool>,
     landing: Option<Landing>,
@@ -160,11 +161,14 @@ async fn observe(
             let decision = &done.decision;
             let mut grants = decision.grants().to_vec();
             grants.sort();
+            let mut raises = decision.raises().to_vec();
+            raises.sort();
             let observed = Observed {
                 outcome: Some(decision.outcome().as_str().to_owned()),
                 account: decision.signed_in_account().map(|id| id.0.clone()),
                 handle: decision.new_handle().map(str::to_owned),
                 grants,
+                raises,
                 linked: decision.links_existing_account(),
                 // Read back from the store: the account as created, not as planned.
                 password: decision
@@ -186,6 +190,14 @@ async fn observe(
             None,
         ),
     }
+}
+
+/// Grants as the sorted set a case compares them as.
+fn as_set(grants: &[Grant]) -> String {
+    let mut grants = grants.to_vec();
+    grants.sort();
+    grants.dedup();
+    json(&grants)
 }
 
 fn compare(step: &Step, observed: &Observed, made: &[Option<AccountId>]) -> Vec<Mismatch> {
@@ -221,13 +233,16 @@ fn compare(step: &Step, observed: &Observed, made: &[Option<AccountId>]) -> Vec<
         expect.handle.as_ref().map(json),
         json(&observed.handle),
     );
-    let expected_grants = expect.grants.as_ref().map(|grants| {
-        let mut grants = grants.clone();
-        grants.sort();
-        grants.dedup();
-        json(&grants)
-    });
-    check("grants", expected_grants, json(&observed.grants));
+    check(
+        "grants",
+        expect.grants.as_deref().map(as_set),
+        json(&observed.grants),
+    );
+    check(
+        "raises",
+        expect.raises.as_deref().map(as_set),
+        json(&observed.raises),
+    );
     check(
         "linked",
         expect.linked.as_ref().map(json),

@@ -32,6 +32,7 @@ const ORG: Shape = Object(&[
     ("verified_domains", Leaf),
     ("required_groups", Leaf),
     ("group_roles", List(&GROUP_ROLE)),
+    ("sync_roles", Leaf),
 ]);
 
 const GROUP_ROLE: Shape = Object(&[("group", Leaf), ("org", Leaf), ("role", Leaf)]);
@@ -102,6 +103,7 @@ const EXPECT: Shape = Object(&[
     ("account", ACCOUNT_REF),
     ("handle", Leaf),
     ("grants", List(&GRANT)),
+    ("raises", List(&GRANT)),
     ("linked", Leaf),
     ("password", Leaf),
     (

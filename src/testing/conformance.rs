@@ -103,6 +103,8 @@ where
         concurrent_links_of_one_issuer_to_one_account,
         concurrent_first_logins,
         concurrent_takeovers_by_email,
+        roles_only_rise,
+        concurrent_raises_end_at_the_highest,
     );
     if violations.is_empty() {
         Ok(())
@@ -664,4 +666,102 @@ async fn concurrent_first_logins<S: AccountStore>(store: &S) -> Checked {
     ensure(handles == expected, || {
         format!("{CONCURRENCY} concurrent Jane Does got {handles:?}")
     })
+}
+
+fn grant(org: &str, role: Role) -> Grant {
+    Grant {
+        org: org.into(),
+        role,
+    }
+}
+
+/// The roles `account` holds now, or why they cannot be read.
+async fn roles_of<S: AccountStore>(
+    store: &S,
+    account: &AccountId,
+) -> Result<Vec<(String, Role)>, String> {
+    let record = store
+        .account_by_id(account)
+        .await
+        .map_err(|e| format!("reading `{account}` failed: {e}"))?
+        .ok_or_else(|| format!("account `{account}` is gone"))?;
+    Ok(record.memberships.into_iter().collect())
+}
+
+async fn roles_only_rise<S: AccountStore>(store: &S) -> Checked {
+    // acme: member, acme-labs: admin.
+    let account = create(store, &new_account("jane-doe", "s1", None)).await?;
+    let attempts = [
+        (grant("acme", Role::Contributor), true),
+        (grant("acme", Role::Contributor), false),
+        (grant("acme", Role::Member), false),
+        (grant("acme-labs", Role::Contributor), false),
+        (grant("acme-ghosts", Role::Admin), false),
+    ];
+    for (wanted, rises) in &attempts {
+        let rose = store
+            .raise_role(&account, wanted)
+            .await
+            .map_err(|e| format!("raising to {wanted} failed: {e}"))?;
+        ensure(rose == *rises, || {
+            format!("raising to {wanted} returned {rose}, expected {rises}")
+        })?;
+    }
+    let roles = roles_of(store, &account).await?;
+    let expected = [
+        ("acme".to_owned(), Role::Contributor),
+        ("acme-labs".to_owned(), Role::Admin),
+    ];
+    ensure(roles == expected, || {
+        format!("after the raises the account holds {roles:?}, expected {expected:?}: a role fell, or a raise added a membership")
+    })?;
+    let nobody = store
+        .raise_role(
+            &AccountId::from("no-such-account"),
+            &grant("acme", Role::Admin),
+        )
+        .await
+        .map_err(|e| {
+            format!("raising an unknown account failed instead of returning false: {e}")
+        })?;
+    ensure(!nobody, || {
+        "raising an unknown account returned true".to_owned()
+    })
+}
+
+/// Sign-ins with different groups, racing: the role ends at the highest, whatever the
+/// order, and only the raises that found a lower role report one.
+async fn concurrent_raises_end_at_the_highest<S: AccountStore>(store: &S) -> Checked {
+    let account = create(store, &new_account("jane-doe", "s1", None)).await?;
+    let raises: Vec<Grant> = (0..CONCURRENCY)
+        .map(|n| {
+            grant(
+                "acme",
+                if n % 2 == 0 {
+                    Role::Contributor
+                } else {
+                    Role::Admin
+                },
+            )
+        })
+        .collect();
+    let results = join_all(raises.iter().map(|g| store.raise_role(&account, g))).await;
+    let mut to_admin = 0;
+    let mut to_contributor = 0;
+    for (wanted, result) in raises.iter().zip(&results) {
+        match result {
+            Ok(true) if wanted.role == Role::Admin => to_admin += 1,
+            Ok(true) => to_contributor += 1,
+            Ok(false) => {}
+            Err(e) => return Err(format!("a concurrent raise failed: {e}")),
+        }
+    }
+    ensure(to_admin == 1 && to_contributor <= 1, || {
+        format!("{CONCURRENCY} racing raises: {to_admin} rose to admin and {to_contributor} to contributor; expected 1 and at most 1")
+    })?;
+    let roles = roles_of(store, &account).await?;
+    ensure(
+        roles.first() == Some(&("acme".to_owned(), Role::Admin)),
+        || format!("after racing raises the account holds {roles:?}, expected admin of acme"),
+    )
 }

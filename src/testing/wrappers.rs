@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use crate::account::{AccountId, AccountRecord, Identity, NewAccount};
 use crate::lookup::AccountLookup;
+use crate::role::Grant;
 use crate::store::{AccountStore, CreateError, LinkError, StoreError};
 
 /// Round trips made through a [`CountingStore`], per method.
@@ -27,6 +28,8 @@ pub struct CallCounts {
     /// [`AccountStore::look_up_assertion`] calls (one round trip, whatever the store
     /// does inside).
     pub look_up_assertion: usize,
+    /// [`AccountStore::raise_role`] calls.
+    pub raise_role: usize,
 }
 
 impl CallCounts {
@@ -39,11 +42,12 @@ impl CallCounts {
             + self.create_account
             + self.link_identity
             + self.look_up_assertion
+            + self.raise_role
     }
 }
 
 #[derive(Debug, Default)]
-struct Counters([AtomicUsize; 7]);
+struct Counters([AtomicUsize; 8]);
 
 /// Wraps a store and counts the calls made through it.
 #[derive(Debug)]
@@ -63,7 +67,7 @@ impl<S> CountingStore<S> {
 
     /// The calls made so far.
     pub fn counts(&self) -> CallCounts {
-        let [a, b, c, d, e, f, g] = &self.counters.0;
+        let [a, b, c, d, e, f, g, h] = &self.counters.0;
         let load = |counter: &AtomicUsize| counter.load(Ordering::Relaxed);
         CallCounts {
             account_by_identity: load(a),
@@ -73,6 +77,7 @@ impl<S> CountingStore<S> {
             create_account: load(e),
             link_identity: load(f),
             look_up_assertion: load(g),
+            raise_role: load(h),
         }
     }
 
@@ -104,6 +109,7 @@ enum Method {
     CreateAccount,
     LinkIdentity,
     LookUpAssertion,
+    RaiseRole,
 }
 
 #[async_trait]
@@ -153,6 +159,11 @@ impl<S: AccountStore> AccountStore for CountingStore<S> {
     ) -> Result<(), LinkError> {
         self.count(Method::LinkIdentity);
         self.inner.link_identity(account, identity).await
+    }
+
+    async fn raise_role(&self, account: &AccountId, grant: &Grant) -> Result<bool, StoreError> {
+        self.count(Method::RaiseRole);
+        self.inner.raise_role(account, grant).await
     }
 }
 
@@ -241,5 +252,10 @@ impl<S: AccountStore> AccountStore for FailingStore<S> {
     ) -> Result<(), LinkError> {
         self.check()?;
         self.inner.link_identity(account, identity).await
+    }
+
+    async fn raise_role(&self, account: &AccountId, grant: &Grant) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.raise_role(account, grant).await
     }
 }

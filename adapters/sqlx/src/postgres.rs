@@ -7,7 +7,7 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPool
 use sqlx::{Connection, Executor, Postgres};
 
 use jit_provisioning::{
-    email_key, AccountId, AccountLookup, AccountRecord, AccountStore, CreateError, Identity,
+    email_key, AccountId, AccountLookup, AccountRecord, AccountStore, CreateError, Grant, Identity,
     LinkError, NewAccount, StoreError,
 };
 
@@ -293,6 +293,20 @@ impl AccountStore for PgStore {
             exists,
             issuer_linked,
         )
+    }
+
+    async fn raise_role(&self, account: &AccountId, grant: &Grant) -> Result<bool, StoreError> {
+        let Some(id) = row_id(account) else {
+            return Ok(false);
+        };
+        let raised = sqlx::query(queries::RAISE_ROLE)
+            .bind(id)
+            .bind(&grant.org)
+            .bind(grant.role.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(raised.rows_affected() > 0)
     }
 }
 

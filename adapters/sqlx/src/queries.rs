@@ -96,6 +96,15 @@ pub(crate) const LINK_STATE: &str = "SELECT
     EXISTS (SELECT 1 FROM jit_accounts WHERE id = $1),
     EXISTS (SELECT 1 FROM jit_identities WHERE account_id = $1 AND issuer = $2)";
 
+/// Raises a membership's role when the new one ranks higher; in one statement, so two
+/// racing raises end at the higher role in either order (PostgreSQL re-checks the `WHERE`
+/// on the row a concurrent update left). A role the ranking does not know ranks NULL and
+/// is left alone. Binds account id, org, role name.
+pub(crate) const RAISE_ROLE: &str = "UPDATE jit_memberships SET role = $3
+     WHERE account_id = $1 AND org = $2
+       AND (CASE role WHEN 'member' THEN 0 WHEN 'contributor' THEN 1 WHEN 'admin' THEN 2 END)
+         < (CASE $3 WHEN 'member' THEN 0 WHEN 'contributor' THEN 1 WHEN 'admin' THEN 2 END)";
+
 /// What [`LINK_STATE`] says about a link of `identity` to `account` that inserted
 /// nothing.
 pub(crate) fn unlinked(
@@ -153,6 +162,8 @@ pub(crate) fn stem_shaped(keys: Vec<String>, stems: &[String]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use jit_provisioning::Role;
+
     use super::*;
 
     #[test]
@@ -224,6 +235,16 @@ mod tests {
             "jane",
         ] {
             assert!(!inside(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn the_raise_ranks_roles_as_the_core_orders_them() {
+        let mut roles = [Role::Admin, Role::Member, Role::Contributor];
+        roles.sort();
+        for (rank, role) in roles.iter().enumerate() {
+            let arm = format!("WHEN '{role}' THEN {rank}");
+            assert_eq!(RAISE_ROLE.matches(&arm).count(), 2, "{arm}");
         }
     }
 

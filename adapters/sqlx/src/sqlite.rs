@@ -12,7 +12,7 @@ use sqlx::sqlite::{
 use sqlx::{Connection, Executor, Sqlite};
 
 use jit_provisioning::{
-    email_key, AccountId, AccountLookup, AccountRecord, AccountStore, CreateError, Identity,
+    email_key, AccountId, AccountLookup, AccountRecord, AccountStore, CreateError, Grant, Identity,
     LinkError, NewAccount, StoreError,
 };
 
@@ -376,6 +376,21 @@ impl AccountStore for SqliteStore {
             exists,
             issuer_linked,
         )
+    }
+
+    async fn raise_role(&self, account: &AccountId, grant: &Grant) -> Result<bool, StoreError> {
+        let Some(id) = row_id(account) else {
+            return Ok(false);
+        };
+        let _turn = self.writers.lock().await;
+        let raised = sqlx::query(queries::RAISE_ROLE)
+            .bind(id)
+            .bind(&grant.org)
+            .bind(grant.role.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(raised.rows_affected() > 0)
     }
 }
 
