@@ -32,6 +32,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
         memberships: BTreeMap::new(),
         disabled: false,
         has_password: true,
+        given_name: None,
+        family_name: None,
     };
     let provisioner = Provisioner::new(config.validate()?, MemoryStore::with_accounts([sam])?);
     let morning = Utc

@@ -67,6 +67,13 @@ pub struct AccountRecord {
     /// The account's email, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The person's given name, as the IdP sent it at creation (cleaned by
+    /// [`display_name`](crate::display_name)), if it sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// The person's family name, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
     /// SSO identities linked to the account.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub identities: Vec<Identity>,
@@ -106,6 +113,13 @@ pub struct NewAccount {
     pub handle: String,
     /// The email, if the assertion had a usable one.
     pub email: Option<String>,
+    /// The person's given name, cleaned by [`display_name`](crate::display_name), if the
+    /// assertion had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// The person's family name, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
     /// The SSO identity to link.
     pub identity: Identity,
     /// The memberships to grant.
@@ -114,12 +128,14 @@ pub struct NewAccount {
 
 impl NewAccount {
     /// The record of this account once a store has created it under `id`: enabled, no
-    /// password, its one identity and its memberships.
+    /// password, its names, its one identity and its memberships.
     pub fn record(&self, id: AccountId) -> AccountRecord {
         AccountRecord {
             id,
             handle: self.handle.clone(),
             email: self.email.clone(),
+            given_name: self.given_name.clone(),
+            family_name: self.family_name.clone(),
             identities: vec![self.identity.clone()],
             memberships: self
                 .memberships

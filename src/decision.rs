@@ -188,6 +188,12 @@ pub enum Step {
         handle: String,
         /// The email from the assertion, if usable.
         email: Option<String>,
+        /// The person's given name, if the assertion had one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        given_name: Option<String>,
+        /// The person's family name, if the assertion had one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        family_name: Option<String>,
     },
     /// Link an SSO identity to an account.
     LinkIdentity {
@@ -225,8 +231,19 @@ pub enum Step {
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Step::CreateAccount { handle, email } => {
-                write!(f, "create account `{handle}` without a password")?;
+            Step::CreateAccount {
+                handle,
+                email,
+                given_name,
+                family_name,
+            } => {
+                write!(f, "create account `{handle}`")?;
+                match (given_name, family_name) {
+                    (Some(given), Some(family)) => write!(f, " for {given} {family}")?,
+                    (Some(name), None) | (None, Some(name)) => write!(f, " for {name}")?,
+                    (None, None) => {}
+                }
+                f.write_str(" without a password")?;
                 if let Some(email) = email {
                     write!(f, " and email `{email}`")?;
                 }
@@ -385,6 +402,8 @@ impl Decision {
                 steps.push(Step::CreateAccount {
                     handle: new.handle.clone(),
                     email: new.email.clone(),
+                    given_name: new.given_name.clone(),
+                    family_name: new.family_name.clone(),
                 });
                 steps.push(Step::LinkIdentity {
                     account: AccountRef::New,
@@ -495,6 +514,8 @@ mod tests {
             Action::Create(NewAccount {
                 handle: "jane-doe".into(),
                 email: Some("jane@acme.example".into()),
+                given_name: Some("Jane".into()),
+                family_name: Some("Doe".into()),
                 identity: Identity {
                     issuer: "https://idp".into(),
                     subject: "00u1".into(),
@@ -526,7 +547,7 @@ mod tests {
         assert_eq!(
             steps,
             [
-                "create account `jane-doe` without a password and email `jane@acme.example`",
+                "create account `jane-doe` for Jane Doe without a password and email `jane@acme.example`",
                 "link identity `00u1` from `https://idp` to the new account",
                 "grant member of `acme`",
                 "start a session for the new account",

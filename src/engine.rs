@@ -7,6 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::account::{AccountRecord, NewAccount};
 use crate::config::{Deployment, OrgPolicy, Policy, Portal, RoleSync};
 use crate::decision::{Action, Decision, Landing, Outcome, Reason};
+use crate::display_name::display_name_of;
 use crate::email::{same_email, usable_email};
 use crate::handle::HandleBase;
 use crate::lookup::AccountLookup;
@@ -451,6 +452,8 @@ impl AtOrg<'_> {
         let account = NewAccount {
             handle,
             email: usable_email(assertion.email.as_deref()).map(str::to_owned),
+            given_name: display_name_of(assertion.given_name.as_deref()),
+            family_name: display_name_of(assertion.family_name.as_deref()),
             identity: assertion.identity(),
             memberships: grants,
         };
@@ -531,6 +534,8 @@ mod tests {
             memberships: [("acme".to_owned(), crate::Role::Member)].into(),
             disabled: false,
             has_password: false,
+            given_name: None,
+            family_name: None,
         };
         let known = AccountLookup {
             by_email: vec![created_meanwhile],

@@ -26,6 +26,8 @@ use crate::store::{is_stem_or_suffixed, AccountStore, CreateError, LinkError, St
 ///     memberships: Default::default(),
 ///     disabled: false,
 ///     has_password: true,
+///     given_name: Some("Jane".into()),
+///     family_name: Some("Doe".into()),
 /// }])
 /// .unwrap();
 /// assert_eq!(store.len(), 1);

@@ -91,8 +91,10 @@ pub enum LinkError {
 ///    a second subject of one issuer to an account reports [`LinkError::IssuerTaken`].
 ///    Both must hold atomically under concurrent links (a unique constraint in SQL):
 ///    otherwise two people with one email, racing, could both take over the account.
-/// 3. **Creation is atomic.** The account, its identity and all its memberships appear
-///    together or not at all, whatever fails and whenever.
+/// 3. **Creation is atomic and keeps everything.** The account, its identity and all its
+///    memberships appear together or not at all, whatever fails and whenever; every
+///    look-up then returns what [`NewAccount::record`] gives, the person's given and
+///    family names included, exactly as given.
 /// 4. **Emails compare by [`email_key`](crate::email_key)** (case-insensitively, in every
 ///    script) in [`AccountStore::accounts_by_email`], which returns every match (the
 ///    engine refuses an ambiguous email). Index the key, not a database's own `lower()`:
@@ -167,7 +169,7 @@ pub trait AccountStore: Send + Sync {
     /// compared case-insensitively; in one round trip.
     async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError>;
 
-    /// Creates the account with its identity and memberships, atomically.
+    /// Creates the account with its names, identity and memberships, atomically.
     async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError>;
 
     /// Links `identity` to an existing account, atomically.

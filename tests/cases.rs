@@ -84,6 +84,7 @@ macro_rules! case_files {
 case_files! {
     config_errors => "config_errors.json",
     disabled_accounts => "disabled_accounts.json",
+    display_names => "display_names.json",
     email_matching => "email_matching.json",
     group_roles => "group_roles.json",
     existing_accounts => "existing_accounts.json",

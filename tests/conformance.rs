@@ -72,6 +72,57 @@ async fn the_suite_catches_a_store_that_breaks_the_contract() {
 }
 
 #[tokio::test]
+async fn the_suite_catches_a_store_that_loses_a_family_name() {
+    use async_trait::async_trait;
+    use jit_provisioning::{
+        AccountId, AccountRecord, AccountStore, CreateError, Grant, Identity, LinkError,
+        NewAccount, StoreError,
+    };
+
+    /// Keeps everything but the family name, as a schema that forgot the column would.
+    #[derive(Default)]
+    struct Forgetful(MemoryStore);
+
+    #[async_trait]
+    impl AccountStore for Forgetful {
+        async fn account_by_identity(
+            &self,
+            identity: &Identity,
+        ) -> Result<Option<AccountRecord>, StoreError> {
+            self.0.account_by_identity(identity).await
+        }
+        async fn accounts_by_email(&self, e: &str) -> Result<Vec<AccountRecord>, StoreError> {
+            self.0.accounts_by_email(e).await
+        }
+        async fn account_by_id(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
+            self.0.account_by_id(id).await
+        }
+        async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError> {
+            self.0.taken_handles(stems).await
+        }
+        async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError> {
+            let forgotten = NewAccount {
+                family_name: None,
+                ..account.clone()
+            };
+            self.0.create_account(&forgotten).await
+        }
+        async fn link_identity(&self, a: &AccountId, i: &Identity) -> Result<(), LinkError> {
+            self.0.link_identity(a, i).await
+        }
+        async fn raise_role(&self, a: &AccountId, g: &Grant) -> Result<bool, StoreError> {
+            self.0.raise_role(a, g).await
+        }
+    }
+
+    let error = testing::conformance(|| async { Forgetful::default() })
+        .await
+        .unwrap_err();
+    let checks: Vec<&str> = error.violations.iter().map(|v| v.check).collect();
+    assert_eq!(checks, ["names_are_kept_as_given"], "{error}");
+}
+
+#[tokio::test]
 async fn memory_replay_guard_meets_the_replay_contract() {
     if let Err(error) = jit_provisioning::testing::replay_conformance(|| async {
         jit_provisioning::MemoryReplayGuard::new()

@@ -151,6 +151,8 @@ fn account() -> impl Strategy<Value = AccountRecord> {
                     .collect(),
                 disabled,
                 has_password: true,
+                given_name: None,
+                family_name: None,
             },
         )
 }
@@ -535,6 +537,8 @@ fn sync_scenario() -> impl Strategy<Value = (Config, AccountRecord, Vec<Vec<Stri
                 memberships: memberships.into_iter().map(|(org, role)| (org.to_owned(), role)).collect(),
                 disabled: false,
                 has_password: false,
+                given_name: None,
+                family_name: None,
             };
             let sign_ins = sign_ins
                 .into_iter()

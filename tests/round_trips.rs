@@ -20,6 +20,8 @@ fn store_with_jane_does(k: usize) -> MemoryStore {
         memberships: Default::default(),
         disabled: false,
         has_password: true,
+        given_name: None,
+        family_name: None,
     };
     MemoryStore::with_accounts((1..=k).map(account)).unwrap()
 }

@@ -73,6 +73,8 @@ async fn a_link_by_email_is_all_or_nothing() {
             memberships: Default::default(),
             disabled: false,
             has_password: true,
+            given_name: None,
+            family_name: None,
         }])
         .unwrap()
     };

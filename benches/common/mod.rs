@@ -66,6 +66,8 @@ pub fn member() -> AccountRecord {
         memberships: BTreeMap::from([("acme".to_owned(), Role::Member)]),
         disabled: false,
         has_password: false,
+        given_name: None,
+        family_name: None,
     }
 }
 
@@ -83,6 +85,8 @@ pub fn jane_does(k: usize) -> impl Iterator<Item = AccountRecord> {
         memberships: BTreeMap::new(),
         disabled: false,
         has_password: true,
+        given_name: None,
+        family_name: None,
     })
 }
 

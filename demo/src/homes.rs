@@ -69,9 +69,16 @@ fn who(signed_in: &SignedIn, account: &AccountRecord) -> String {
             })
             .collect()
     };
+    // The names the IdP sent when the account was made; accounts made before SSO have none.
+    let name = match (&account.given_name, &account.family_name) {
+        (Some(given), Some(family)) => format!("{given} {family}"),
+        (Some(name), None) | (None, Some(name)) => name.clone(),
+        (None, None) => "not recorded".to_owned(),
+    };
     format!(
-        "<dl><dt>Signed in as</dt><dd id=\"handle\">{}</dd><dt>Password</dt><dd id=\"password\">{}</dd><dt>Memberships</dt>{memberships}<dt>Last sign-in decided by</dt><dd id=\"rule\"><code>{}</code> ({})</dd></dl><form method=\"post\" action=\"/logout\"><button type=\"submit\" id=\"sign-out\">Sign out</button></form>",
+        "<dl><dt>Signed in as</dt><dd id=\"handle\">{}</dd><dt>Name</dt><dd id=\"name\">{}</dd><dt>Password</dt><dd id=\"password\">{}</dd><dt>Memberships</dt>{memberships}<dt>Last sign-in decided by</dt><dd id=\"rule\"><code>{}</code> ({})</dd></dl><form method=\"post\" action=\"/logout\"><button type=\"submit\" id=\"sign-out\">Sign out</button></form>",
         escape_html(&account.handle),
+        escape_html(&name),
         if account.has_password { "yes" } else { "none (signs in through SSO)" },
         signed_in.rule.id(),
         signed_in.outcome,
@@ -160,4 +167,42 @@ async fn deep_page(session: Session, Path((name, rest)): Path<(String, String)>)
         ),
     )
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jit_provisioning::{Outcome, Rule};
+
+    fn shown(given: Option<&str>, family: Option<&str>) -> String {
+        let account = AccountRecord {
+            id: "1".into(),
+            handle: "jane-doe".into(),
+            email: None,
+            identities: Vec::new(),
+            memberships: Default::default(),
+            disabled: false,
+            has_password: false,
+            given_name: given.map(Into::into),
+            family_name: family.map(Into::into),
+        };
+        let signed_in = SignedIn {
+            account: account.id.clone(),
+            handle: account.handle.clone(),
+            sso_at: None,
+            rule: Rule::JitCreate,
+            outcome: Outcome::AccountCreated,
+        };
+        let page = who(&signed_in, &account);
+        let name = page.split("<dd id=\"name\">").nth(1).unwrap();
+        name.split("</dd>").next().unwrap().to_owned()
+    }
+
+    #[test]
+    fn the_page_shows_the_names_recorded_and_escapes_them() {
+        assert_eq!(shown(Some("Jane"), Some("Doe")), "Jane Doe");
+        assert_eq!(shown(None, Some("李")), "李");
+        assert_eq!(shown(None, None), "not recorded");
+        assert_eq!(shown(Some("<b>Jane</b>"), None), "&lt;b&gt;Jane&lt;/b&gt;");
+    }
 }

@@ -246,6 +246,7 @@ async fn the_portal_in_a_real_browser() {
     walk.sign_in_as("/acme/login", 0, "new-person").await;
     assert_eq!(walk.path().await, "/acme");
     assert_eq!(walk.text("handle").await, "jane-doe");
+    assert_eq!(walk.text("name").await, "Jane Doe");
     assert_eq!(walk.text("password").await, "none (signs in through SSO)");
     let membership = walk
         .client

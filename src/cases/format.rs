@@ -285,6 +285,21 @@ pub struct Expect {
     /// Whether the new account has a password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<bool>,
+    /// The new account's given name as stored; `Some(None)` (`null` in the file) says
+    /// none was recorded.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub given_name: Option<Option<String>>,
+    /// The new account's family name as stored, as `given_name`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub family_name: Option<Option<String>>,
     /// Where the person lands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub landing: Option<Landing>,
@@ -300,6 +315,15 @@ pub struct Expect {
     /// Text the message shown to the person must contain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+/// A key that is present, even as `null`: `Some(None)`, where an absent key is `None`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// The cases of one file.

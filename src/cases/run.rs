@@ -69,6 +69,8 @@ struct Observed {
     raises: Vec<Grant>,
     linked: bool,
     password: Option<bool>,
+    given_name: Option<String>,
+    family_name: Option<String>,
     landing: Option<Landing>,
     force_authn: Option<bool>,
     reason: Option<String>,
@@ -163,6 +165,7 @@ async fn observe(
             grants.sort();
             let mut raises = decision.raises().to_vec();
             raises.sort();
+            let created = decision.new_handle().and(done.account.as_ref());
             let observed = Observed {
                 outcome: Some(decision.outcome().as_str().to_owned()),
                 account: decision.signed_in_account().map(|id| id.0.clone()),
@@ -171,10 +174,9 @@ async fn observe(
                 raises,
                 linked: decision.links_existing_account(),
                 // Read back from the store: the account as created, not as planned.
-                password: decision
-                    .new_handle()
-                    .and(done.account.as_ref())
-                    .map(|account| account.has_password),
+                password: created.map(|account| account.has_password),
+                given_name: created.and_then(|account| account.given_name.clone()),
+                family_name: created.and_then(|account| account.family_name.clone()),
                 landing: decision.landing().cloned(),
                 force_authn: decision.force_authn(),
                 reason: decision.reason().map(|r| r.code().to_owned()),
@@ -252,6 +254,16 @@ fn compare(step: &Step, observed: &Observed, made: &[Option<AccountId>]) -> Vec<
         "password",
         expect.password.as_ref().map(json),
         json(&observed.password),
+    );
+    check(
+        "given_name",
+        expect.given_name.as_ref().map(json),
+        json(&observed.given_name),
+    );
+    check(
+        "family_name",
+        expect.family_name.as_ref().map(json),
+        json(&observed.family_name),
     );
     check(
         "landing",

@@ -63,6 +63,8 @@ const ACCOUNT: Shape = Object(&[
     ("memberships", Leaf),
     ("disabled", Leaf),
     ("has_password", Leaf),
+    ("given_name", Leaf),
+    ("family_name", Leaf),
 ]);
 
 const REQUEST: Shape = Object(&[
@@ -106,6 +108,8 @@ const EXPECT: Shape = Object(&[
     ("raises", List(&GRANT)),
     ("linked", Leaf),
     ("password", Leaf),
+    ("given_name", Leaf),
+    ("family_name", Leaf),
     (
         "landing",
         Object(&[("org_home", Leaf), ("user_home", Leaf), ("path", Leaf)]),

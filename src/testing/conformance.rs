@@ -87,6 +87,7 @@ where
     }
     run!(
         created_accounts_are_found_every_way,
+        names_are_kept_as_given,
         unknown_keys_find_nothing,
         handles_are_unique_case_insensitively,
         identities_are_unique,
@@ -132,6 +133,8 @@ fn new_account(handle: &str, subject: &str, email: Option<&str>) -> NewAccount {
     NewAccount {
         handle: handle.into(),
         email: email.map(str::to_owned),
+        given_name: None,
+        family_name: None,
         identity: identity(subject),
         memberships: vec![
             Grant {
@@ -192,6 +195,73 @@ async fn created_accounts_are_found_every_way<S: AccountStore>(store: &S) -> Che
     ensure(by_email == [created.clone()], || {
         format!("by email: expected [{created:?}], got {by_email:?}")
     })
+}
+
+/// Given and family names come back exactly as created, every way an account is read:
+/// any script, one without the other, or neither.
+async fn names_are_kept_as_given<S: AccountStore>(store: &S) -> Checked {
+    let named =
+        |handle: &str, subject: &str, given: Option<&str>, family: Option<&str>| NewAccount {
+            given_name: given.map(str::to_owned),
+            family_name: family.map(str::to_owned),
+            ..new_account(handle, subject, Some(&format!("{handle}@acme.example")))
+        };
+    for wanted in [
+        named("zoe-nguyen", "s1", Some("Zoë"), Some("Nguyễn Văn")),
+        named("li", "s2", None, Some("李")),
+        named("madonna", "s3", Some("Madonna"), None),
+        named("anonymous", "s4", None, None),
+        named(
+            "o-brien",
+            "s5",
+            Some("Seán"),
+            Some("O'Brien-Ó Súilleabháin"),
+        ),
+    ] {
+        let created = store
+            .create_account(&wanted)
+            .await
+            .map_err(|e| format!("creating `{}` failed: {e}", wanted.handle))?;
+        let expected = wanted.record(created.id.clone());
+        ensure(created == expected, || {
+            format!("created {created:?}, but the account asked for is {expected:?}")
+        })?;
+        let by_id = store
+            .account_by_id(&created.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let by_identity = store
+            .account_by_identity(&wanted.identity)
+            .await
+            .map_err(|e| e.to_string())?;
+        let by_email = store
+            .accounts_by_email(wanted.email.as_deref().unwrap_or_default())
+            .await
+            .map_err(|e| e.to_string())?;
+        let looked_up = store
+            .look_up_assertion(&wanted.identity, None, &[])
+            .await
+            .map_err(|e| e.to_string())?;
+        let by_email_look_up = store
+            .look_up_assertion(&identity("nobody"), wanted.email.as_deref(), &[])
+            .await
+            .map_err(|e| e.to_string())?;
+        for (how, found) in [
+            ("by id", by_id),
+            ("by identity", by_identity),
+            ("by email", by_email.into_iter().next()),
+            ("by the assertion look-up", looked_up.by_identity),
+            (
+                "by the assertion look-up's email",
+                by_email_look_up.by_email.into_iter().next(),
+            ),
+        ] {
+            ensure(found.as_ref() == Some(&expected), || {
+                format!("{how}: expected {expected:?}, got {found:?}")
+            })?;
+        }
+    }
+    Ok(())
 }
 
 async fn unknown_keys_find_nothing<S: AccountStore>(store: &S) -> Checked {

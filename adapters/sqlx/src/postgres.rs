@@ -156,10 +156,12 @@ impl PgStore {
 }
 
 /// The account, its identity and its memberships in one statement. Binds handle, handle
-/// key, email, email key, issuer, subject, and the grants' orgs and roles as two arrays.
+/// key, email, email key, issuer, subject, the grants' orgs and roles as two arrays, and
+/// the given and family names.
 const CREATE_ACCOUNT: &str = "WITH account AS (
-        INSERT INTO jit_accounts (handle, handle_key, email, email_key, has_password)
-        VALUES ($1, $2, $3, $4, FALSE)
+        INSERT INTO jit_accounts
+            (handle, handle_key, email, email_key, has_password, given_name, family_name)
+        VALUES ($1, $2, $3, $4, FALSE, $9, $10)
         RETURNING id
     ), identity AS (
         INSERT INTO jit_identities (account_id, issuer, subject)
@@ -226,6 +228,8 @@ impl AccountStore for PgStore {
             .bind(&account.identity.subject)
             .bind(orgs)
             .bind(roles)
+            .bind(&account.given_name)
+            .bind(&account.family_name)
             .fetch_one(&self.pool)
             .await
             .map_err(|error| create_error(error, account))?;

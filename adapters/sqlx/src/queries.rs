@@ -5,7 +5,9 @@ use jit_provisioning::{is_stem_or_suffixed, AccountId, Identity, LinkError};
 
 /// Every row of the accounts picked by `$hit` (a query yielding `id`s), in one statement
 /// so that the record is one consistent snapshot: the account itself (part 0), its
-/// identities in link order (part 1) and its memberships (part 2).
+/// identities in link order (part 1) and its memberships (part 2). Columns: account id,
+/// part, order, two values, then (account rows only) disabled, password, given and
+/// family names.
 macro_rules! records_where {
     ($hit:literal) => {
         concat!(
@@ -13,13 +15,13 @@ macro_rules! records_where {
             $hit,
             ")
             SELECT a.id, 0 AS part, 0 AS seq, a.handle AS a, a.email AS b,
-                   a.disabled, a.has_password
+                   a.disabled, a.has_password, a.given_name, a.family_name
               FROM jit_accounts a WHERE a.id IN (SELECT id FROM hit)
             UNION ALL
-            SELECT i.account_id, 1, i.id, i.issuer, i.subject, NULL, NULL
+            SELECT i.account_id, 1, i.id, i.issuer, i.subject, NULL, NULL, NULL, NULL
               FROM jit_identities i WHERE i.account_id IN (SELECT id FROM hit)
             UNION ALL
-            SELECT m.account_id, 2, 0, m.org, m.role, NULL, NULL
+            SELECT m.account_id, 2, 0, m.org, m.role, NULL, NULL, NULL, NULL
               FROM jit_memberships m WHERE m.account_id IN (SELECT id FROM hit)
             ORDER BY 1, 2, 3"
         )
@@ -50,16 +52,17 @@ pub(crate) fn look_up_assertion(stems: usize) -> String {
             SELECT id FROM jit_accounts
              WHERE email_key = $3 AND NOT EXISTS (SELECT 1 FROM linked)
         )
-        SELECT a.id, 0 AS part, 0 AS seq, a.handle AS a, a.email AS b, a.disabled, a.has_password
+        SELECT a.id, 0 AS part, 0 AS seq, a.handle AS a, a.email AS b, a.disabled, a.has_password,
+               a.given_name, a.family_name
           FROM jit_accounts a WHERE a.id IN (SELECT id FROM hit)
         UNION ALL
-        SELECT i.account_id, 1, i.id, i.issuer, i.subject, NULL, NULL
+        SELECT i.account_id, 1, i.id, i.issuer, i.subject, NULL, NULL, NULL, NULL
           FROM jit_identities i WHERE i.account_id IN (SELECT id FROM hit)
         UNION ALL
-        SELECT m.account_id, 2, 0, m.org, m.role, NULL, NULL
+        SELECT m.account_id, 2, 0, m.org, m.role, NULL, NULL, NULL, NULL
           FROM jit_memberships m WHERE m.account_id IN (SELECT id FROM hit)
         UNION ALL
-        SELECT 0, 3, 0, handle_key, NULL, NULL, NULL
+        SELECT 0, 3, 0, handle_key, NULL, NULL, NULL, NULL, NULL
           FROM jit_accounts WHERE NOT EXISTS (SELECT 1 FROM hit) AND ({ranges})
         ORDER BY 1, 2, 3"
     )

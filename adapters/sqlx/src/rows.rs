@@ -16,6 +16,8 @@ pub(crate) struct Part {
     b: Option<String>,
     disabled: Option<bool>,
     has_password: Option<bool>,
+    given_name: Option<String>,
+    family_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +60,8 @@ where
             b: row.try_get(4)?,
             disabled: row.try_get(5)?,
             has_password: row.try_get(6)?,
+            given_name: row.try_get(7)?,
+            family_name: row.try_get(8)?,
         })
     })();
     decoded.map_err(crate::error::store_error)
@@ -102,6 +106,8 @@ pub(crate) fn records(parts: Vec<Part>) -> Result<Vec<AccountRecord>, StoreError
                 memberships: Default::default(),
                 disabled: part.disabled.unwrap_or_default(),
                 has_password: part.has_password.unwrap_or_default(),
+                given_name: part.given_name,
+                family_name: part.family_name,
             });
             continue;
         }
@@ -166,6 +172,8 @@ mod tests {
             b: b.map(Into::into),
             disabled: (kind == PartKind::Account).then_some(false),
             has_password: (kind == PartKind::Account).then_some(true),
+            given_name: (kind == PartKind::Account).then(|| "Jane".into()),
+            family_name: None,
         }
     }
 
@@ -185,6 +193,8 @@ mod tests {
         assert_eq!(records[0].identities[1].subject, "s2");
         assert_eq!(records[0].memberships.get("acme"), Some(&Role::Admin));
         assert!(records[0].has_password);
+        assert_eq!(records[0].given_name.as_deref(), Some("Jane"));
+        assert_eq!(records[0].family_name, None);
         assert_eq!(records[1].email, None);
         assert!(records[1].identities.is_empty());
     }

@@ -24,6 +24,12 @@ pub(crate) const SQLITE: &[Migration] = &[
             "../migrations/sqlite/0002_one_identity_per_issuer_and_assertion_ids.sql"
         ),
     },
+    // Version 3 is [`REKEY_EMAILS`], done in Rust.
+    Migration {
+        version: 4,
+        description: "given and family names",
+        sql: include_str!("../migrations/sqlite/0004_display_names.sql"),
+    },
 ];
 
 /// The PostgreSQL schema, oldest first.
@@ -40,6 +46,12 @@ pub(crate) const POSTGRES: &[Migration] = &[
         sql: include_str!(
             "../migrations/postgres/0002_one_identity_per_issuer_and_assertion_ids.sql"
         ),
+    },
+    // Version 3 is [`REKEY_EMAILS`], done in Rust.
+    Migration {
+        version: 4,
+        description: "given and family names",
+        sql: include_str!("../migrations/postgres/0004_display_names.sql"),
     },
 ];
 
@@ -138,10 +150,11 @@ mod tests {
 
     #[test]
     fn only_missing_versions_are_pending() {
-        let pending: Vec<i64> = pending(SQLITE, &[1, 2]).map(|m| m.version).collect();
+        let pending: Vec<i64> = pending(SQLITE, &[1, 2, 3, 4]).map(|m| m.version).collect();
         assert!(pending.is_empty());
-        assert_eq!(pending_versions(&[1]), [2]);
-        assert_eq!(pending_versions(&[]), [1, 2]);
+        assert_eq!(pending_versions(&[1, 2, 3]), [4]);
+        assert_eq!(pending_versions(&[1]), [2, 4]);
+        assert_eq!(pending_versions(&[]), [1, 2, 4]);
     }
 
     fn pending_versions(applied: &[i64]) -> Vec<i64> {

@@ -198,13 +198,16 @@ async fn create(
         .await
         .map_err(failed)?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO jit_accounts (handle, handle_key, email, email_key, has_password)
-         VALUES ($1, $2, $3, $4, FALSE) RETURNING id",
+        "INSERT INTO jit_accounts
+             (handle, handle_key, email, email_key, has_password, given_name, family_name)
+         VALUES ($1, $2, $3, $4, FALSE, $5, $6) RETURNING id",
     )
     .bind(&account.handle)
     .bind(key(&account.handle))
     .bind(&account.email)
     .bind(account.email.as_deref().map(email_key))
+    .bind(&account.given_name)
+    .bind(&account.family_name)
     .fetch_one(&mut *tx)
     .await
     .map_err(failed)?;

@@ -107,6 +107,8 @@ fn new_account(handle: &str, subject: &str) -> NewAccount {
             org: "acme".into(),
             role: Role::Member,
         }],
+        given_name: None,
+        family_name: None,
     }
 }
 
@@ -172,7 +174,7 @@ async fn app_servers_starting_together_migrate_once() {
     .await
     .unwrap();
     schemas.drop_all().await;
-    assert_eq!(versions, 3, "each migration once");
+    assert_eq!(versions, 4, "each migration once");
 }
 
 #[tokio::test]

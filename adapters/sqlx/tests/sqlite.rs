@@ -38,6 +38,8 @@ fn new_account(handle: &str, subject: &str) -> NewAccount {
                 role: Role::Contributor,
             },
         ],
+        given_name: None,
+        family_name: None,
     }
 }
 
@@ -220,7 +222,7 @@ async fn app_servers_starting_together_migrate_once() {
         .fetch_one(stores[0].pool())
         .await
         .unwrap();
-    assert_eq!(versions, 3, "each migration once");
+    assert_eq!(versions, 4, "each migration once");
 }
 
 #[tokio::test]
@@ -466,4 +468,37 @@ async fn imported_accounts_get_the_adapters_keys() {
             .await,
         Err(CreateError::HandleTaken(_))
     ));
+}
+
+#[tokio::test]
+async fn a_database_from_before_display_names_gains_them_on_migrate() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("before-names.db");
+    let pool = sqlx::SqlitePool::connect(&format!("{}?mode=rwc", url(&path)))
+        .await
+        .unwrap();
+    // The schema as version 3 left it, with an account made then.
+    for sql in [
+        include_str!("../migrations/sqlite/0001_accounts.sql"),
+        include_str!("../migrations/sqlite/0002_one_identity_per_issuer_and_assertion_ids.sql"),
+        "CREATE TABLE jit_schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL);
+         INSERT INTO jit_schema_migrations VALUES (1, 'one'), (2, 'two'), (3, 'three');
+         INSERT INTO jit_accounts (handle, handle_key) VALUES ('sam-lee', 'sam-lee');",
+    ] {
+        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+    }
+    let store = SqliteStore::from_pool(pool);
+    store.migrate().await.unwrap();
+
+    let old = store.account_by_id(&"1".into()).await.unwrap().unwrap();
+    assert_eq!((old.given_name, old.family_name), (None, None));
+    let named = NewAccount {
+        given_name: Some("Zoë".into()),
+        family_name: Some("Nguyễn Văn".into()),
+        ..new_account("zoe-nguyen-van", "s-zoe")
+    };
+    let created = store.create_account(&named).await.unwrap();
+    let read = store.account_by_id(&created.id).await.unwrap().unwrap();
+    assert_eq!(read.given_name.as_deref(), Some("Zoë"));
+    assert_eq!(read.family_name.as_deref(), Some("Nguyễn Văn"));
 }
