@@ -26,6 +26,8 @@ pub fn to_case(name: &str, scenario: &Scenario, ran: &Ran) -> Option<Case> {
             grants.sort();
             let mut raises = decision.raises().to_vec();
             raises.sort();
+            // The account as created, read back from the store.
+            let created = decision.new_handle().and(account.as_ref());
             Expect {
                 outcome: Some(decision.outcome().as_str().to_owned()),
                 account: decision.signed_in_account().cloned().map(CaseAccount::Id),
@@ -33,10 +35,9 @@ pub fn to_case(name: &str, scenario: &Scenario, ran: &Ran) -> Option<Case> {
                 grants: Some(grants),
                 raises: Some(raises),
                 linked: Some(decision.links_existing_account()),
-                password: decision
-                    .new_handle()
-                    .and(account.as_ref())
-                    .map(|account| account.has_password),
+                password: created.map(|account| account.has_password),
+                given_name: created.map(|account| account.given_name.clone()),
+                family_name: created.map(|account| account.family_name.clone()),
                 landing: decision.landing().cloned(),
                 force_authn: decision.force_authn(),
                 reason: decision.reason().map(|reason| reason.code().to_owned()),
