@@ -102,6 +102,12 @@ impl AccountRecord {
     pub fn has_identity_from(&self, issuer: &str) -> bool {
         self.identities.iter().any(|id| id.issuer == issuer)
     }
+
+    /// The person's names as one, for showing ([`full_name`](crate::full_name)); `None`
+    /// when none was recorded.
+    pub fn full_name(&self) -> Option<String> {
+        crate::full_name(self.given_name.as_deref(), self.family_name.as_deref())
+    }
 }
 
 /// An account to create, with everything that must exist together with it.

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::account::{AccountId, Identity, NewAccount};
+use crate::display_name::full_name;
 use crate::role::Grant;
 use crate::rule::Rule;
 
@@ -238,10 +239,8 @@ impl fmt::Display for Step {
                 family_name,
             } => {
                 write!(f, "create account `{handle}`")?;
-                match (given_name, family_name) {
-                    (Some(given), Some(family)) => write!(f, " for {given} {family}")?,
-                    (Some(name), None) | (None, Some(name)) => write!(f, " for {name}")?,
-                    (None, None) => {}
+                if let Some(name) = full_name(given_name.as_deref(), family_name.as_deref()) {
+                    write!(f, " for {name}")?;
                 }
                 f.write_str(" without a password")?;
                 if let Some(email) = email {

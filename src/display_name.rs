@@ -63,6 +63,24 @@ fn is_hidden(c: char) -> bool {
         )
 }
 
+/// The given and family names as one, for showing: `Given Family`, or whichever of the
+/// two there is. `None` when neither is.
+///
+/// ```
+/// use jit_provisioning::full_name;
+///
+/// assert_eq!(full_name(Some("Jane"), Some("Doe")).as_deref(), Some("Jane Doe"));
+/// assert_eq!(full_name(None, Some("李")).as_deref(), Some("李"));
+/// assert_eq!(full_name(None, None), None);
+/// ```
+pub fn full_name(given: Option<&str>, family: Option<&str>) -> Option<String> {
+    match (given, family) {
+        (Some(given), Some(family)) => Some(format!("{given} {family}")),
+        (Some(name), None) | (None, Some(name)) => Some(name.to_owned()),
+        (None, None) => None,
+    }
+}
+
 /// A name from the assertion, cleaned; `None` for none.
 pub(crate) fn display_name_of(raw: Option<&str>) -> Option<String> {
     raw.and_then(display_name)

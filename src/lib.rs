@@ -20,7 +20,7 @@
 //! | what is decided | [`Decision`], [`Outcome`], [`Reason`], [`Rule`], [`Landing`], [`Action`], [`Step`], [`AccountRef`] |
 //! | carrying it out | [`Provisioned`], [`ProvisionError`], [`LoginError`], [`DEFAULT_MAX_ATTEMPTS`]; [`web`] turns it into an HTTP reply |
 //! | the config | [`OrgConfig`], [`GrantConfig`], [`GroupRoleConfig`], [`RoleSync`], [`Deployment`], [`OrgPolicy`], [`GroupRole`], [`Portal`], [`ConfigError`], [`ConfigProblem`], [`DEFAULT_REAUTH_AFTER_SECS`], [`MAX_REAUTH_AFTER_SECS`], [`MIN_HANDLE_LEN`], [`MAX_HANDLE_LEN`] |
-//! | accounts and memberships | [`AccountId`], [`AccountRecord`], [`Identity`], [`NewAccount`], [`display_name`], [`MAX_DISPLAY_NAME_CHARS`], [`Grant`], [`Role`], [`UnknownRole`] |
+//! | accounts and memberships | [`AccountId`], [`AccountRecord`], [`Identity`], [`NewAccount`], [`display_name`], [`full_name`], [`MAX_DISPLAY_NAME_CHARS`], [`Grant`], [`Role`], [`UnknownRole`] |
 //! | the SAML boundary | [`SamlVerifier`], [`SamlPost`], [`SamlAnswer`], [`VerifiedAssertion`], [`VerifyError`], [`IdpTrip`], [`IdpRedirect`], [`IdpBinding`], [`ReplayGuard`], [`MemoryReplayGuard`], [`REPLAY_GRACE_SECS`] |
 //! | writing a storage adapter | [`AccountStore`], [`MemoryStore`], [`SeedError`], [`CreateError`], [`LinkError`], [`StoreError`], [`BoxError`], [`is_stem_or_suffixed`], [`email_key`], [`usable_email`]; the `testing` feature's conformance suite |
 //! | driving the engine by hand | [`AccountLookup`], [`screen`], [`handle_base`], [`CLOCK_SKEW_SECS`], [`MAX_SUBJECT_LEN`] |
@@ -60,7 +60,7 @@ pub use config::{
     MAX_REAUTH_AFTER_SECS, MIN_HANDLE_LEN,
 };
 pub use decision::{AccountRef, Action, Decision, Landing, Outcome, Reason, Step};
-pub use display_name::{display_name, MAX_DISPLAY_NAME_CHARS};
+pub use display_name::{display_name, full_name, MAX_DISPLAY_NAME_CHARS};
 pub use email::{email_key, usable_email};
 pub use engine::{decide, handle_base, screen, CLOCK_SKEW_SECS, MAX_SUBJECT_LEN};
 pub use handle::{HandleBase, HandleSource, DEFAULT_MAX_HANDLE_LEN};

@@ -70,11 +70,9 @@ fn who(signed_in: &SignedIn, account: &AccountRecord) -> String {
             .collect()
     };
     // The names the IdP sent when the account was made; accounts made before SSO have none.
-    let name = match (&account.given_name, &account.family_name) {
-        (Some(given), Some(family)) => format!("{given} {family}"),
-        (Some(name), None) | (None, Some(name)) => name.clone(),
-        (None, None) => "not recorded".to_owned(),
-    };
+    let name = account
+        .full_name()
+        .unwrap_or_else(|| "not recorded".to_owned());
     format!(
         "<dl><dt>Signed in as</dt><dd id=\"handle\">{}</dd><dt>Name</dt><dd id=\"name\">{}</dd><dt>Password</dt><dd id=\"password\">{}</dd><dt>Memberships</dt>{memberships}<dt>Last sign-in decided by</dt><dd id=\"rule\"><code>{}</code> ({})</dd></dl><form method=\"post\" action=\"/logout\"><button type=\"submit\" id=\"sign-out\">Sign out</button></form>",
         escape_html(&account.handle),
