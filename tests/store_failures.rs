@@ -115,3 +115,27 @@ async fn a_sign_in_survives_a_failed_lookup() {
     };
     fails_cleanly_at_every_call(&common::jane("00u1"), seed, Outcome::SignedIn).await;
 }
+
+#[tokio::test]
+async fn a_failing_store_keeps_the_inner_stores_own_look_up() {
+    // A SQL store answers `look_up_assertion` in one query; a wrapper that fell back to the
+    // trait's default would quietly test three separate look-ups instead.
+    let store = FailingStore::new(CountingStore::new(MemoryStore::new()), 0);
+    Provisioner::new(common::policy(), &store)
+        .handle(&common::jane("00u1"), common::now())
+        .await
+        .unwrap();
+    let counts = store.inner().counts();
+    assert_eq!(counts.look_up_assertion, 1, "{counts:?}");
+    assert_eq!(counts.account_by_identity + counts.taken_handles, 0, "{counts:?}");
+}
+
+#[tokio::test]
+async fn a_failing_look_up_fails_the_request() {
+    let store = FailingStore::new(MemoryStore::new(), 1);
+    let result = Provisioner::new(common::policy(), &store)
+        .handle(&common::jane("00u1"), common::now())
+        .await;
+    assert!(matches!(result, Err(ProvisionError::Store(StoreError::Unavailable(_)))));
+    assert_eq!(store.calls(), 1);
+}

@@ -135,29 +135,23 @@ fn verify_command(args: &VerifyArgs) -> Verdict {
         Ok(input) => input,
         Err(message) => return usage(message),
     };
-    let options = VerifyOptions {
-        backend: args.backend,
-        limits: Limits::default(),
-        decryption_key: None,
-    };
+    let options = VerifyOptions::default().with_backend(args.backend);
     let now = args.now.unwrap_or_else(|| SystemTime::now().into());
-    let expected = Expected {
-        sp_entity_id: &args.sp_entity_id,
-        acs_url: &args.acs_url,
-        in_response_to: if args.request_ids.is_empty() {
+    let expected = Expected::new(
+        &args.sp_entity_id,
+        &args.acs_url,
+        if args.request_ids.is_empty() {
             InResponseTo::Unchecked
         } else {
             InResponseTo::OneOf(&args.request_ids)
         },
-    };
+    );
     let (result, checks) = match response_xml(&input, options.limits) {
         Ok(xml) => verify_explained(&xml, &idp, &expected, now, &options),
         Err(error) => (Err(error), Vec::new()),
     };
-    let mapping = AttributeMapping {
-        preset: args.preset,
-        ..AttributeMapping::default()
-    };
+    let mut mapping = AttributeMapping::default();
+    mapping.preset = args.preset;
     let (mut report, verdict) = match result {
         Ok(Verified::Assertion(signed)) => match to_assertion(&args.org, &signed, &mapping) {
             Ok(assertion) => {
@@ -307,14 +301,13 @@ fn trusted_idp(args: &VerifyArgs) -> Result<TrustedIdp, String> {
     if certificates.is_empty() {
         return Err("give --idp-cert or --idp-metadata: nothing could verify a signature".into());
     }
-    let options = IdpOptions {
-        allow_sha1: args.allow_sha1,
-        require_signed_response: args.require_signed_response,
-        require_signed_assertion: args.require_signed_assertion,
-        // With request ids given, a response must answer one of them.
-        allow_idp_initiated: false,
-        skew_secs: args.skew_secs,
-    };
+    let mut options = IdpOptions::default();
+    options.allow_sha1 = args.allow_sha1;
+    options.require_signed_response = args.require_signed_response;
+    options.require_signed_assertion = args.require_signed_assertion;
+    // With request ids given, a response must answer one of them.
+    options.allow_idp_initiated = false;
+    options.skew_secs = args.skew_secs;
     TrustedIdp::new(entity_id, certificates, options).map_err(|error| error.to_string())
 }
 

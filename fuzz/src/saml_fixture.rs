@@ -51,11 +51,11 @@ pub fn target() -> ResponseTarget {
 /// What the SP expects: its entity id, its ACS URL and the outstanding request.
 pub fn expected() -> Expected<'static> {
     static REQUESTS: OnceLock<[String; 1]> = OnceLock::new();
-    Expected {
-        sp_entity_id: SP_ENTITY_ID,
-        acs_url: ACS_URL,
-        in_response_to: InResponseTo::OneOf(REQUESTS.get_or_init(|| [REQUEST_ID.to_owned()])),
-    }
+    Expected::new(
+        SP_ENTITY_ID,
+        ACS_URL,
+        InResponseTo::OneOf(REQUESTS.get_or_init(|| [REQUEST_ID.to_owned()])),
+    )
 }
 
 fn key_path() -> PathBuf {

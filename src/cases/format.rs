@@ -993,6 +993,27 @@ mod tests {
         "expect": {"outcome": "not_found"}}"#;
 
     #[test]
+    fn the_format_doc_lists_every_outcome_reason_and_rule() {
+        // The README is the case format's reference: a code missing there is one a test
+        // author cannot find.
+        let doc = include_str!("../../tests/cases/README.md");
+        let row = |key: &str| {
+            doc.lines()
+                .find(|line| line.starts_with(&format!("| `{key}` |")))
+                .unwrap_or_default()
+        };
+        for outcome in OUTCOMES {
+            assert!(row("outcome").contains(&format!("`{outcome}`")), "{outcome}");
+        }
+        for reason in REASONS {
+            assert!(row("reason").contains(&format!("`{reason}`")), "{reason}");
+        }
+        for rule in RULES.map(Rule::id) {
+            assert!(row("rule").contains(&format!("`{rule}`")), "{rule}");
+        }
+    }
+
+    #[test]
     fn one_object_or_an_array() {
         assert_eq!(load(MINIMAL).unwrap().cases.len(), 1);
         assert_eq!(load(&format!("[{MINIMAL}]")).unwrap().cases.len(), 1);

@@ -217,6 +217,18 @@ impl<S> FailingStore<S> {
 
 #[async_trait]
 impl<S: AccountStore> AccountStore for FailingStore<S> {
+    // Forwarded, not left to the trait's default: the inner store's own look-up (one SQL
+    // query in the sqlx adapter) is what a wrapped store must be tested with.
+    async fn look_up_assertion(
+        &self,
+        identity: &Identity,
+        email: Option<&str>,
+        stems: &[String],
+    ) -> Result<AccountLookup, StoreError> {
+        self.check()?;
+        self.inner.look_up_assertion(identity, email, stems).await
+    }
+
     async fn account_by_identity(
         &self,
         identity: &Identity,

@@ -257,8 +257,16 @@ pub enum VerifyError {
         /// The outstanding request ids.
         outstanding: Vec<String>,
     },
+    /// The Response and its signed bearer confirmation name different requests.
+    #[error("the Response answers request `{response}` but its signed SubjectConfirmationData answers `{confirmation}`; an honest IdP writes the same id in both")]
+    InResponseToDisagrees {
+        /// The Response element's `InResponseTo`.
+        response: String,
+        /// The `SubjectConfirmationData`'s `InResponseTo`.
+        confirmation: String,
+    },
     /// An IdP-initiated (unsolicited) response where the IdP does not allow them.
-    #[error("the response answers no request (IdP-initiated sign-in), which this IdP's settings do not allow; start sign-in at the app, or set `allow_idp_initiated`")]
+    #[error("the response answers no request in its signed content (IdP-initiated sign-in; an `InResponseTo` on a Response that no signature covers does not count), which this IdP's settings do not allow; start sign-in at the app, or set `allow_idp_initiated`")]
     Unsolicited,
     /// The assertion is encrypted and no SP key is configured.
     #[error("the assertion is encrypted but no SP decryption key is configured")]
@@ -323,9 +331,9 @@ impl VerifyError {
             VerifyError::WrongRecipient { .. } => Category::WrongRecipient,
             VerifyError::Expired { .. } => Category::Expired,
             VerifyError::NotYetValid { .. } => Category::NotYetValid,
-            VerifyError::InResponseToMismatch { .. } | VerifyError::Unsolicited => {
-                Category::InResponseToMismatch
-            }
+            VerifyError::InResponseToMismatch { .. }
+            | VerifyError::InResponseToDisagrees { .. }
+            | VerifyError::Unsolicited => Category::InResponseToMismatch,
             VerifyError::EncryptedWithoutKey => Category::EncryptedUnsupported,
             VerifyError::DecryptionFailed(_) => Category::DecryptionFailed,
             VerifyError::NoBearerConfirmation(_) => Category::NoBearerConfirmation,

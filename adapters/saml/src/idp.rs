@@ -17,6 +17,7 @@ const _: () = assert!(MAX_SKEW_SECS as i64 <= jit_provisioning::REPLAY_GRACE_SEC
 /// Per-IdP options. The defaults are the strict ones.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct IdpOptions {
     /// Accept RSA-SHA1 signatures and SHA-1 digests. SHA-1 collisions are practical;
     /// turn this on only for an IdP that cannot be configured for SHA-256, and plan to

@@ -31,6 +31,7 @@ pub enum InResponseTo<'a> {
 
 /// The SP side of one verification: who the response must be for.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Expected<'a> {
     /// The SP's entity id: the audience the assertion must name.
     pub sp_entity_id: &'a str,
@@ -40,8 +41,23 @@ pub struct Expected<'a> {
     pub in_response_to: InResponseTo<'a>,
 }
 
+impl<'a> Expected<'a> {
+    /// A response for `sp_entity_id`, posted to `acs_url`, answering `in_response_to`.
+    pub fn new(sp_entity_id: &'a str, acs_url: &'a str, in_response_to: InResponseTo<'a>) -> Self {
+        Self {
+            sp_entity_id,
+            acs_url,
+            in_response_to,
+        }
+    }
+}
+
 /// How to verify: the backend, the input limits and the SP's decryption key.
+///
+/// Start from `VerifyOptions::default()` and change what differs, with the `with_`
+/// methods or by setting fields.
 #[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct VerifyOptions<'k> {
     /// The signature backend.
     pub backend: SignatureBackend,
@@ -50,6 +66,26 @@ pub struct VerifyOptions<'k> {
     /// The SP's key, for an `EncryptedAssertion`; without one such a response is
     /// refused (`encrypted_unsupported`).
     pub decryption_key: Option<&'k SpKey>,
+}
+
+impl<'k> VerifyOptions<'k> {
+    /// These options, verifying with `backend`.
+    pub fn with_backend(mut self, backend: SignatureBackend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// These options, within `limits`.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// These options, decrypting an `EncryptedAssertion` with `key`.
+    pub fn with_decryption_key(mut self, key: &'k SpKey) -> Self {
+        self.decryption_key = Some(key);
+        self
+    }
 }
 
 /// What a verified response says.
@@ -64,6 +100,7 @@ pub enum Verified {
 /// A non-Success status. It is accepted unsigned (IdPs rarely sign errors): it can
 /// only ever refuse a sign-in.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct StatusResponse {
     /// The top-level status code.
     pub status: String,
@@ -75,6 +112,7 @@ pub struct StatusResponse {
 
 /// An assertion read from signed content only.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct SignedAssertion {
     /// The assertion's `ID`: the replay guard's key.
     pub id: String,
@@ -102,6 +140,7 @@ pub struct SignedAssertion {
 
 /// One check passed, for `--explain` and debugging.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Check {
     /// The check's name (`signature`, `audience`, …).
     pub check: &'static str,
@@ -337,20 +376,11 @@ fn verify_traced(
 
     let assertion_id = xml::required_attr(assertion_doc, assertion, "ID")?.to_owned();
     let signed = read_assertion(assertion_doc, assertion, idp, expected, now, &mut trace)?;
-    let response_in_response_to = xml::attr(&doc, response, "InResponseTo");
-    let in_response_to = match (
-        response_in_response_to,
+    let in_response_to = answered_request(
+        xml::attr(&doc, response, "InResponseTo"),
+        response_signed,
         signed.confirmation_in_response_to.as_deref(),
-    ) {
-        (Some(a), Some(b)) if a != b => {
-            return Err(VerifyError::InResponseToMismatch {
-                found: b.to_owned(),
-                outstanding: vec![a.to_owned()],
-            })
-        }
-        (Some(a), _) => Some(a.to_owned()),
-        (None, b) => b.map(str::to_owned),
-    };
+    )?;
     check_in_response_to(in_response_to.as_deref(), expected.in_response_to, idp)?;
     trace.pass("in_response_to", || {
         in_response_to
@@ -790,6 +820,32 @@ fn attribute_value(doc: &Document<'_>, value: NodeId) -> Result<String, VerifyEr
     xml::text(doc, value)
 }
 
+/// The request a response answers, read from signed content only.
+///
+/// The bearer confirmation's `InResponseTo` is always signed (it is inside the signed
+/// assertion). The Response's own attribute counts only when a verified signature covers
+/// the Response: otherwise anyone holding an IdP-initiated response could add the id of a
+/// request outstanding in their own session and turn it into an answer to that request.
+/// Two values that disagree refuse the response, signed or not: an honest IdP writes the
+/// same id in both places.
+fn answered_request(
+    on_response: Option<&str>,
+    response_signed: bool,
+    on_confirmation: Option<&str>,
+) -> Result<Option<String>, VerifyError> {
+    match (on_response, on_confirmation) {
+        (Some(response), Some(confirmation)) if response != confirmation => {
+            Err(VerifyError::InResponseToDisagrees {
+                response: response.to_owned(),
+                confirmation: confirmation.to_owned(),
+            })
+        }
+        (_, Some(confirmation)) => Ok(Some(confirmation.to_owned())),
+        (Some(response), None) if response_signed => Ok(Some(response.to_owned())),
+        (Some(_) | None, None) => Ok(None),
+    }
+}
+
 fn check_in_response_to(
     found: Option<&str>,
     allowed: InResponseTo<'_>,
@@ -806,5 +862,36 @@ fn check_in_response_to(
         }),
         None if idp.options().allow_idp_initiated => Ok(()),
         None => Err(VerifyError::Unsolicited),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_answered_comes_from_signed_content_only() {
+        let answered = |response, signed, confirmation| {
+            answered_request(response, signed, confirmation).map_err(|error| error.category())
+        };
+        let some = |id: &str| Ok(Some(id.to_owned()));
+        // The confirmation is always signed content.
+        assert_eq!(answered(None, false, Some("_a")), some("_a"));
+        assert_eq!(answered(Some("_a"), false, Some("_a")), some("_a"));
+        assert_eq!(answered(Some("_a"), true, Some("_a")), some("_a"));
+        // The Response's value alone counts only under the Response's signature.
+        assert_eq!(answered(Some("_a"), true, None), some("_a"));
+        assert_eq!(answered(Some("_a"), false, None), Ok(None));
+        assert_eq!(answered(None, true, None), Ok(None));
+        // Two values that disagree refuse, signed or not.
+        for signed in [true, false] {
+            assert_eq!(
+                answered_request(Some("_r"), signed, Some("_c")),
+                Err(VerifyError::InResponseToDisagrees {
+                    response: "_r".into(),
+                    confirmation: "_c".into(),
+                })
+            );
+        }
     }
 }

@@ -21,6 +21,7 @@ pub(crate) const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 /// Bounds on what a response may be before it is parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct Limits {
     /// The largest decoded response accepted, in bytes. Real responses are 4–20 KB;
     /// Entra ID with many groups reaches about 100 KB.

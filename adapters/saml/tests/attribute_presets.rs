@@ -97,10 +97,10 @@ impl Name {
     }
 
     fn attribute(&self, value: String) -> Attribute {
-        Attribute {
-            name: self.name.clone(),
-            friendly_name: self.friendly_name.clone(),
-            values: vec![value],
+        let attribute = Attribute::new(self.name.clone(), [value]);
+        match &self.friendly_name {
+            Some(friendly_name) => attribute.with_friendly_name(friendly_name.clone()),
+            None => attribute,
         }
     }
 }
@@ -208,10 +208,10 @@ fn responses() -> Vec<Response> {
 }
 
 fn name_id() -> NameId {
-    NameId {
-        value: "subject-1".to_owned(),
-        format: Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent".to_owned()),
-    }
+    NameId::new(
+        "subject-1",
+        Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent".to_owned()),
+    )
 }
 
 #[test]

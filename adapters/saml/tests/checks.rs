@@ -12,7 +12,8 @@ mod common;
 
 use jit_provisioning_saml::test_idp::TestIdp;
 use jit_provisioning_saml::{
-    decode_post, verify, Category, Expected, InResponseTo, Limits, VerifyError, VerifyOptions,
+    decode_post, verify, Category, Expected, InResponseTo, Limits, SignatureBackend, Verified,
+    VerifyError, VerifyOptions,
 };
 
 use common::idp::{self, idp, jane, now, target, ACS_URL, REQUEST_ID, SP_ENTITY_ID};
@@ -25,15 +26,9 @@ fn check_with(xml: &str, limits: Limits) -> Result<(), VerifyError> {
     let saml = idp::provider();
     let trusted = saml.org("acme").unwrap().idp();
     let requests = [REQUEST_ID.to_owned()];
-    let expected = Expected {
-        sp_entity_id: SP_ENTITY_ID,
-        acs_url: ACS_URL,
-        in_response_to: InResponseTo::OneOf(&requests),
-    };
-    let options = VerifyOptions {
-        limits,
-        ..VerifyOptions::default()
-    };
+    let expected = Expected::new(SP_ENTITY_ID, ACS_URL, InResponseTo::OneOf(&requests));
+    let mut options = VerifyOptions::default();
+    options.limits = limits;
     verify(xml, trusted, &expected, now(), &options).map(|_| ())
 }
 
@@ -109,10 +104,8 @@ fn an_invalid_attribute_name_is_malformed() {
 #[test]
 fn a_response_over_the_size_limit_is_refused_unparsed() {
     let xml = good();
-    let limits = Limits {
-        max_bytes: xml.len() - 1,
-        ..Limits::default()
-    };
+    let mut limits = Limits::default();
+    limits.max_bytes = xml.len() - 1;
     assert!(matches!(
         check_with(&xml, limits),
         Err(VerifyError::TooLarge { .. })
@@ -145,6 +138,27 @@ fn a_comment_splitting_signed_text_is_refused_though_the_signature_holds() {
         check(&xml),
         Err(VerifyError::CommentInText("NameID".into()))
     );
+}
+
+#[test]
+fn a_cdata_section_in_signed_text_is_text_on_both_backends() {
+    // Canonical XML writes a CDATA section as the text it holds, so the signature covers
+    // `00u1jane` however the IdP split it; both backends must read that whole text.
+    let xml = edit(&good(), ">00u1jane<", ">00u1<![CDATA[jane]]><");
+    let saml = idp::provider();
+    let trusted = saml.org("acme").unwrap().idp();
+    let requests = [REQUEST_ID.to_owned()];
+    let expected = Expected::new(SP_ENTITY_ID, ACS_URL, InResponseTo::OneOf(&requests));
+    for &backend in SignatureBackend::available() {
+        let mut options = VerifyOptions::default();
+        options.backend = backend;
+        match verify(&xml, trusted, &expected, now(), &options) {
+            Ok(Verified::Assertion(assertion)) => {
+                assert_eq!(assertion.name_id.unwrap().value, "00u1jane", "{backend:?}");
+            }
+            other => panic!("{backend:?}: {other:?}"),
+        }
+    }
 }
 
 #[test]

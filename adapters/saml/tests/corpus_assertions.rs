@@ -233,10 +233,7 @@ const NO_ASSERTION: &[(&str, &str)] = &[
 fn names_without_subject(xml: &str) -> (Option<String>, Option<String>) {
     let unverified = inspect_unverified(xml, Limits::default()).unwrap();
     // A stand-in subject: the names do not depend on it, only the mapping's success does.
-    let stand_in = NameId {
-        value: "stand-in".to_owned(),
-        format: None,
-    };
+    let stand_in = NameId::new("stand-in", None);
     let person = AttributeMapping::default()
         .map(Some(&stand_in), &unverified.attributes)
         .unwrap();

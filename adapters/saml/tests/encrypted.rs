@@ -70,14 +70,10 @@ fn encrypted(options: &EncryptionOptions) -> String {
 }
 
 fn options(sign_assertion: bool, sign_response: bool) -> EncryptionOptions {
-    EncryptionOptions {
-        response: ResponseOptions {
-            sign_assertion,
-            sign_response,
-            ..ResponseOptions::default()
-        },
-        ..EncryptionOptions::default()
-    }
+    let mut options = EncryptionOptions::default();
+    options.response.sign_assertion = sign_assertion;
+    options.response.sign_response = sign_response;
+    options
 }
 
 /// What `provider` makes of `xml`, posted by the browser to acme's ACS.
@@ -99,15 +95,9 @@ fn verified(xml: &str) -> (SignedAssertion, Vec<&'static str>) {
     let settings = sp.org("acme").unwrap();
     let key = SpKey::from_pem(sp_keys().key_pem(), Some(&sp_keys().certificate_pem())).unwrap();
     let request_ids = vec![REQUEST_ID.to_owned()];
-    let expected = Expected {
-        sp_entity_id: SP_ENTITY_ID,
-        acs_url: ACS_URL,
-        in_response_to: InResponseTo::OneOf(&request_ids),
-    };
-    let options = VerifyOptions {
-        decryption_key: Some(&key),
-        ..VerifyOptions::default()
-    };
+    let expected = Expected::new(SP_ENTITY_ID, ACS_URL, InResponseTo::OneOf(&request_ids));
+    let mut options = VerifyOptions::default();
+    options.decryption_key = Some(&key);
     let (result, checks) = verify_explained(xml, settings.idp(), &expected, now(), &options);
     match result {
         Ok(Verified::Assertion(assertion)) => {
@@ -158,9 +148,10 @@ fn an_encrypted_signed_assertion_is_accepted_and_is_janes() {
 #[test]
 fn every_content_encryption_decrypts() {
     for content_encryption in ContentEncryption::ALL {
-        let xml = encrypted(&EncryptionOptions {
-            content_encryption,
-            ..EncryptionOptions::default()
+        let xml = encrypted(&{
+            let mut options = EncryptionOptions::default();
+            options.content_encryption = content_encryption;
+            options
         });
         assert!(
             xml.contains(&format!(r#"Algorithm="{}""#, content_encryption.uri())),
@@ -236,9 +227,10 @@ fn a_cbc_ciphertext_with_broken_padding_fails_decryption() {
 fn a_gcm_ciphertext_with_a_flipped_byte_fails_decryption() {
     // GCM authenticates the ciphertext: any flipped byte fails the tag, always.
     for content_encryption in [ContentEncryption::Aes128Gcm, ContentEncryption::Aes256Gcm] {
-        let xml = encrypted(&EncryptionOptions {
-            content_encryption,
-            ..EncryptionOptions::default()
+        let xml = encrypted(&{
+            let mut options = EncryptionOptions::default();
+            options.content_encryption = content_encryption;
+            options
         });
         let xml = with_ciphertext(&xml, |bytes| {
             let at = bytes.len() / 2;
@@ -278,9 +270,10 @@ fn a_flipped_ciphertext_byte_in_a_signed_response_is_a_bad_response_signature() 
 #[test]
 fn an_assertion_tampered_before_encryption_is_a_bad_assertion_signature() {
     // The ciphertext is sound; the signature inside it is checked on the plaintext.
-    let xml = encrypted(&EncryptionOptions {
-        tamper_after_signing: true,
-        ..EncryptionOptions::default()
+    let xml = encrypted(&{
+        let mut options = EncryptionOptions::default();
+        options.tamper_after_signing = true;
+        options
     });
     let error = refusal(&xml);
     assert_eq!(error.category(), Category::BadSignature, "{error}");
@@ -300,9 +293,10 @@ fn an_assertion_tampered_before_encryption_is_a_bad_assertion_signature() {
 #[test]
 fn an_encrypted_assertion_by_another_issuer_is_refused() {
     let other = "https://other-idp.test.example/metadata";
-    let xml = encrypted(&EncryptionOptions {
-        assertion_issuer: Some(other.to_owned()),
-        ..EncryptionOptions::default()
+    let xml = encrypted(&{
+        let mut options = EncryptionOptions::default();
+        options.assertion_issuer = Some(other.to_owned());
+        options
     });
     let error = refusal(&xml);
     assert_eq!(error.category(), Category::WrongIssuer, "{error}");
@@ -364,9 +358,10 @@ fn an_encrypted_data_hidden_in_extensions_is_signature_wrapping() {
     // The response's own EncryptedAssertion holds an unsigned assertion about the
     // attacker; the honest signed one is encrypted into samlp:Extensions. Nothing may
     // be decrypted but the one EncryptedAssertion counted.
-    let xml = encrypted(&EncryptionOptions {
-        wrapped_in_extensions: true,
-        ..EncryptionOptions::default()
+    let xml = encrypted(&{
+        let mut options = EncryptionOptions::default();
+        options.wrapped_in_extensions = true;
+        options
     });
     assert!(
         xml.contains("<samlp:Extensions><xenc:EncryptedData"),
@@ -380,9 +375,10 @@ fn an_encrypted_data_hidden_in_extensions_is_signature_wrapping() {
 fn the_wrapped_response_carries_the_attackers_assertion_where_the_sp_reads() {
     // What the test above relies on: decrypted where it should be, the
     // response's own EncryptedAssertion is the attacker's, and unsigned.
-    let xml = encrypted(&EncryptionOptions {
-        wrapped_in_extensions: true,
-        ..EncryptionOptions::default()
+    let xml = encrypted(&{
+        let mut options = EncryptionOptions::default();
+        options.wrapped_in_extensions = true;
+        options
     });
     let (before, rest) = xml.split_once("<samlp:Extensions>").unwrap();
     let (_, after) = rest.split_once("</samlp:Extensions>").unwrap();

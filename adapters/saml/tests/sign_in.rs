@@ -105,6 +105,7 @@ fn every_bad_response_is_refused_by_the_check_it_fails() {
             BadResponse::WrongRecipient => Category::WrongRecipient,
             BadResponse::Unsigned => Category::Unsigned,
             BadResponse::Sha1Signed => Category::WeakAlgorithm,
+            BadResponse::UnsignedInResponseTo => Category::InResponseToMismatch,
             other => panic!("no expectation for {other:?}"),
         };
         let error = refusal(&xml);
@@ -184,10 +185,8 @@ fn the_skew_is_allowed_on_both_sides_and_no_more() {
 
 #[test]
 fn a_signed_response_with_a_signed_assertion_is_accepted_and_requirements_hold() {
-    let both = ResponseOptions {
-        sign_response: true,
-        ..ResponseOptions::default()
-    };
+    let mut both = ResponseOptions::default();
+    both.sign_response = true;
     let xml = idp()
         .response_with(&jane(), &target(), now(), &both)
         .unwrap();

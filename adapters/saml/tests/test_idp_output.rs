@@ -470,10 +470,8 @@ fn whitespace_and_non_ascii_values_survive() {
 
 #[test]
 fn a_signed_response_carries_its_signature_after_its_issuer_and_both_verify() {
-    let options = ResponseOptions {
-        sign_response: true,
-        ..ResponseOptions::default()
-    };
+    let mut options = ResponseOptions::default();
+    options.sign_response = true;
     let xml = idp()
         .response_with(&ada(), &target(), now(), &options)
         .unwrap();
@@ -497,11 +495,9 @@ fn a_signed_response_carries_its_signature_after_its_issuer_and_both_verify() {
 
 #[test]
 fn a_response_can_be_signed_instead_of_its_assertion() {
-    let options = ResponseOptions {
-        sign_response: true,
-        sign_assertion: false,
-        ..ResponseOptions::default()
-    };
+    let mut options = ResponseOptions::default();
+    options.sign_response = true;
+    options.sign_assertion = false;
     let xml = idp()
         .response_with(&ada(), &target(), now(), &options)
         .unwrap();
@@ -516,10 +512,8 @@ fn a_response_can_be_signed_instead_of_its_assertion() {
 
 #[test]
 fn an_unsigned_assertion_can_be_asked_for() {
-    let options = ResponseOptions {
-        sign_assertion: false,
-        ..ResponseOptions::default()
-    };
+    let mut options = ResponseOptions::default();
+    options.sign_assertion = false;
     let xml = idp()
         .response_with(&ada(), &target(), now(), &options)
         .unwrap();
@@ -529,13 +523,11 @@ fn an_unsigned_assertion_can_be_asked_for() {
 
 #[test]
 fn times_can_be_overridden() {
-    let options = ResponseOptions {
-        authn_instant: Some(now() - TimeDelta::hours(2)),
-        not_before: Some(now() - TimeDelta::seconds(10)),
-        not_on_or_after: Some(now() + TimeDelta::hours(1)),
-        confirmation_not_on_or_after: Some(now() + TimeDelta::seconds(30)),
-        ..ResponseOptions::default()
-    };
+    let mut options = ResponseOptions::default();
+    options.authn_instant = Some(now() - TimeDelta::hours(2));
+    options.not_before = Some(now() - TimeDelta::seconds(10));
+    options.not_on_or_after = Some(now() + TimeDelta::hours(1));
+    options.confirmation_not_on_or_after = Some(now() + TimeDelta::seconds(30));
     let xml = idp()
         .response_with(&ada(), &target(), now(), &options)
         .unwrap();
@@ -553,10 +545,8 @@ fn times_can_be_overridden() {
     assert!(verify(&xml)[0].is_valid());
 
     // `not_on_or_after` alone moves both windows.
-    let options = ResponseOptions {
-        not_on_or_after: Some(now() + TimeDelta::seconds(90)),
-        ..ResponseOptions::default()
-    };
+    let mut options = ResponseOptions::default();
+    options.not_on_or_after = Some(now() + TimeDelta::seconds(90));
     let xml = idp()
         .response_with(&ada(), &target(), now(), &options)
         .unwrap();
@@ -662,7 +652,7 @@ fn subject_of(doc: &Document<'_>, assertion: NodeId) -> String {
 
 #[test]
 fn every_bad_response_is_a_well_formed_response() {
-    assert_eq!(BadResponse::ALL.len(), 12);
+    assert_eq!(BadResponse::ALL.len(), 13);
     for kind in BadResponse::ALL {
         let xml = bad(kind);
         let doc = uppsala::parse(&xml).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
@@ -671,6 +661,25 @@ fn every_bad_response_is_a_well_formed_response() {
         assert_eq!(attr(&doc, response, "Version"), Some("2.0"), "{kind:?}");
         assert!(!all(&doc, ASSERTION, "Assertion").is_empty(), "{kind:?}");
     }
+}
+
+#[test]
+fn unsigned_in_response_to_names_the_request_only_where_no_signature_covers_it() {
+    let xml = bad(BadResponse::UnsignedInResponseTo);
+    let doc = uppsala::parse(&xml).unwrap();
+    let response = doc.document_element().unwrap();
+    assert_eq!(attr(&doc, response, "InResponseTo"), Some(REQUEST_ID));
+    assert!(all(&doc, DSIG, "Signature")
+        .iter()
+        .all(|&signature| doc.parent(signature) != Some(response)));
+    let assertion = first_assertion(&doc);
+    let subject = child(&doc, assertion, ASSERTION, "Subject");
+    let confirmation = child(&doc, subject, ASSERTION, "SubjectConfirmation");
+    let data = child(&doc, confirmation, ASSERTION, "SubjectConfirmationData");
+    assert_eq!(attr(&doc, data, "InResponseTo"), None);
+    let results = verify(&xml);
+    assert_eq!(results.len(), 1);
+    assert!(results[0].is_valid(), "{:?}", results[0]);
 }
 
 #[test]

@@ -99,28 +99,20 @@ fn seeds(idp: &TestIdp) -> Result<Vec<(String, String)>, TestIdpError> {
         ("good".to_owned(), idp.response(&person, &target, now)?),
         (
             "good-response-signed".to_owned(),
-            idp.response_with(
-                &person,
-                &target,
-                now,
-                &ResponseOptions {
-                    sign_response: true,
-                    ..ResponseOptions::default()
-                },
-            )?,
+            idp.response_with(&person, &target, now, &{
+                let mut options = ResponseOptions::default();
+                options.sign_response = true;
+                options
+            })?,
         ),
         (
             "good-only-response-signed".to_owned(),
-            idp.response_with(
-                &person,
-                &target,
-                now,
-                &ResponseOptions {
-                    sign_assertion: false,
-                    sign_response: true,
-                    ..ResponseOptions::default()
-                },
-            )?,
+            idp.response_with(&person, &target, now, &{
+                let mut options = ResponseOptions::default();
+                options.sign_assertion = false;
+                options.sign_response = true;
+                options
+            })?,
         ),
         (
             "good-subject-only".to_owned(),

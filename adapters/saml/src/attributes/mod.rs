@@ -41,15 +41,11 @@ const NAME_ID_FORMAT_EMAIL: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:em
 /// }"#).unwrap();
 /// assert_eq!(mapping.preset, Preset::PingFederate);
 ///
-/// let name_id = NameId {
-///     value: "jane@acme.example".into(),
-///     format: Some("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress".into()),
-/// };
-/// let group = Attribute {
-///     name: "group".into(),
-///     friendly_name: None,
-///     values: vec!["red,green,blue".into()],
-/// };
+/// let name_id = NameId::new(
+///     "jane@acme.example",
+///     Some("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress".into()),
+/// );
+/// let group = Attribute::new("group", ["red,green,blue"]);
 /// let person = mapping.map(Some(&name_id), &[group]).unwrap();
 /// assert_eq!(person.subject, "jane@acme.example");
 /// // No `mail` or `upn` attribute: the email comes from the emailAddress NameID.
@@ -58,6 +54,7 @@ const NAME_ID_FORMAT_EMAIL: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:em
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct AttributeMapping {
     /// The IdP product whose attribute names to read.
     #[serde(default)]
@@ -112,6 +109,7 @@ pub enum SubjectSource {
 ///
 /// Every value is trimmed and non-empty.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct MappedPerson {
     /// The stable id of the person at the IdP.
     pub subject: String,

@@ -8,6 +8,8 @@
 //! URI, the whole document) and that IDs are unique, so a valid signature covers its
 //! owner's ID.
 
+use std::borrow::Cow;
+
 use samael::crypto::{CertificateDer, CryptoProvider as _, ReduceMode, XmlSec};
 use uppsala::Document;
 
@@ -45,6 +47,9 @@ impl Keys {
             .iter()
             .map(|(der, _)| der.clone())
             .collect();
+        // libxmlsec1 fails a digest over a CDATA section that canonical XML, and the pure
+        // backend, read as the text it holds; give it that text, so both agree.
+        let source = &*cdata_as_text(source);
         let reduced = reduce(source, &all)?;
         // Who signed: with one certificate it is that one; with several (a rollover), the
         // first that verifies the whole document alone.
@@ -104,4 +109,83 @@ fn reduce(source: &str, certificates: &[CertificateDer]) -> Result<String, Strin
         None,
     )
     .map_err(|error| format!("xmlsec: {error}"))
+}
+
+/// `source` with every CDATA section written as the escaped text it holds, which is how
+/// canonical XML writes it: the same document to a signature. Only called on text that
+/// parsed as well-formed XML without a DOCTYPE, so `<` starts markup everywhere outside
+/// comments, processing instructions and CDATA sections (never inside an attribute
+/// value), and those three are skipped whole.
+fn cdata_as_text(source: &str) -> Cow<'_, str> {
+    const CDATA: &str = "<![CDATA[";
+    if !source.contains(CDATA) {
+        return Cow::Borrowed(source);
+    }
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(at) = rest.find('<') {
+        let (before, markup) = rest.split_at(at);
+        out.push_str(before);
+        let (open, close) = if markup.starts_with(CDATA) {
+            (CDATA, "]]>")
+        } else if markup.starts_with("<!--") {
+            ("<!--", "-->")
+        } else if markup.starts_with("<?") {
+            ("<?", "?>")
+        } else {
+            out.push('<');
+            rest = markup.get(1..).unwrap_or_default();
+            continue;
+        };
+        let body_and_rest = markup.get(open.len()..).unwrap_or_default();
+        let Some(end) = body_and_rest.find(close) else {
+            // Unterminated: not well-formed, so leave it for xmlsec to refuse.
+            out.push_str(markup);
+            return Cow::Owned(out);
+        };
+        let (body, after) = body_and_rest.split_at(end);
+        if open == CDATA {
+            for c in body.chars() {
+                match c {
+                    '&' => out.push_str("&amp;"),
+                    '<' => out.push_str("&lt;"),
+                    '>' => out.push_str("&gt;"),
+                    other => out.push(other),
+                }
+            }
+        } else {
+            out.push_str(open);
+            out.push_str(body);
+            out.push_str(close);
+        }
+        rest = after.get(close.len()..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cdata_as_text;
+
+    #[test]
+    fn cdata_sections_become_escaped_text_and_nothing_else_changes() {
+        assert_eq!(cdata_as_text("<a>x</a>"), "<a>x</a>");
+        assert_eq!(
+            cdata_as_text("<a>j<![CDATA[a<n>&e]]>!</a>"),
+            "<a>ja&lt;n&gt;&amp;e!</a>"
+        );
+        assert_eq!(
+            cdata_as_text("<a><!-- <![CDATA[x]]> --><?p <![CDATA[y]]>?><![CDATA[]]></a>"),
+            "<a><!-- <![CDATA[x]]> --><?p <![CDATA[y]]>?></a>"
+        );
+        assert_eq!(
+            cdata_as_text("<a><![CDATA[<![CDATA[]]></a>"),
+            "<a>&lt;![CDATA[</a>"
+        );
+        assert_eq!(
+            cdata_as_text("<a><![CDATA[open</a>"),
+            "<a><![CDATA[open</a>"
+        );
+    }
 }

@@ -73,9 +73,10 @@ impl ContentEncryption {
 
 /// How [`TestIdp::encrypted_response`] makes its response.
 ///
-/// Build it from the default: `EncryptionOptions { content_encryption:
-/// ContentEncryption::Aes256Gcm, ..EncryptionOptions::default() }`.
+/// Build it from the default and set what differs: `let mut options =
+/// EncryptionOptions::default(); options.content_encryption = ContentEncryption::Aes256Gcm;`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct EncryptionOptions {
     /// The response as [`TestIdp::response_with`] would make it: who signs and the
     /// times. By default the assertion is signed and the response is not.

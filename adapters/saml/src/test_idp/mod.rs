@@ -329,8 +329,10 @@ impl ResponseTarget {
 
 /// How [`TestIdp::response_with`] departs from the default response.
 ///
-/// Build it from the default: `ResponseOptions { sign_response: true, ..ResponseOptions::default() }`.
+/// Build it from the default and set what differs:
+/// `let mut options = ResponseOptions::default(); options.sign_response = true;`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ResponseOptions {
     /// Sign the assertion (default `true`). `false` leaves it without a signature.
     pub sign_assertion: bool,
@@ -347,6 +349,10 @@ pub struct ResponseOptions {
     /// `SubjectConfirmationData/@NotOnOrAfter` alone, overriding `not_on_or_after`
     /// there, so that the two windows can differ.
     pub confirmation_not_on_or_after: Option<DateTime<Utc>>,
+    /// Write the answered request's id on `SubjectConfirmationData` as well as on the
+    /// Response (default `true`). `false` leaves `InResponseTo` on the Response alone,
+    /// which an SP may only trust when the Response is signed.
+    pub confirmation_in_response_to: bool,
 }
 
 impl Default for ResponseOptions {
@@ -358,6 +364,7 @@ impl Default for ResponseOptions {
             not_before: None,
             not_on_or_after: None,
             confirmation_not_on_or_after: None,
+            confirmation_in_response_to: true,
         }
     }
 }
@@ -416,11 +423,16 @@ pub enum BadResponse {
     /// digest (`http://www.w3.org/2000/09/xmldsig#sha1`) by the IdP's own key, for the
     /// refusal of weak algorithms.
     Sha1Signed,
+    /// An unsolicited response made to look solicited: the assertion is validly signed
+    /// and its `SubjectConfirmationData` names no request, but the target's request id
+    /// is written on the Response, which no signature covers. An attacker can add that
+    /// attribute to any IdP-initiated response; it must not count.
+    UnsignedInResponseTo,
 }
 
 impl BadResponse {
     /// Every bad response, for tests that check an SP refuses them all.
-    pub const ALL: [BadResponse; 12] = [
+    pub const ALL: [BadResponse; 13] = [
         BadResponse::Tampered,
         BadResponse::WrappedInExtensions,
         BadResponse::WrappedEvilFirst,
@@ -433,6 +445,7 @@ impl BadResponse {
         BadResponse::Unsigned,
         BadResponse::SignedByOtherKey,
         BadResponse::Sha1Signed,
+        BadResponse::UnsignedInResponseTo,
     ];
 }
 
@@ -797,6 +810,13 @@ impl TestIdp {
                 });
                 self.shaped_response(person, target, now, &defaults, &shape)
             }
+            BadResponse::UnsignedInResponseTo => {
+                let options = ResponseOptions {
+                    confirmation_in_response_to: false,
+                    ..defaults
+                };
+                self.shaped_response(person, target, now, &options, &shape)
+            }
         }
     }
 
@@ -1093,7 +1113,10 @@ impl<'a> AssertionSpec<'a> {
                 .unwrap_or(not_on_or_after),
             audience: shape.audience,
             recipient: shape.recipient,
-            in_response_to: target.in_response_to.as_deref(),
+            in_response_to: target
+                .in_response_to
+                .as_deref()
+                .filter(|_| options.confirmation_in_response_to),
         })
     }
 }

@@ -123,31 +123,27 @@ impl Entry {
             .unwrap(),
             None => Vec::new(),
         };
-        let options = IdpOptions {
-            // Most of the corpus is RSA-SHA1: the suites' own settings accept it.
-            allow_sha1: true,
-            require_signed_response: self.policy.want_response_signed,
-            require_signed_assertion: self.policy.want_assertion_signed,
-            ..IdpOptions::default()
-        };
+        let mut options = IdpOptions::default();
+        // Most of the corpus is RSA-SHA1: the suites' own settings accept it.
+        options.allow_sha1 = true;
+        options.require_signed_response = self.policy.want_response_signed;
+        options.require_signed_assertion = self.policy.want_assertion_signed;
         TrustedIdp::new(&self.idp.entity_id, certificates, options).unwrap()
     }
 
     pub fn verify(&self, backend: SignatureBackend) -> Outcome {
         let request_ids: Vec<String> = self.sp.request_id.iter().cloned().collect();
-        let expected = Expected {
-            sp_entity_id: &self.sp.entity_id,
-            acs_url: &self.sp.acs_url,
-            in_response_to: if request_ids.is_empty() {
+        let expected = Expected::new(
+            &self.sp.entity_id,
+            &self.sp.acs_url,
+            if request_ids.is_empty() {
                 InResponseTo::Unchecked
             } else {
                 InResponseTo::OneOf(&request_ids)
             },
-        };
-        let options = VerifyOptions {
-            backend,
-            ..VerifyOptions::default()
-        };
+        );
+        let mut options = VerifyOptions::default();
+        options.backend = backend;
         match verify(
             &self.xml(),
             &self.trusted_idp(),
