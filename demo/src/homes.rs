@@ -1,5 +1,6 @@
 //! The pages a sign-in lands on: an org's home and an account's own home, both showing
-//! who is signed in, their handle and memberships, and the rule that decided.
+//! who is signed in, their handle and memberships, and the rule that decided. A
+//! non-member's own home says why they landed there.
 
 use std::sync::Arc;
 
@@ -9,27 +10,28 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use jit_provisioning::{AccountRecord, AccountStore, Provisioner};
-use jit_provisioning_axum::{escape_html, signed_in, SignedIn};
+use jit_provisioning_axum::{escape_html, not_a_member_notice, signed_in, CspNonce, SignedIn};
 use tower_sessions::Session;
 
 pub(crate) fn routes<S: AccountStore + 'static>(provisioner: Arc<Provisioner<S>>) -> Router {
     Router::new()
         .route("/", get(index::<S>))
         .route("/{name}", get(home::<S>))
-        .route("/{name}/{*rest}", get(deep_page))
+        .route("/{name}/{*rest}", get(deep_page::<S>))
         .with_state(provisioner)
 }
 
-fn page(title: &str, body: &str) -> Html<String> {
+/// A page of the demo; its one inline style carries the response's CSP nonce.
+fn page(title: &str, nonce: &CspNonce, body: &str) -> Html<String> {
     Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}}dt{{font-weight:600}}code{{background:#eee;padding:0 .2rem}}</style></head><body>{body}</body></html>",
-        escape_html(title)
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style nonce=\"{}\">body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}}dt{{font-weight:600}}code{{background:#eee;padding:0 .2rem}}.notice{{background:#fff4d6;border-left:4px solid #d4a017;padding:.6rem .8rem}}</style></head><body>{body}</body></html>",
+        escape_html(title),
+        escape_html(nonce.as_str())
     ))
 }
 
-async fn index<S: AccountStore + 'static>(
-    State(provisioner): State<Arc<Provisioner<S>>>,
-) -> Response {
+/// Links to each org's SSO login portal.
+fn portal_links<S: AccountStore>(provisioner: &Provisioner<S>) -> String {
     let mut orgs: Vec<&str> = provisioner
         .policy()
         .orgs()
@@ -46,9 +48,20 @@ async fn index<S: AccountStore + 'static>(
             )
         })
         .collect();
+    format!("<ul>{links}</ul>")
+}
+
+async fn index<S: AccountStore + 'static>(
+    State(provisioner): State<Arc<Provisioner<S>>>,
+    nonce: CspNonce,
+) -> Response {
     page(
         "jit-provisioning demo",
-        &format!("<h1>jit-provisioning demo</h1><p>Each org's SSO login portal:</p><ul>{links}</ul><p>The demo IdP lets you pick who signs in.</p>"),
+        &nonce,
+        &format!(
+            "<h1>jit-provisioning demo</h1><p>Each org's SSO login portal:</p>{}<p>The demo IdP lets you pick who signs in.</p>",
+            portal_links(&provisioner)
+        ),
     )
     .into_response()
 }
@@ -83,27 +96,53 @@ fn who(signed_in: &SignedIn, account: &AccountRecord) -> String {
     )
 }
 
+/// Why a non-member landed on their own home, while they are still not a member of the
+/// org whose portal signed them in (an admin may have invited them since).
+fn not_a_member(signed_in: &SignedIn, account: &AccountRecord) -> String {
+    match &signed_in.not_a_member_of {
+        Some(org) if !account.is_member_of(org) => format!(
+            "<p class=\"notice\" id=\"not-a-member\">{}</p>",
+            escape_html(&not_a_member_notice(org))
+        ),
+        _ => String::new(),
+    }
+}
+
+/// The page for someone not signed in: where to start.
+fn not_signed_in<S: AccountStore>(provisioner: &Provisioner<S>, nonce: &CspNonce) -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        page(
+            "Not signed in",
+            nonce,
+            &format!(
+                "<h1 id=\"title\">Not signed in</h1><p id=\"message\">Sign in through your organization's SSO login portal:</p>{}",
+                portal_links(provisioner)
+            ),
+        ),
+    )
+        .into_response()
+}
+
 async fn home<S: AccountStore + 'static>(
     State(provisioner): State<Arc<Provisioner<S>>>,
     session: Session,
+    nonce: CspNonce,
     Path(name): Path<String>,
 ) -> Response {
     let Some(signed_in) = signed_in(&session).await else {
-        return (
-            StatusCode::UNAUTHORIZED,
-            page(
-                "Not signed in",
-                "<h1>Not signed in</h1><p>Start at an org's login portal.</p>",
-            ),
-        )
-            .into_response();
+        return not_signed_in(&provisioner, &nonce);
     };
     let account = match provisioner.store().account_by_id(&signed_in.account).await {
         Ok(Some(account)) => account,
         Ok(None) => {
             return (
                 StatusCode::NOT_FOUND,
-                page("No account", "<h1>No such account</h1>"),
+                page(
+                    "No account",
+                    &nonce,
+                    "<h1>No such account</h1><p>The account of this session is gone. <a href=\"/\">Sign in again</a>.</p>",
+                ),
             )
                 .into_response()
         }
@@ -111,7 +150,11 @@ async fn home<S: AccountStore + 'static>(
             tracing::error!(error = %error, "account look-up failed");
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                page("Error", "<h1>Something went wrong</h1>"),
+                page(
+                    "Error",
+                    &nonce,
+                    "<h1>Something went wrong</h1><p>Try again in a moment.</p>",
+                ),
             )
                 .into_response();
         }
@@ -120,6 +163,7 @@ async fn home<S: AccountStore + 'static>(
         let title = format!("{name} — home");
         return page(
             &title,
+            &nonce,
             &format!(
                 "<h1 id=\"title\">{} home</h1>{}",
                 escape_html(&name),
@@ -131,9 +175,11 @@ async fn home<S: AccountStore + 'static>(
     if name.eq_ignore_ascii_case(&account.handle) {
         return page(
             &account.handle,
+            &nonce,
             &format!(
-                "<h1 id=\"title\">{}'s home</h1>{}",
+                "<h1 id=\"title\">{}'s home</h1>{}{}",
                 escape_html(&account.handle),
+                not_a_member(&signed_in, &account),
                 who(&signed_in, &account)
             ),
         )
@@ -141,23 +187,32 @@ async fn home<S: AccountStore + 'static>(
     }
     (
         StatusCode::NOT_FOUND,
-        page("Not found", "<h1>Not found</h1>"),
+        page(
+            "Not found",
+            &nonce,
+            &format!(
+                "<h1>Not found</h1><p><a href=\"/{}\">Your own home</a></p>",
+                escape_html(&account.handle)
+            ),
+        ),
     )
         .into_response()
 }
 
 /// Any deeper page of an org or account: a stand-in for the app's own pages, so that a
 /// deep link kept through the trip to the IdP has somewhere to land.
-async fn deep_page(session: Session, Path((name, rest)): Path<(String, String)>) -> Response {
+async fn deep_page<S: AccountStore + 'static>(
+    State(provisioner): State<Arc<Provisioner<S>>>,
+    session: Session,
+    nonce: CspNonce,
+    Path((name, rest)): Path<(String, String)>,
+) -> Response {
     if signed_in(&session).await.is_none() {
-        return (
-            StatusCode::UNAUTHORIZED,
-            page("Not signed in", "<h1>Not signed in</h1>"),
-        )
-            .into_response();
+        return not_signed_in(&provisioner, &nonce);
     }
     page(
         "A deep page",
+        &nonce,
         &format!(
             "<h1 id=\"title\">/{}/{}</h1><p>A page of the app, reached through the SSO trip.</p>",
             escape_html(&name),
@@ -172,26 +227,36 @@ mod tests {
     use super::*;
     use jit_provisioning::{Outcome, Rule};
 
+    /// An account as the store would read it (built through serde, as a store's rows
+    /// are, so that a new field with a default changes nothing here).
+    fn account(
+        given: Option<&str>,
+        family: Option<&str>,
+        memberships: serde_json::Value,
+    ) -> AccountRecord {
+        serde_json::from_value(serde_json::json!({
+            "id": "1",
+            "handle": "jane-doe",
+            "given_name": given,
+            "family_name": family,
+            "memberships": memberships,
+            "has_password": false,
+        }))
+        .unwrap()
+    }
+
+    fn signed_in(account: &AccountRecord) -> SignedIn {
+        SignedIn::new(
+            account.id.clone(),
+            account.handle.clone(),
+            Rule::JitCreate,
+            Outcome::AccountCreated,
+        )
+    }
+
     fn shown(given: Option<&str>, family: Option<&str>) -> String {
-        let account = AccountRecord {
-            id: "1".into(),
-            handle: "jane-doe".into(),
-            email: None,
-            identities: Vec::new(),
-            memberships: Default::default(),
-            disabled: false,
-            has_password: false,
-            given_name: given.map(Into::into),
-            family_name: family.map(Into::into),
-        };
-        let signed_in = SignedIn {
-            account: account.id.clone(),
-            handle: account.handle.clone(),
-            sso_at: None,
-            rule: Rule::JitCreate,
-            outcome: Outcome::AccountCreated,
-        };
-        let page = who(&signed_in, &account);
+        let account = account(given, family, serde_json::json!({}));
+        let page = who(&signed_in(&account), &account);
         let name = page.split("<dd id=\"name\">").nth(1).unwrap();
         name.split("</dd>").next().unwrap().to_owned()
     }
@@ -202,5 +267,22 @@ mod tests {
         assert_eq!(shown(None, Some("李")), "李");
         assert_eq!(shown(None, None), "not recorded");
         assert_eq!(shown(Some("<b>Jane</b>"), None), "&lt;b&gt;Jane&lt;/b&gt;");
+    }
+
+    #[test]
+    fn a_non_member_is_told_why_until_an_admin_invites_them() {
+        let outsider = account(None, None, serde_json::json!({}));
+        let session = signed_in(&outsider).with_not_a_member_of("acme");
+        let notice = not_a_member(&session, &outsider);
+        assert!(notice.contains("id=\"not-a-member\""), "{notice}");
+        assert!(notice.contains("not a member of acme"), "{notice}");
+        assert!(
+            notice.contains("An admin of acme must invite you"),
+            "{notice}"
+        );
+
+        let invited = account(None, None, serde_json::json!({"acme": "member"}));
+        assert_eq!(not_a_member(&session, &invited), "");
+        assert_eq!(not_a_member(&signed_in(&outsider), &outsider), "");
     }
 }

@@ -12,9 +12,9 @@ use axum::routing::get;
 use axum::Router;
 use base64::Engine as _;
 use jit_provisioning::STATUS_REQUEST_DENIED;
-use jit_provisioning_axum::escape_html;
+use jit_provisioning_axum::{escape_html, CspNonce};
 use jit_provisioning_saml::test_idp::{
-    post_form_html, status, BadResponse, ResponseTarget, TestIdp, TestPerson,
+    post_form_value, status, BadResponse, ResponseTarget, TestIdp, TestPerson,
 };
 use serde::Deserialize;
 
@@ -87,25 +87,60 @@ struct Trip {
     relay_state: Option<String>,
 }
 
-fn page(title: &str, body: &str) -> Html<String> {
+/// A page of the IdP; its inline style and script carry the response's CSP nonce.
+fn page(title: &str, nonce: &CspNonce, body: &str) -> Html<String> {
     Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;background:#f6f3ee}}button{{display:block;width:100%;text-align:left;margin:.5rem 0;padding:.8rem 1rem;font-size:1rem;border:1px solid #bbb;border-radius:6px;background:#fff}}.banner{{background:#6b4f2a;color:#fff;padding:.4rem .8rem;border-radius:4px}}</style></head><body><p class=\"banner\">Demo IdP — not a real identity provider</p>{body}</body></html>",
-        escape_html(title)
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style nonce=\"{}\">body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;background:#f6f3ee}}button{{display:block;width:100%;text-align:left;margin:.5rem 0;padding:.8rem 1rem;font-size:1rem;border:1px solid #bbb;border-radius:6px;background:#fff}}.banner{{background:#6b4f2a;color:#fff;padding:.4rem .8rem;border-radius:4px}}</style></head><body><p class=\"banner\">Demo IdP — not a real identity provider</p>{body}</body></html>",
+        escape_html(title),
+        escape_html(nonce.as_str())
     ))
 }
 
-fn bad_request(message: &str) -> Response {
+fn bad_request(message: &str, nonce: &CspNonce) -> Response {
     (
         StatusCode::BAD_REQUEST,
-        page("Bad request", &format!("<p>{}</p>", escape_html(message))),
+        page(
+            "Bad request",
+            nonce,
+            &format!(
+                "<p id=\"message\">{}</p><p>Start again from your organization's sign-in page: <a href=\"/\">the demo's portals</a>.</p>",
+                escape_html(message)
+            ),
+        ),
     )
         .into_response()
 }
 
-async fn pick(State(state): State<IdpState>, Query(trip): Query<Trip>) -> Response {
+/// The answer posted back to the SP by a form that submits itself: a script with the
+/// page's nonce, since the CSP allows no other (nor an `onload` attribute).
+fn post_back(acs_url: &str, xml: &str, relay_state: Option<&str>, nonce: &CspNonce) -> Response {
+    let relay_state = relay_state.map_or_else(String::new, |relay_state| {
+        format!(
+            "<input type=\"hidden\" name=\"RelayState\" value=\"{}\">",
+            escape_html(relay_state)
+        )
+    });
+    page(
+        "Signing in…",
+        nonce,
+        &format!(
+            "<form id=\"answer\" method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"SAMLResponse\" value=\"{}\">{relay_state}<h1>Signing in…</h1><noscript><button type=\"submit\">Continue</button></noscript></form><script nonce=\"{}\">document.getElementById('answer').submit()</script>",
+            escape_html(acs_url),
+            escape_html(&post_form_value(xml)),
+            escape_html(nonce.as_str())
+        ),
+    )
+    .into_response()
+}
+
+async fn pick(
+    State(state): State<IdpState>,
+    nonce: CspNonce,
+    Query(trip): Query<Trip>,
+) -> Response {
     let request = match read_request(&trip.saml_request) {
         Ok(request) => request,
-        Err(message) => return bad_request(&message),
+        Err(message) => return bad_request(&message, &nonce),
     };
     let mut buttons = String::new();
     for (index, person) in state.people.iter().enumerate() {
@@ -125,6 +160,7 @@ async fn pick(State(state): State<IdpState>, Query(trip): Query<Trip>) -> Respon
         });
     page(
         "Who signs in?",
+        &nonce,
         &format!(
             "<h1>Who signs in?</h1><p>{} asks who you are.</p><form method=\"post\" action=\"/idp/sso\"><input type=\"hidden\" name=\"SAMLRequest\" value=\"{}\">{relay_state}{buttons}<label><input type=\"checkbox\" name=\"tamper\" value=\"1\" id=\"tamper\"> Send a tampered response (to see it refused)</label></form>",
             escape_html(&request.issuer),
@@ -144,18 +180,22 @@ struct Choice {
     tamper: Option<String>,
 }
 
-async fn answer(State(state): State<IdpState>, Form(choice): Form<Choice>) -> Response {
+async fn answer(
+    State(state): State<IdpState>,
+    nonce: CspNonce,
+    Form(choice): Form<Choice>,
+) -> Response {
     let request = match read_request(&choice.saml_request) {
         Ok(request) => request,
-        Err(message) => return bad_request(&message),
+        Err(message) => return bad_request(&message, &nonce),
     };
     // A real IdP posts only to the ACS URLs registered for the SP: this one only to
     // the demo itself.
     if !request.acs_url.starts_with(&*state.base_url) {
-        return bad_request("this IdP only answers the demo's own SP");
+        return bad_request("this IdP only answers the demo's own SP", &nonce);
     }
     let Some(person) = state.people.get(choice.person) else {
-        return bad_request("no such person");
+        return bad_request("no such person", &nonce);
     };
     let target = ResponseTarget::new(request.issuer, request.acs_url.clone())
         .with_in_response_to(request.id);
@@ -182,14 +222,18 @@ async fn answer(State(state): State<IdpState>, Form(choice): Form<Choice>) -> Re
             state.idp.response(&someone, &target, now)
         }
     };
-    match xml.and_then(|xml| post_form_html(&request.acs_url, &xml, choice.relay_state.as_deref()))
-    {
-        Ok(html) => Html(html).into_response(),
-        Err(error) => bad_request(&error.to_string()),
+    match xml {
+        Ok(xml) => post_back(
+            &request.acs_url,
+            &xml,
+            choice.relay_state.as_deref(),
+            &nonce,
+        ),
+        Err(error) => bad_request(&error.to_string(), &nonce),
     }
 }
 
-async fn metadata(State(state): State<IdpState>) -> Response {
+async fn metadata(State(state): State<IdpState>, nonce: CspNonce) -> Response {
     match state
         .idp
         .metadata_xml(&format!("{}/idp/sso", state.base_url))
@@ -199,6 +243,6 @@ async fn metadata(State(state): State<IdpState>) -> Response {
             xml,
         )
             .into_response(),
-        Err(error) => bad_request(&error.to_string()),
+        Err(error) => bad_request(&error.to_string(), &nonce),
     }
 }

@@ -15,10 +15,11 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::Router;
-use jit_provisioning::{AccountStore, Assertion, MemoryReplayGuard, Provisioner, Request};
-use jit_provisioning_axum::{session_layer, SsoPortal};
+use jit_provisioning::{AccountStore, Assertion, Provisioner, ReplayGuard, Request};
+use jit_provisioning_axum::{security_headers, session_layer, SecurityHeaders, SsoPortal};
 use jit_provisioning_saml::test_idp::TestIdp;
 use jit_provisioning_saml::{IdpSource, OrgSamlConfig, SamlConfig, SpConfig};
+use jit_provisioning_sqlx::{SqliteReplayGuard, SqliteStore};
 use tower_sessions::SessionStore;
 
 pub use config::DemoConfig;
@@ -44,12 +45,16 @@ pub fn load_or_make_idp(data_dir: &Path) -> Result<TestIdp, String> {
     Ok(idp)
 }
 
-/// The whole demo for a site at `base_url`, over any account and session store.
+/// The whole demo for a site at `base_url`, over any account and session store, with
+/// the assertion ids it has seen kept in `replay_guard`: the guard of the accounts'
+/// database (`SqliteReplayGuard`, `PgReplayGuard`), so that a restart does not forget
+/// them.
 pub fn app<S, Sessions>(
     config: &DemoConfig,
     idp: Arc<TestIdp>,
     store: S,
     sessions: Sessions,
+    replay_guard: Arc<dyn ReplayGuard>,
     base_url: &str,
 ) -> Result<(Router, Arc<Provisioner<S>>), String>
 where
@@ -100,17 +105,47 @@ where
         .validate(&policy, None)
         .map_err(|error| error.to_string())?;
     let provisioner = Arc::new(Provisioner::new(policy, store));
-    let portal = SsoPortal::new(
-        Arc::clone(&provisioner),
-        Arc::new(saml),
-        Arc::new(MemoryReplayGuard::new()),
-    )
-    .with_origin(base_url);
+    let portal = SsoPortal::new(Arc::clone(&provisioner), Arc::new(saml), replay_guard)
+        .with_origin(base_url);
+    // The demo's own pages (its homes and its IdP) get the portal's headers too; the
+    // portal's routes carry them already.
+    let own_pages = idp::routes(idp, config.people.clone(), base_url)
+        .merge(homes::routes(Arc::clone(&provisioner)))
+        .route_layer(axum::middleware::from_fn_with_state(
+            SecurityHeaders::strict(),
+            security_headers,
+        ));
     let router = portal
         .router()
-        .merge(idp::routes(idp, config.people.clone(), base_url))
-        .merge(homes::routes(Arc::clone(&provisioner)))
+        .merge(own_pages)
         .layer(session_layer(sessions, base_url));
+    Ok((router, provisioner))
+}
+
+/// The demo as `main` runs it, over the SQLite file `database` (made if missing):
+/// accounts, sessions and the assertion ids seen all live there, so that a restart keeps
+/// them. Seeds the accounts made before SSO and the members.
+pub async fn sqlite_app(
+    config: &DemoConfig,
+    idp: Arc<TestIdp>,
+    database: &Path,
+    base_url: &str,
+) -> Result<(Router, Arc<Provisioner<SqliteStore>>), String> {
+    let store = SqliteStore::connect(&format!("sqlite://{}", database.display()))
+        .await
+        .map_err(|error| error.to_string())?;
+    store.migrate().await.map_err(|error| error.to_string())?;
+    seed_before_sso(config, store.pool()).await?;
+    let sessions = tower_sessions_sqlx_store::SqliteStore::new(store.pool().clone());
+    sessions
+        .migrate()
+        .await
+        .map_err(|error| error.to_string())?;
+    // In memory, the ids would be forgotten at every restart, and a captured response
+    // could sign in once more.
+    let replay_guard = Arc::new(SqliteReplayGuard::new(store.pool().clone()));
+    let (router, provisioner) = app(config, idp, store, sessions, replay_guard, base_url)?;
+    seed_members(config, &provisioner).await?;
     Ok((router, provisioner))
 }
 

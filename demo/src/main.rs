@@ -4,8 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use jit_provisioning_demo::{app, load_or_make_idp, seed_before_sso, seed_members, DemoConfig};
-use jit_provisioning_sqlx::SqliteStore;
+use jit_provisioning_demo::{load_or_make_idp, sqlite_app, DemoConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), String> {
@@ -32,20 +31,8 @@ async fn main() -> Result<(), String> {
         .map_err(|error| format!("{}: {error}", config.data_dir.display()))?;
     let idp = Arc::new(load_or_make_idp(&config.data_dir)?);
     let database = config.data_dir.join("demo.db");
-    let store = SqliteStore::connect(&format!("sqlite://{}", database.display()))
-        .await
-        .map_err(|error| error.to_string())?;
-    store.migrate().await.map_err(|error| error.to_string())?;
-    seed_before_sso(&config, store.pool()).await?;
-    let sessions = tower_sessions_sqlx_store::SqliteStore::new(store.pool().clone());
-    sessions
-        .migrate()
-        .await
-        .map_err(|error| error.to_string())?;
-
     let base_url = format!("http://{}", config.addr);
-    let (router, provisioner) = app(&config, idp, store, sessions, &base_url)?;
-    seed_members(&config, &provisioner).await?;
+    let (router, provisioner) = sqlite_app(&config, idp, &database, &base_url).await?;
     let listener = tokio::net::TcpListener::bind(&config.addr)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", config.addr))?;
@@ -58,7 +45,7 @@ async fn main() -> Result<(), String> {
         .unwrap_or_else(|| "acme".into());
     println!("open {base_url}/{first_org}/login");
     println!(
-        "(accounts and sessions in {}; edit demo/config.toml and restart to change the setup)",
+        "(accounts, sessions and the SAML assertion ids seen in {}; edit demo/config.toml and restart to change the setup)",
         database.display()
     );
     axum::serve(listener, router)

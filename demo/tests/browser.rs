@@ -1,7 +1,9 @@
 //! The portal in a real browser: headless Chromium through chromedriver (Debian's
 //! `chromium` and `chromium-driver`), against the demo served on loopback. Walks the
-//! seed's four scenarios and the attacks around them, and saves a screenshot of every
-//! page under `target/screenshots/`.
+//! seed's four scenarios, the attacks around them and the dead ends, checks the security
+//! headers of the pages it walks through (with an HTTP client: WebDriver shows no
+//! headers) and that the browser runs the pages' styles and scripts under them, and
+//! saves a screenshot of every page under `target/screenshots/`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -14,8 +16,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+
 use fantoccini::{Client, ClientBuilder, Locator};
-use jit_provisioning_demo::{app, seed_before_sso, seed_members, DemoConfig};
+use jit_provisioning_demo::{sqlite_app, DemoConfig};
 
 /// How long a validation stays fresh in this test's config: short enough to wait out.
 const REAUTH_AFTER_SECS: u64 = 6;
@@ -88,18 +92,9 @@ async fn serve_demo(data_dir: &std::path::Path) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     let idp = Arc::new(jit_provisioning_demo::load_or_make_idp(data_dir).unwrap());
-    let store = jit_provisioning_sqlx::SqliteStore::connect(&format!(
-        "sqlite://{}",
-        data_dir.join("demo.db").display()
-    ))
-    .await
-    .unwrap();
-    store.migrate().await.unwrap();
-    seed_before_sso(&config, store.pool()).await.unwrap();
-    let sessions = tower_sessions_sqlx_store::SqliteStore::new(store.pool().clone());
-    sessions.migrate().await.unwrap();
-    let (router, provisioner) = app(&config, idp, store, sessions, &base_url).unwrap();
-    seed_members(&config, &provisioner).await.unwrap();
+    let (router, _) = sqlite_app(&config, idp, &data_dir.join("demo.db"), &base_url)
+        .await
+        .unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     base_url
 }
@@ -173,6 +168,11 @@ impl Walk {
         self.goto(portal).await;
         self.shot(&format!("{name}-portal")).await;
         self.click("sign-in").await;
+        self.answer_as(person, name).await;
+    }
+
+    /// On the IdP's page: picks `person`, to wherever the answer lands.
+    async fn answer_as(&mut self, person: usize, name: &str) {
         self.client
             .wait()
             .for_element(Locator::Id(&format!("person-{person}")))
@@ -273,15 +273,30 @@ async fn the_portal_in_a_real_browser() {
     );
     walk.shot("member-straight-in").await;
     tokio::time::sleep(Duration::from_secs(REAUTH_AFTER_SECS + 1)).await;
-    walk.sign_in_as("/acme/login", 3, "member-stale").await;
+    walk.goto("/acme/login").await;
+    assert!(
+        walk.path().await.starts_with("/idp/sso?SAMLRequest="),
+        "validated long ago: straight to the IdP, no portal page to click through ({})",
+        walk.path().await
+    );
+    walk.answer_as(3, "member-stale").await;
     assert_eq!(walk.path().await, "/acme");
+    assert!(walk.text("rule").await.starts_with("linked_member"));
 
-    // 3. An existing non-member lands on their own home, with no membership.
+    // 3. An existing non-member lands on their own home, with no membership, and the
+    //    page says why.
     walk.forget().await;
     walk.sign_in_as("/acme/login", 2, "non-member").await;
     assert_eq!(walk.path().await, "/sam-lee");
     assert_eq!(walk.text("memberships").await, "none");
     assert!(walk.text("rule").await.starts_with("email_linked"));
+    let notice = walk.text("not-a-member").await;
+    assert!(notice.contains("You are signed in"), "{notice}");
+    assert!(notice.contains("not a member of acme"), "{notice}");
+    assert!(
+        notice.contains("An admin of acme must invite you"),
+        "{notice}"
+    );
 
     // 4. Someone not assigned the app sees the guidance.
     walk.forget().await;
@@ -295,6 +310,27 @@ async fn the_portal_in_a_real_browser() {
         walk.text("message").await.contains("admin"),
         "the IdP's RequestDenied explained"
     );
+    // The refusal leads back to the portal.
+    walk.click("next").await;
+    walk.client
+        .wait()
+        .for_element(Locator::Id("sign-in"))
+        .await
+        .unwrap();
+    assert_eq!(walk.path().await, "/acme/login");
+
+    // The assertion consumer opened as a page (a reload, a bookmark) says what to do,
+    // and leads back too.
+    walk.goto("/acme/saml/acs").await;
+    assert_eq!(walk.text("title").await, "Start the sign-in again");
+    walk.shot("acs-reload").await;
+    walk.click("next").await;
+    walk.client
+        .wait()
+        .for_element(Locator::Id("sign-in"))
+        .await
+        .unwrap();
+    assert_eq!(walk.path().await, "/acme/login");
 
     // A deep link is kept through the trip.
     walk.forget().await;
@@ -365,6 +401,54 @@ async fn the_portal_in_a_real_browser() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(walk.text("message").await.contains("could not be verified"));
     walk.shot("tampered").await;
+
+    // The pages' own style runs under the Content-Security-Policy (by its nonce): the
+    // button is the portal's blue, not the browser's grey.
+    walk.forget().await;
+    walk.goto("/acme/login").await;
+    let background = walk
+        .client
+        .execute(
+            "return getComputedStyle(document.getElementById('sign-in')).backgroundColor",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(background, "rgb(31, 111, 235)");
+
+    // The headers of the pages walked through, read with an HTTP client.
+    let http = common::client();
+    let base = &walk.base_url;
+    let portal =
+        common::fetch_checked("the portal page", http.get(format!("{base}/acme/login"))).await;
+    assert_eq!(portal.status, 200);
+    let trip = common::fetch_checked(
+        "the redirect to the IdP",
+        http.get(format!("{base}/acme/login/sso")),
+    )
+    .await;
+    let to_idp = trip.headers["location"].to_str().unwrap();
+    let pick = common::fetch_checked("the IdP's page", http.get(to_idp)).await;
+    assert_eq!(pick.status, 200);
+    let answer = common::fetch_checked(
+        "the IdP's answer",
+        http.post(format!("{base}/idp/sso"))
+            .form(&[("SAMLRequest", saml_request.as_str()), ("person", "2")]),
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    let refusal = common::fetch_checked(
+        "a refusal",
+        http.post(format!("{base}/acme/saml/acs"))
+            .form(&[("SAMLResponse", saml_response.as_str())]),
+    )
+    .await;
+    assert_eq!(refusal.status, 400, "the replay again, from no session");
+    let reload =
+        common::fetch_checked("the ACS reload", http.get(format!("{base}/acme/saml/acs"))).await;
+    assert_eq!(reload.status, 405);
+    let home = common::fetch_checked("a home", http.get(format!("{base}/sam-lee"))).await;
+    assert_eq!(home.status, 401);
 
     walk.client.close().await.unwrap();
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use chrono::Utc;
-use jit_provisioning::AccountStore;
+use jit_provisioning::{AccountStore, ReplayGuard};
 use jit_provisioning_demo::{app, DemoConfig};
 use jit_provisioning_saml::test_idp::{post_form_value, ResponseTarget, TestIdp, TestPerson};
 use tower_sessions::SessionStore;
@@ -21,8 +21,13 @@ use tower_sessions::SessionStore;
 /// Concurrent first logins per run.
 const LOGINS: usize = 32;
 
-/// Serves the demo on a free loopback port; returns its base URL and the IdP.
-async fn serve<S, Sessions>(store: S, sessions: Sessions) -> (String, Arc<TestIdp>)
+/// Serves the demo on a free loopback port, with the replay guard of its database;
+/// returns its base URL and the IdP.
+async fn serve<S, Sessions>(
+    store: S,
+    sessions: Sessions,
+    replay_guard: Arc<dyn ReplayGuard>,
+) -> (String, Arc<TestIdp>)
 where
     S: AccountStore + 'static,
     Sessions: SessionStore + Clone,
@@ -35,6 +40,7 @@ where
         Arc::clone(&idp),
         store,
         sessions,
+        replay_guard,
         &base_url,
     )
     .unwrap();
@@ -157,7 +163,8 @@ async fn concurrent_first_logins_on_sqlite_make_one_account_each() {
     let sessions = tower_sessions_sqlx_store::SqliteStore::new(store.pool().clone());
     sessions.migrate().await.unwrap();
     let pool = store.pool().clone();
-    let (base_url, idp) = serve(store, sessions).await;
+    let replay_guard = Arc::new(jit_provisioning_sqlx::SqliteReplayGuard::new(pool.clone()));
+    let (base_url, idp) = serve(store, sessions, replay_guard).await;
     crowd(&base_url, &idp).await;
     let handles: Vec<String> = sqlx::query_scalar("SELECT handle FROM jit_accounts")
         .fetch_all(&pool)
@@ -194,7 +201,8 @@ async fn concurrent_first_logins_on_postgres_make_one_account_each() {
         .with_schema_name(&schema)
         .unwrap();
     sessions.migrate().await.unwrap();
-    let (base_url, idp) = serve(store, sessions).await;
+    let replay_guard = Arc::new(jit_provisioning_sqlx::PgReplayGuard::new(pool.clone()));
+    let (base_url, idp) = serve(store, sessions, replay_guard).await;
     crowd(&base_url, &idp).await;
     let handles: Vec<String> = sqlx::query_scalar("SELECT handle FROM jit_accounts")
         .fetch_all(&pool)

@@ -1,13 +1,18 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod headers;
 mod hook;
 mod pages;
 mod portal;
 mod session;
 
+pub use headers::{security_headers, CspNonce, SecurityHeaders};
 pub use hook::{AfterSignIn, NoHook};
-pub use pages::{escape_html, DefaultPages, Pages, PortalPage, NOT_ASSIGNED_GUIDANCE};
+pub use pages::{
+    escape_html, not_a_member_notice, DefaultPages, Link, PageKind, Pages, PortalPage, PostForm,
+    RefusalPage, NOT_ASSIGNED_GUIDANCE,
+};
 pub use portal::{Clock, SsoPortal};
 pub use session::{
     is_loopback, session_layer, signed_in, SignedIn, MAX_OUTSTANDING_REQUESTS,

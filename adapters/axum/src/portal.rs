@@ -3,24 +3,45 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use axum::extract::{Form, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Path, Query, Request as HttpRequest, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use jit_provisioning::web::{self, Reply, RootSitemap, Sitemap};
 use jit_provisioning::{
-    AccountStore, IdpBinding, LoginError, Outcome, PortalVisit, Provisioned, Provisioner,
-    ReplayGuard, Request, SamlPost, Session as PortalSession,
+    AccountStore, IdpBinding, LoginError, PortalVisit, Provisioned, Provisioner, ReplayGuard,
+    Request, Rule, SamlPost, Session as PortalSession,
 };
 use jit_provisioning_saml::ServiceProvider;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::headers::{self, CspNonce, FormTarget, SecurityHeaders};
 use crate::hook::{AfterSignIn, NoHook};
-use crate::pages::{DefaultPages, Pages, PortalPage};
+use crate::pages::{DefaultPages, Link, PageKind, Pages, PortalPage, PostForm, RefusalPage};
 use crate::session::{self, Outstanding, SignedIn};
+
+/// What the assertion consumer says when it is opened as a page.
+const RELOAD: &str = "This address only receives your SSO provider's answer during sign-in: opening or reloading it cannot sign you in. Start again from your organization's sign-in page.";
+/// What the assertion consumer says when the IdP's POST is no form it reads.
+const UNREADABLE: &str = "Your SSO provider's answer did not arrive in a form this site can read. Start again from your organization's sign-in page; if it keeps happening, tell your SSO provider's admin.";
+/// What any other request the portal cannot read is told.
+const BAD_REQUEST: &str =
+    "This request could not be read. Start again from your organization's sign-in page.";
+/// What a request with a method an address does not answer is told.
+const WRONG_METHOD: &str =
+    "This address does not open as a page. Start again from your organization's sign-in page.";
+/// What `GET /logout` says.
+const SIGN_OUT_BY_BUTTON: &str =
+    "Opening this address does not sign you out: use the Sign out button on the site's pages.";
+/// What a sign-out posted from another site is told.
+const SIGN_OUT_REFUSED: &str = "You are still signed in: signing out works only from this site's own pages. Use the Sign out button on the site.";
+/// What an org's metadata address says when the org has no portal.
+const NO_METADATA: &str = "This organization has no SSO login, so there is no SAML metadata here. Check the address with the app's admin.";
 
 /// Reads the clock; tests pin it.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -35,6 +56,7 @@ pub struct SsoPortal<S> {
     hook: Arc<dyn AfterSignIn>,
     clock: Clock,
     origin: Option<String>,
+    security: SecurityHeaders,
 }
 
 impl<S> Clone for SsoPortal<S> {
@@ -48,6 +70,7 @@ impl<S> Clone for SsoPortal<S> {
             hook: Arc::clone(&self.hook),
             clock: Arc::clone(&self.clock),
             origin: self.origin.clone(),
+            security: self.security.clone(),
         }
     }
 }
@@ -61,8 +84,12 @@ impl<S> std::fmt::Debug for SsoPortal<S> {
 }
 
 impl<S: AccountStore + 'static> SsoPortal<S> {
-    /// A portal deciding with `provisioner`, verifying with `saml`, and keeping
-    /// assertion ids in `replay_guard` (shared by every app server).
+    /// A portal deciding with `provisioner`, verifying with `saml`, and keeping the
+    /// assertion ids it has seen in `replay_guard`. A captured response is refused a
+    /// second time only as long as the guard remembers it: in production a guard in the
+    /// database, which every app server shares and a restart keeps
+    /// (`SqliteReplayGuard` or `PgReplayGuard` of `jit-provisioning-sqlx`);
+    /// `MemoryReplayGuard` protects one process, and forgets when it restarts.
     pub fn new(
         provisioner: Arc<Provisioner<S>>,
         saml: Arc<ServiceProvider>,
@@ -77,7 +104,15 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
             hook: Arc::new(NoHook),
             clock: Arc::new(|| SystemTime::now().into()),
             origin: None,
+            security: SecurityHeaders::strict(),
         }
+    }
+
+    /// The security headers of every portal response (default
+    /// [`SecurityHeaders::strict`]): loosen them here when the app's [`Pages`] need it.
+    pub fn with_security_headers(mut self, headers: SecurityHeaders) -> Self {
+        self.security = headers;
+        self
     }
 
     /// The app's own page templates.
@@ -116,21 +151,33 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
     ///
     /// | route | what |
     /// | --- | --- |
-    /// | `GET /{org}/login` | the portal page; a member validated recently goes straight to the landing |
+    /// | `GET /{org}/login` | the portal page for a visitor not signed in; a member validated recently goes straight to the landing, anyone else signed in straight to the IdP |
     /// | `GET /{org}/login/sso` | the trip to the IdP (the page's button) |
-    /// | `POST /{org}/saml/acs` | the assertion consumer |
+    /// | `POST /{org}/saml/acs` | the assertion consumer (`GET`: a page that leads back to the portal) |
     /// | `GET /{org}/saml/metadata` | the SP metadata |
     /// | `POST /logout` | ends the session |
     ///
     /// `return_to` (a query parameter of both login routes) is carried through the
     /// trip as `RelayState` and honoured only when it is a safe path on this site.
+    ///
+    /// Every response carries the [`SecurityHeaders`], and every error a person can see
+    /// is a page of the app's [`Pages`], even the ones axum itself would answer in plain
+    /// text (a body too large, a method the address does not answer).
     pub fn router(self) -> Router {
         Router::new()
             .route("/{org}/login", get(portal_page::<S>))
             .route("/{org}/login/sso", get(start_sso::<S>))
-            .route("/{org}/saml/acs", post(assertion_consumer::<S>))
+            .route(
+                "/{org}/saml/acs",
+                post(assertion_consumer::<S>).get(acs_reload::<S>),
+            )
             .route("/{org}/saml/metadata", get(metadata::<S>))
-            .route("/logout", post(logout::<S>))
+            .route("/logout", post(logout::<S>).get(logout_page::<S>))
+            // A route layer, not a layer: the app's own fallback stays the app's.
+            .route_layer(middleware::from_fn_with_state(
+                self.clone(),
+                pages_and_headers::<S>,
+            ))
             .with_state(self)
     }
 
@@ -138,17 +185,77 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
         (self.clock)()
     }
 
-    fn page(&self, status: StatusCode, message: &str) -> Response {
-        (status, Html(self.pages.refusal(status.as_u16(), message))).into_response()
+    /// A page that ends the sign-in here, with the way back (see [`SsoPortal::render`]).
+    fn page(
+        &self,
+        kind: PageKind,
+        status: StatusCode,
+        message: &str,
+        org: Option<&str>,
+        nonce: &CspNonce,
+    ) -> Response {
+        self.render(
+            RefusalPage::new(kind, status.as_u16(), message, nonce.as_str()),
+            org,
+        )
     }
 
-    fn failed(&self, what: &str, error: &dyn std::fmt::Display) -> Response {
+    /// `page` with the way back: the portal of `org` when it has one, else the site's
+    /// home (but not from a portal that does not exist).
+    fn render(&self, page: RefusalPage<'_>, org: Option<&str>) -> Response {
+        let portal_href = org
+            .filter(|org| {
+                self.provisioner
+                    .policy()
+                    .org(org)
+                    .is_some_and(|policy| policy.portal().is_some())
+            })
+            .map(|org| (format!("/{}/login", percent_encode(org)), org));
+        let label;
+        let next = match &portal_href {
+            Some((href, org)) => {
+                label = format!("Back to the sign-in page of {org}");
+                Some(Link::new(href, &label))
+            }
+            None if page.kind == PageKind::NotFound => None,
+            None => Some(Link::new("/", "Go to the home page")),
+        };
+        // A page that borrows the link made here (it lives shorter than `page`'s own text).
+        let mut page: RefusalPage<'_> = page;
+        if let Some(next) = next {
+            page = page.with_next(next);
+        }
+        let status = StatusCode::from_u16(page.status).unwrap_or(StatusCode::FORBIDDEN);
+        (status, Html(self.pages.refusal(&page))).into_response()
+    }
+
+    fn failed(
+        &self,
+        what: &str,
+        error: &dyn std::fmt::Display,
+        org: Option<&str>,
+        nonce: &CspNonce,
+    ) -> Response {
         tracing::error!(error = %error, "{what}");
-        self.page(StatusCode::INTERNAL_SERVER_ERROR, web::FAILED)
+        self.page(
+            PageKind::Failed,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            web::FAILED,
+            org,
+            nonce,
+        )
     }
 
     /// Turns a reply into a response, doing the session work it asks for.
-    async fn respond(&self, session: &Session, org: &str, done: &Provisioned) -> Response {
+    async fn respond(
+        &self,
+        session: &Session,
+        org: &str,
+        done: &Provisioned,
+        nonce: &CspNonce,
+    ) -> Response {
+        let failed =
+            |what: &str, error: &dyn std::fmt::Display| self.failed(what, error, Some(org), nonce);
         let now = self.now();
         let reply = match web::reply(
             &self.provisioner,
@@ -160,7 +267,7 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
         .await
         {
             Ok(reply) => reply,
-            Err(error) => return self.failed("no reply to a decision", &error),
+            Err(error) => return failed("no reply to a decision", &error),
         };
         match reply {
             Reply::SignIn {
@@ -169,20 +276,29 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
                 sso_at,
                 location,
             } => {
-                let signed_in = SignedIn {
+                let mut signed_in = SignedIn::new(
                     account,
                     handle,
-                    sso_at,
-                    rule: done.decision.rule(),
-                    outcome: done.decision.outcome(),
-                };
+                    done.decision.rule(),
+                    done.decision.outcome(),
+                )
+                .with_sso_at(sso_at);
+                // The seed: a non-member is signed in but lands on their own home; that
+                // page must be able to say why.
+                if done
+                    .account
+                    .as_ref()
+                    .is_some_and(|account| !account.is_member_of(org))
+                {
+                    signed_in = signed_in.with_not_a_member_of(org);
+                }
                 if let Err(error) = session::sign_in(session, &signed_in).await {
-                    return self.failed("the session could not be written", &error);
+                    return failed("the session could not be written", &error);
                 }
                 if let Some(account) = &done.account {
                     if let Err(error) = self.hook.signed_in(session, account, &done.decision).await
                     {
-                        return self.failed("the app's sign-in hook failed", &error);
+                        return failed("the app's sign-in hook failed", &error);
                     }
                 }
                 Redirect::to(&location).into_response()
@@ -195,22 +311,35 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
                     issued_at: redirect.issued_at,
                 };
                 if let Err(error) = session::expect_answer(session, outstanding).await {
-                    return self.failed("the session could not be written", &error);
+                    return failed("the session could not be written", &error);
                 }
                 match redirect.binding {
                     IdpBinding::Redirect { url } => Redirect::to(&url).into_response(),
                     IdpBinding::Post { url, fields } => {
-                        Html(self.pages.post_form(&url, &fields)).into_response()
+                        let form = PostForm::new(&url, &fields, nonce.as_str());
+                        let mut response = Html(self.pages.post_form(&form)).into_response();
+                        // The form posts to the IdP: the policy's `form-action` must name it.
+                        if let Some(target) = form_target(&url) {
+                            response.extensions_mut().insert(FormTarget(target));
+                        }
+                        response
                     }
-                    _ => self.failed("an IdP binding this portal cannot send", &"unknown binding"),
+                    _ => failed("an IdP binding this portal cannot send", &"unknown binding"),
                 }
             }
             Reply::Refusal {
-                status, message, ..
-            } => self.page(
-                StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN),
+                status,
+                reason,
                 message,
-            ),
+            } => {
+                let kind = if status == StatusCode::NOT_FOUND.as_u16() {
+                    PageKind::NotFound
+                } else {
+                    PageKind::Refused
+                };
+                let page = RefusalPage::new(kind, status, message, nonce.as_str());
+                self.render(page.with_reason(reason), Some(org))
+            }
         }
     }
 
@@ -220,6 +349,7 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
         session: &Session,
         org: &str,
         return_to: Option<String>,
+        nonce: &CspNonce,
     ) -> Result<Provisioned, Response> {
         let signed_in = session::signed_in(session).await;
         let visit = Request::PortalVisit(PortalVisit {
@@ -234,7 +364,7 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
             .provisioner
             .handle(&visit, self.now())
             .await
-            .map_err(|error| self.failed("a portal visit failed", &error))?;
+            .map_err(|error| self.failed("a portal visit failed", &error, Some(org), nonce))?;
         log_decision(org, &done);
         Ok(done)
     }
@@ -260,36 +390,47 @@ struct LoginQuery {
 async fn portal_page<S: AccountStore + 'static>(
     State(portal): State<SsoPortal<S>>,
     session: Session,
+    nonce: CspNonce,
     Path(org): Path<String>,
     Query(query): Query<LoginQuery>,
 ) -> Response {
-    let done = match portal.visit(&session, &org, query.return_to.clone()).await {
+    let done = match portal
+        .visit(&session, &org, query.return_to.clone(), &nonce)
+        .await
+    {
         Ok(done) => done,
         Err(response) => return response,
     };
-    if done.decision.outcome() != Outcome::RedirectToIdp {
-        return portal.respond(&session, &org, &done).await;
+    // Only a visitor not signed in sees the page, for its guidance on what to do when
+    // the IdP turns them away (Okta, Entra ID and Google answer with a page of their
+    // own, not `RequestDenied`), and so that a link to the portal starts no trip by
+    // itself. Anyone signed in is known here: a member whose validation is stale, or a
+    // non-member, goes straight to the IdP and back, as the seed has it.
+    if done.decision.rule() != Rule::PortalAnonymous {
+        return portal.respond(&session, &org, &done, &nonce).await;
     }
-    let mut href = format!("/{org}/login/sso");
+    let mut href = format!("/{}/login/sso", percent_encode(&org));
     if let Some(return_to) = &query.return_to {
         href.push_str("?return_to=");
         href.push_str(&percent_encode(return_to));
     }
-    Html(portal.pages.portal(&PortalPage {
-        org: &org,
-        sign_in_href: &href,
-    }))
+    Html(
+        portal
+            .pages
+            .portal(&PortalPage::new(&org, &href, nonce.as_str())),
+    )
     .into_response()
 }
 
 async fn start_sso<S: AccountStore + 'static>(
     State(portal): State<SsoPortal<S>>,
     session: Session,
+    nonce: CspNonce,
     Path(org): Path<String>,
     Query(query): Query<LoginQuery>,
 ) -> Response {
-    match portal.visit(&session, &org, query.return_to).await {
-        Ok(done) => portal.respond(&session, &org, &done).await,
+    match portal.visit(&session, &org, query.return_to, &nonce).await {
+        Ok(done) => portal.respond(&session, &org, &done, &nonce).await,
         Err(response) => response,
     }
 }
@@ -306,9 +447,23 @@ struct AcsForm {
 async fn assertion_consumer<S: AccountStore + 'static>(
     State(portal): State<SsoPortal<S>>,
     session: Session,
+    nonce: CspNonce,
     Path(org): Path<String>,
-    Form(form): Form<AcsForm>,
+    form: Result<Form<AcsForm>, FormRejection>,
 ) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => {
+            tracing::warn!(org, status = rejection.status().as_u16(), error = %rejection.body_text(), "an ACS post that is no SAML form");
+            return portal.page(
+                PageKind::BadRequest,
+                rejection.status(),
+                UNREADABLE,
+                Some(&org),
+                &nonce,
+            );
+        }
+    };
     let now = portal.now();
     let post = SamlPost {
         request_ids: session::outstanding(&session, &org, now).await,
@@ -330,7 +485,7 @@ async fn assertion_consumer<S: AccountStore + 'static>(
     {
         Ok(done) => {
             log_decision(&org, &done);
-            portal.respond(&session, &org, &done).await
+            portal.respond(&session, &org, &done, &nonce).await
         }
         Err(LoginError::Unverified(error)) => {
             let category = match &error {
@@ -338,14 +493,37 @@ async fn assertion_consumer<S: AccountStore + 'static>(
                 _ => "unverified",
             };
             tracing::warn!(org, category, error = %error, "SAML response refused");
-            portal.page(StatusCode::BAD_REQUEST, web::REFUSED_UNVERIFIED)
+            portal.page(
+                PageKind::Unverified,
+                StatusCode::BAD_REQUEST,
+                web::REFUSED_UNVERIFIED,
+                Some(&org),
+                &nonce,
+            )
         }
-        Err(error) => portal.failed("a sign-in failed", &error),
+        Err(error) => portal.failed("a sign-in failed", &error, Some(&org), &nonce),
     }
+}
+
+/// The assertion consumer opened as a page: a reload of the page the IdP's POST
+/// landed on, a bookmark, the back button.
+async fn acs_reload<S: AccountStore + 'static>(
+    State(portal): State<SsoPortal<S>>,
+    nonce: CspNonce,
+    Path(org): Path<String>,
+) -> Response {
+    allow_post(portal.page(
+        PageKind::Reload,
+        StatusCode::METHOD_NOT_ALLOWED,
+        RELOAD,
+        Some(&org),
+        &nonce,
+    ))
 }
 
 async fn metadata<S: AccountStore + 'static>(
     State(portal): State<SsoPortal<S>>,
+    nonce: CspNonce,
     Path(org): Path<String>,
 ) -> Response {
     match portal.saml.metadata_xml(&org) {
@@ -354,13 +532,20 @@ async fn metadata<S: AccountStore + 'static>(
             xml,
         )
             .into_response(),
-        None => portal.page(StatusCode::NOT_FOUND, "This organization has no SSO login."),
+        None => portal.page(
+            PageKind::NotFound,
+            StatusCode::NOT_FOUND,
+            NO_METADATA,
+            None,
+            &nonce,
+        ),
     }
 }
 
 async fn logout<S: AccountStore + 'static>(
     State(portal): State<SsoPortal<S>>,
     session: Session,
+    nonce: CspNonce,
     headers: HeaderMap,
 ) -> Response {
     // A cross-site form must not sign people out.
@@ -380,12 +565,97 @@ async fn logout<S: AccountStore + 'static>(
         (None, _) => true,
     };
     if !same_site {
-        return portal.page(StatusCode::FORBIDDEN, "Sign out from this site's own page.");
+        return portal.page(
+            PageKind::SignOutRefused,
+            StatusCode::FORBIDDEN,
+            SIGN_OUT_REFUSED,
+            None,
+            &nonce,
+        );
     }
     if let Err(error) = session.flush().await {
-        return portal.failed("the session could not be ended", &error);
+        return portal.failed("the session could not be ended", &error, None, &nonce);
     }
     Redirect::to("/").into_response()
+}
+
+/// `GET /logout`: someone typed the address, or followed a link to it.
+async fn logout_page<S: AccountStore + 'static>(
+    State(portal): State<SsoPortal<S>>,
+    nonce: CspNonce,
+) -> Response {
+    allow_post(portal.page(
+        PageKind::WrongMethod,
+        StatusCode::METHOD_NOT_ALLOWED,
+        SIGN_OUT_BY_BUTTON,
+        None,
+        &nonce,
+    ))
+}
+
+fn allow_post(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
+/// Around every portal route: the nonce and the security headers, and a page of the
+/// app's style for an error that axum answers in plain text (an extractor's rejection,
+/// a method the route does not answer).
+async fn pages_and_headers<S: AccountStore + 'static>(
+    State(portal): State<SsoPortal<S>>,
+    request: HttpRequest,
+    next: Next,
+) -> Response {
+    let org = org_of(request.uri().path());
+    let (request, nonce) = headers::with_nonce(request);
+    let mut response = next.run(request).await;
+    let status = response.status();
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    if (status.is_client_error() || status.is_server_error()) && !is_page {
+        tracing::info!(
+            status = status.as_u16(),
+            "a request the portal's routes could not read"
+        );
+        let (kind, message) = match status {
+            StatusCode::METHOD_NOT_ALLOWED => (PageKind::WrongMethod, WRONG_METHOD),
+            status if status.is_server_error() => (PageKind::Failed, web::FAILED),
+            _ => (PageKind::BadRequest, BAD_REQUEST),
+        };
+        let allow = response.headers().get(header::ALLOW).cloned();
+        response = portal.page(kind, status, message, org.as_deref(), &nonce);
+        if let Some(allow) = allow {
+            response.headers_mut().insert(header::ALLOW, allow);
+        }
+    }
+    headers::finish(&portal.security, &nonce, &mut response);
+    response
+}
+
+/// The org of a portal address (`/{org}/…`), as it is written in the path.
+fn org_of(path: &str) -> Option<String> {
+    let mut segments = path.trim_start_matches('/').split('/');
+    let org = segments.next()?;
+    segments.next()?;
+    Some(org.to_owned())
+}
+
+/// The `form-action` source for a form that posts to `url`: its origin, or its scheme
+/// alone when the origin cannot be written as a source, so that the IdP's form is never
+/// blocked; a relative URL needs none.
+fn form_target(url: &str) -> Option<String> {
+    let (scheme, _) = url.split_once("://")?;
+    headers::origin_source(url).or_else(|| {
+        scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric())
+            .then(|| format!("{}:", scheme.to_ascii_lowercase()))
+    })
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters and `/`.

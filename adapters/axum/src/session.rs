@@ -31,6 +31,7 @@ pub const REQUEST_LIFETIME_SECS: i64 = 10 * 60;
 
 /// Who is signed in, as the portal wrote it into the session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SignedIn {
     /// The account.
     pub account: AccountId,
@@ -42,6 +43,45 @@ pub struct SignedIn {
     pub rule: Rule,
     /// What the sign-in did.
     pub outcome: Outcome,
+    /// The org whose portal signed in a person who is not its member (the seed's
+    /// "logged in, but redirected to their individual homepage"): the page they land
+    /// on, their own home, says so with [`not_a_member_notice`](crate::not_a_member_notice).
+    /// `None` for a member. Sessions written before this field read as `None`.
+    #[serde(default)]
+    pub not_a_member_of: Option<String>,
+}
+
+impl SignedIn {
+    /// `account` (`handle`), signed in by `rule` with `outcome`; validated by the IdP at
+    /// no known time, and a member (or no org asked).
+    pub fn new(
+        account: AccountId,
+        handle: impl Into<String>,
+        rule: Rule,
+        outcome: Outcome,
+    ) -> Self {
+        Self {
+            account,
+            handle: handle.into(),
+            sso_at: None,
+            rule,
+            outcome,
+            not_a_member_of: None,
+        }
+    }
+
+    /// The same, validated by the IdP at `sso_at`.
+    pub fn with_sso_at(mut self, sso_at: Option<DateTime<Utc>>) -> Self {
+        self.sso_at = sso_at;
+        self
+    }
+
+    /// The same, signed in through the portal of `org`, which the account is not a
+    /// member of.
+    pub fn with_not_a_member_of(mut self, org: impl Into<String>) -> Self {
+        self.not_a_member_of = Some(org.into());
+        self
+    }
 }
 
 /// An AuthnRequest the session waits for an answer to.
