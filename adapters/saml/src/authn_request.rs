@@ -90,7 +90,9 @@ pub(crate) fn build(
                 // The signature covers the query exactly as sent (bindings 3.4.4.1).
                 query.push_str("&SigAlg=");
                 query.push_str(&percent_encode(RSA_SHA256));
-                let signature = key.sign_sha256(query.as_bytes());
+                let signature = key.sign_sha256(query.as_bytes()).map_err(|_| {
+                    std::io::Error::other("the SP key could not sign the AuthnRequest")
+                })?;
                 query.push_str("&Signature=");
                 query.push_str(&percent_encode(
                     &base64::engine::general_purpose::STANDARD.encode(signature),

@@ -41,11 +41,9 @@ impl Certificate {
         let key = bergshamra::keys::loader::load_x509_cert_der(&der)
             .map_err(|error| CertificateError(error.to_string()))?;
         let rsa_bits = key.to_spki_der().and_then(|spki| {
-            use rsa::pkcs8::DecodePublicKey as _;
-            use rsa::traits::PublicKeyParts as _;
-            rsa::RsaPublicKey::from_public_key_der(&spki)
+            aws_lc_rs::rsa::PublicEncryptingKey::from_der(&spki)
                 .ok()
-                .map(|public| public.size() * 8)
+                .map(|public| public.key_size_bits())
         });
         let fingerprint = fingerprint(&der);
         Ok(Self {

@@ -271,9 +271,21 @@ pub enum VerifyError {
     /// The assertion is encrypted and no SP key is configured.
     #[error("the assertion is encrypted but no SP decryption key is configured")]
     EncryptedWithoutKey,
-    /// The assertion could not be decrypted.
-    #[error("the encrypted assertion could not be decrypted with the SP's key: {0}")]
-    DecryptionFailed(String),
+    /// The assertion could not be decrypted. One answer for every failure that depends
+    /// on the ciphertext (padding, a wrong key, text that is not the assertion), so that
+    /// the ACS is no decryption oracle; the detail goes only to the debug log (target
+    /// `jit_provisioning_saml::decryption`).
+    #[error("the encrypted assertion could not be decrypted with the SP's key (the debug log has the detail)")]
+    DecryptionFailed,
+    /// The assertion is encrypted with an algorithm this SP refuses (3DES, RSA PKCS#1
+    /// v1.5 key transport without the IdP's opt-in, or one it does not know).
+    #[error("the assertion is encrypted with `{algorithm}`, which this SP refuses: {fix}")]
+    EncryptionRefused {
+        /// The algorithm's URI (with its parameters, for OAEP).
+        algorithm: String,
+        /// What the IdP's admin can change.
+        fix: &'static str,
+    },
     /// No usable bearer confirmation.
     #[error("no bearer SubjectConfirmation{0}")]
     NoBearerConfirmation(&'static str),
@@ -335,7 +347,11 @@ impl VerifyError {
             | VerifyError::InResponseToDisagrees { .. }
             | VerifyError::Unsolicited => Category::InResponseToMismatch,
             VerifyError::EncryptedWithoutKey => Category::EncryptedUnsupported,
-            VerifyError::DecryptionFailed(_) => Category::DecryptionFailed,
+            // A refused algorithm is the same kind of failure, with the same page for the
+            // person; only the admin's message names the algorithm.
+            VerifyError::DecryptionFailed | VerifyError::EncryptionRefused { .. } => {
+                Category::DecryptionFailed
+            }
             VerifyError::NoBearerConfirmation(_) => Category::NoBearerConfirmation,
             VerifyError::NoSubject(_) => Category::NoSubject,
         }

@@ -34,6 +34,11 @@ pub struct IdpOptions {
     /// The clock skew allowed on every time check, in seconds (at most
     /// [`MAX_SKEW_SECS`]).
     pub skew_secs: u32,
+    /// Accept an `EncryptedAssertion` whose key is transported with RSA PKCS#1 v1.5
+    /// (`http://www.w3.org/2001/04/xmlenc#rsa-1_5`). That padding is open to
+    /// Bleichenbacher's attack: leave this off and configure the IdP for RSA-OAEP; turn
+    /// it on only for an IdP that offers nothing else, and plan to turn it off.
+    pub insecure_allow_rsa1_5_key_transport: bool,
 }
 
 impl Default for IdpOptions {
@@ -44,6 +49,7 @@ impl Default for IdpOptions {
             require_signed_assertion: false,
             allow_idp_initiated: false,
             skew_secs: DEFAULT_SKEW_SECS,
+            insecure_allow_rsa1_5_key_transport: false,
         }
     }
 }

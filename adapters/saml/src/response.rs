@@ -294,15 +294,17 @@ fn verify_traced(
             let key = options
                 .decryption_key
                 .ok_or(VerifyError::EncryptedWithoutKey)?;
-            decrypted_text = crate::encrypted::decrypt_assertion(xml, key, options.limits)?;
-            decrypted_doc = xml::parse(&decrypted_text, options.limits)?;
-            xml::check_document(&decrypted_doc)?;
+            decrypted_text =
+                crate::encrypted::decrypt_assertion(&doc, container, key, idp.options())?;
+            // Text that is not one well-formed assertion fails like a bad key or bad
+            // padding: the ACS must not tell them apart.
+            decrypted_doc = xml::parse(&decrypted_text, options.limits)
+                .map_err(crate::encrypted::plaintext_unreadable)?;
+            xml::check_document(&decrypted_doc).map_err(crate::encrypted::plaintext_unreadable)?;
             let assertion = decrypted_doc
                 .document_element()
                 .filter(|&root| xml::is(&decrypted_doc, root, SAML, "Assertion"))
-                .ok_or_else(|| {
-                    VerifyError::DecryptionFailed("the plaintext is not a saml:Assertion".into())
-                })?;
+                .ok_or_else(|| crate::encrypted::plaintext_unreadable(VerifyError::NoAssertion))?;
             // An assertion nested in the plaintext (in Advice) counts as in the clear.
             let nested = xml::descendants_named(&decrypted_doc, assertion, SAML, "Assertion").len()
                 + xml::descendants_named(&decrypted_doc, assertion, SAML, "EncryptedAssertion")

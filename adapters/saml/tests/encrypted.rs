@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use base64::Engine as _;
 use jit_provisioning::SamlAnswer;
 use jit_provisioning_saml::test_idp::{
-    ContentEncryption, EncryptionOptions, ResponseOptions, TestIdp, EVIL_SUBJECT,
+    CiphertextDefect, ContentEncryption, EncryptionOptions, KeyTransport, TestIdp, EVIL_SUBJECT,
 };
 use jit_provisioning_saml::{
     verify_explained, Category, Expected, InResponseTo, PostError, ServiceProvider,
@@ -385,4 +385,154 @@ fn the_wrapped_response_carries_the_attackers_assertion_where_the_sp_reads() {
     let without_extensions = format!("{before}{after}");
     let error = refusal(&without_extensions);
     assert_eq!(error.category(), Category::Unsigned, "{error}");
+}
+
+/// A response for Jane with `options` changed by `change`.
+fn encrypted_with(change: impl FnOnce(&mut EncryptionOptions)) -> String {
+    let mut options = EncryptionOptions::default();
+    change(&mut options);
+    encrypted(&options)
+}
+
+#[test]
+fn every_decryption_failure_gives_one_identical_answer() {
+    // Bad padding, a noisy last block, a truncated key, text that is not XML, and a key
+    // the SP does not hold: the ACS must not tell them apart (Jager and Somorovsky's
+    // padding oracle on XML Encryption needs exactly such a difference).
+    let mut answers = Vec::new();
+    for defect in CiphertextDefect::ALL {
+        let xml = encrypted_with(|options| options.defect = Some(defect));
+        answers.push((format!("{defect:?}"), refusal(&xml)));
+    }
+    let sound = encrypted(&EncryptionOptions::default());
+    answers.push((
+        "another key".into(),
+        refusal_by(&provider_with(Some(idp())), &sound),
+    ));
+    for (what, error) in &answers {
+        assert_eq!(*error, VerifyError::DecryptionFailed, "{what}: {error}");
+        assert_eq!(error.to_string(), answers[0].1.to_string(), "{what}");
+        assert!(!error.to_string().contains("padding"), "{what}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn through_the_provisioner_every_decryption_failure_is_one_category() {
+    let provisioner =
+        jit_provisioning::Provisioner::new(policy(), jit_provisioning::MemoryStore::new());
+    let guard = jit_provisioning::MemoryReplayGuard::new();
+    let mut seen = Vec::new();
+    for defect in CiphertextDefect::ALL {
+        let xml = encrypted_with(|options| options.defect = Some(defect));
+        let error = provisioner
+            .login(&provider(), &guard, &post(&xml), now())
+            .await
+            .unwrap_err();
+        seen.push(error.to_string());
+        let jit_provisioning::LoginError::Unverified(jit_provisioning::VerifyError::Refused {
+            category,
+            ..
+        }) = error
+        else {
+            panic!("{defect:?}: {error:?}");
+        };
+        assert_eq!(category, "decryption_failed", "{defect:?}");
+    }
+    assert!(seen.windows(2).all(|pair| pair[0] == pair[1]), "{seen:?}");
+}
+
+#[test]
+fn the_detail_goes_to_the_debug_log_and_never_names_padding() {
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    for defect in CiphertextDefect::ALL {
+        let xml = encrypted_with(|options| options.defect = Some(defect));
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || refusal(&xml));
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            log.contains("jit_provisioning_saml::decryption"),
+            "{defect:?}: {log}"
+        );
+        assert!(!log.to_lowercase().contains("padding"), "{defect:?}: {log}");
+        // Each defect fails where it should (a flipped last block fails at the content
+        // or, when its noise happens to end in a plausible length, at the text).
+        let stage = match defect {
+            CiphertextDefect::BadPadding => Some("did not decrypt with the transported key"),
+            CiphertextDefect::TruncatedKey => Some("did not decrypt with the SP's key"),
+            CiphertextDefect::PlaintextNotXml => Some("is not one saml:Assertion"),
+            _ => None,
+        };
+        if let Some(stage) = stage {
+            assert!(log.contains(stage), "{defect:?}: {log}");
+        }
+    }
+}
+
+#[test]
+fn rsa_1_5_key_transport_is_refused_unless_the_idp_opts_in_loudly() {
+    let xml = encrypted_with(|options| options.key_transport = KeyTransport::Rsa1_5);
+    let error = refusal(&xml);
+    assert!(
+        matches!(&error, VerifyError::EncryptionRefused { algorithm, .. } if algorithm.ends_with("#rsa-1_5")),
+        "{error:?}"
+    );
+    // The same kind, and so the same page for the person; the admin's message says how.
+    assert_eq!(error.category(), Category::DecryptionFailed);
+    assert!(
+        error
+            .to_string()
+            .contains("insecure_allow_rsa1_5_key_transport"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("RSA-OAEP"), "{error}");
+
+    let mut config = saml_config(serde_json::json!({
+        "options": {"insecure_allow_rsa1_5_key_transport": true}
+    }));
+    config.sp.key_pem = Some(sp_keys().key_pem().to_owned());
+    config.sp.certificate_pem = Some(sp_keys().certificate_pem());
+    let opted_in = config.validate(&policy(), None).unwrap();
+    match opted_in.verify_post(&post(&xml), now()) {
+        Ok(SamlAnswer::Assertion(verified)) => assert_eq!(verified.assertion.subject, "00u1jane"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn triple_des_is_refused_by_name() {
+    let xml =
+        encrypted_with(|options| options.content_encryption = ContentEncryption::TripleDesCbc);
+    let error = refusal(&xml);
+    assert!(
+        matches!(&error, VerifyError::EncryptionRefused { algorithm, .. } if algorithm.ends_with("#tripledes-cbc")),
+        "{error:?}"
+    );
+    assert_eq!(error.category(), Category::DecryptionFailed);
+    assert!(error.to_string().contains("AES-GCM"), "{error}");
+}
+
+#[test]
+fn rsa_oaep_with_sha256_is_accepted() {
+    let xml = encrypted_with(|options| options.key_transport = KeyTransport::RsaOaepSha256);
+    assert!(xml.contains("xmlenc11#rsa-oaep"));
+    let (assertion, _) = verified(&xml);
+    assert_eq!(assertion.name_id.unwrap().value, "00u1jane");
 }

@@ -53,17 +53,12 @@ fn response(options: ResponseOptions) -> String {
 /// unsigned, so the edit keeps every signature valid.
 fn with_response_attribute(xml: &str, to: &str) -> String {
     let from = format!("InResponseTo=\"{REQUEST_ID}\"");
-    let start = xml.find("<samlp:Response").unwrap();
-    let end = start + xml[start..].find('>').unwrap();
-    assert!(
-        xml[start..end].contains(&from),
-        "no InResponseTo on the Response"
-    );
+    let (before, rest) = xml.split_once("<samlp:Response").unwrap();
+    let (start_tag, after) = rest.split_once('>').unwrap();
+    assert!(start_tag.contains(&from), "no InResponseTo on the Response");
     format!(
-        "{}{}{}",
-        &xml[..start],
-        xml[start..end].replacen(&from, to, 1),
-        &xml[end..]
+        "{before}<samlp:Response{}>{after}",
+        start_tag.replacen(&from, to, 1)
     )
 }
 

@@ -17,7 +17,13 @@ const ALG_AES128_CBC: &str = "http://www.w3.org/2001/04/xmlenc#aes128-cbc";
 const ALG_AES256_CBC: &str = "http://www.w3.org/2001/04/xmlenc#aes256-cbc";
 const ALG_AES128_GCM: &str = "http://www.w3.org/2009/xmlenc11#aes128-gcm";
 const ALG_AES256_GCM: &str = "http://www.w3.org/2009/xmlenc11#aes256-gcm";
+const ALG_TRIPLEDES_CBC: &str = "http://www.w3.org/2001/04/xmlenc#tripledes-cbc";
 const ALG_RSA_OAEP_MGF1P: &str = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p";
+const ALG_RSA_OAEP_11: &str = "http://www.w3.org/2009/xmlenc11#rsa-oaep";
+const ALG_RSA_1_5: &str = "http://www.w3.org/2001/04/xmlenc#rsa-1_5";
+const ALG_SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+const ALG_MGF1_SHA256: &str = "http://www.w3.org/2009/xmlenc11#mgf1sha256";
+const NS_XENC11: &str = "http://www.w3.org/2009/xmlenc11#";
 
 /// The markup bergshamra fills: an empty `CipherValue`.
 const EMPTY_CIPHER_VALUE: &str = "<xenc:CipherValue></xenc:CipherValue>";
@@ -41,10 +47,13 @@ pub enum ContentEncryption {
     /// AES-256-GCM, `http://www.w3.org/2009/xmlenc11#aes256-gcm` (Entra ID's and
     /// Shibboleth's choice where the SP's metadata asks for GCM).
     Aes256Gcm,
+    /// Triple DES in CBC mode, `http://www.w3.org/2001/04/xmlenc#tripledes-cbc`: a
+    /// 64-bit block cipher that SPs must refuse; for the refusal's tests.
+    TripleDesCbc,
 }
 
 impl ContentEncryption {
-    /// Every content encryption, for tests that try them all.
+    /// Every content encryption an SP should accept, for tests that try them all.
     pub const ALL: [ContentEncryption; 4] = [
         ContentEncryption::Aes256Cbc,
         ContentEncryption::Aes128Cbc,
@@ -59,6 +68,7 @@ impl ContentEncryption {
             ContentEncryption::Aes128Cbc => ALG_AES128_CBC,
             ContentEncryption::Aes128Gcm => ALG_AES128_GCM,
             ContentEncryption::Aes256Gcm => ALG_AES256_GCM,
+            ContentEncryption::TripleDesCbc => ALG_TRIPLEDES_CBC,
         }
     }
 
@@ -69,6 +79,50 @@ impl ContentEncryption {
             ContentEncryption::Aes128Gcm | ContentEncryption::Aes256Gcm
         )
     }
+}
+
+/// How the AES key travels to the SP (the `EncryptedKey`'s `EncryptionMethod`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum KeyTransport {
+    /// RSA-OAEP, `http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p` with SHA-1: what
+    /// Entra ID and ADFS use.
+    #[default]
+    RsaOaepMgf1p,
+    /// RSA-OAEP, `http://www.w3.org/2009/xmlenc11#rsa-oaep` with SHA-256 and MGF1 with
+    /// SHA-256.
+    RsaOaepSha256,
+    /// RSA PKCS#1 v1.5, `http://www.w3.org/2001/04/xmlenc#rsa-1_5`: open to
+    /// Bleichenbacher's attack; SPs refuse it unless the IdP is let.
+    Rsa1_5,
+}
+
+/// A defect in an encrypted assertion's ciphertext, made after encryption (or, for
+/// `PlaintextNotXml`, in what is encrypted). An SP must answer each one alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CiphertextDefect {
+    /// CBC only: the block before the last is changed so that the plaintext's last byte,
+    /// the padding's length, decrypts to 0, which XML Encryption's padding never is.
+    BadPadding,
+    /// The first byte of the ciphertext's last block is flipped, so that the last
+    /// plaintext block (padding included) decrypts to noise.
+    FlippedLastBlock,
+    /// The `EncryptedKey`'s ciphertext loses its last 8 bytes: shorter than the SP's RSA
+    /// modulus.
+    TruncatedKey,
+    /// The encrypted text is not XML at all; key and ciphertext are sound.
+    PlaintextNotXml,
+}
+
+impl CiphertextDefect {
+    /// Every defect.
+    pub const ALL: [CiphertextDefect; 4] = [
+        CiphertextDefect::BadPadding,
+        CiphertextDefect::FlippedLastBlock,
+        CiphertextDefect::TruncatedKey,
+        CiphertextDefect::PlaintextNotXml,
+    ];
 }
 
 /// How [`TestIdp::encrypted_response`] makes its response.
@@ -87,6 +141,10 @@ pub struct EncryptionOptions {
     pub response: ResponseOptions,
     /// The assertion's encryption (default AES-256-CBC).
     pub content_encryption: ContentEncryption,
+    /// How the AES key travels (default RSA-OAEP with SHA-1).
+    pub key_transport: KeyTransport,
+    /// A defect in the ciphertext, if any.
+    pub defect: Option<CiphertextDefect>,
     /// The assertion's `saml:Issuer`, in place of the IdP's entity id. The assertion is
     /// still signed by the IdP's key (when `response.sign_assertion`), and the
     /// Response's `saml:Issuer` stays the IdP's entity id.
@@ -170,10 +228,15 @@ impl TestIdp {
         if options.tamper_after_signing {
             assertion = tamper_name_id(&assertion, &person.subject)?;
         }
+        if options.defect == Some(CiphertextDefect::PlaintextNotXml) {
+            assertion = "this text is not an assertion, nor XML".to_owned();
+        }
         let recipient = Recipient {
             certificate_base64: base64::engine::general_purpose::STANDARD.encode(&certificate_der),
             key,
             content: options.content_encryption,
+            transport: options.key_transport,
+            defect: options.defect,
         };
 
         let mut envelope = Envelope {
@@ -218,6 +281,8 @@ struct Recipient {
     /// Its public key, as bergshamra encrypts to it.
     key: bergshamra::Key,
     content: ContentEncryption,
+    transport: KeyTransport,
+    defect: Option<CiphertextDefect>,
 }
 
 impl Recipient {
@@ -235,12 +300,28 @@ impl Recipient {
         )?;
         w.open("ds:KeyInfo", &[("xmlns:ds", NS_DSIG)])?;
         w.open("xenc:EncryptedKey", &[])?;
-        w.open(
-            "xenc:EncryptionMethod",
-            &[("Algorithm", ALG_RSA_OAEP_MGF1P)],
-        )?;
-        w.empty("ds:DigestMethod", &[("Algorithm", ALG_SHA1)])?;
-        w.close("xenc:EncryptionMethod");
+        match self.transport {
+            KeyTransport::RsaOaepMgf1p => {
+                w.open(
+                    "xenc:EncryptionMethod",
+                    &[("Algorithm", ALG_RSA_OAEP_MGF1P)],
+                )?;
+                w.empty("ds:DigestMethod", &[("Algorithm", ALG_SHA1)])?;
+                w.close("xenc:EncryptionMethod");
+            }
+            KeyTransport::RsaOaepSha256 => {
+                w.open("xenc:EncryptionMethod", &[("Algorithm", ALG_RSA_OAEP_11)])?;
+                w.empty("ds:DigestMethod", &[("Algorithm", ALG_SHA256)])?;
+                w.empty(
+                    "xenc11:MGF",
+                    &[("xmlns:xenc11", NS_XENC11), ("Algorithm", ALG_MGF1_SHA256)],
+                )?;
+                w.close("xenc:EncryptionMethod");
+            }
+            KeyTransport::Rsa1_5 => {
+                w.empty("xenc:EncryptionMethod", &[("Algorithm", ALG_RSA_1_5)])?;
+            }
+        }
         w.open("ds:KeyInfo", &[])?;
         w.open("ds:X509Data", &[])?;
         w.leaf("ds:X509Certificate", &[], &self.certificate_base64)?;
@@ -265,8 +346,95 @@ impl Recipient {
                 "bergshamra left a CipherValue of the EncryptedData empty",
             ));
         }
-        Ok(encrypted)
+        match self.defect {
+            Some(CiphertextDefect::BadPadding) => {
+                let padding = xml_enc_padding(plaintext.len(), self.content)?;
+                edit_cipher_value(&encrypted, Which::Content, |bytes| {
+                    // CBC: the last plaintext byte is the previous ciphertext byte at the
+                    // same place XORed with the block's decryption; XORing the padding's
+                    // length into it makes that byte 0.
+                    let at = bytes.len().checked_sub(AES_BLOCK + 1)?;
+                    *bytes.get_mut(at)? ^= padding;
+                    Some(())
+                })
+            }
+            Some(CiphertextDefect::FlippedLastBlock) => {
+                edit_cipher_value(&encrypted, Which::Content, |bytes| {
+                    let at = bytes.len().checked_sub(AES_BLOCK)?;
+                    *bytes.get_mut(at)? ^= 0x01;
+                    Some(())
+                })
+            }
+            Some(CiphertextDefect::TruncatedKey) => {
+                edit_cipher_value(&encrypted, Which::Key, |bytes| {
+                    bytes.truncate(bytes.len().checked_sub(8)?);
+                    Some(())
+                })
+            }
+            Some(CiphertextDefect::PlaintextNotXml) | None => Ok(encrypted),
+        }
     }
+}
+
+const AES_BLOCK: usize = 16;
+
+/// The length of the padding XML Encryption's CBC adds to `length` bytes: 1 to a block.
+fn xml_enc_padding(length: usize, content: ContentEncryption) -> Result<u8, TestIdpError> {
+    let block = match content {
+        ContentEncryption::Aes256Cbc | ContentEncryption::Aes128Cbc => AES_BLOCK,
+        _ => {
+            return Err(TestIdpError::Internal(
+                "CiphertextDefect::BadPadding needs an AES-CBC content encryption",
+            ))
+        }
+    };
+    u8::try_from(block - length % block)
+        .map_err(|_| TestIdpError::Internal("a block is longer than 255 bytes"))
+}
+
+/// Which `CipherValue` of an `EncryptedData` to edit.
+#[derive(Clone, Copy)]
+enum Which {
+    /// The `EncryptedKey`'s, the first in the markup.
+    Key,
+    /// The `EncryptedData`'s own, the last.
+    Content,
+}
+
+/// `encrypted` with one `CipherValue`'s bytes changed by `change` (which returns `None`
+/// when the bytes are too short for it).
+fn edit_cipher_value(
+    encrypted: &str,
+    which: Which,
+    change: impl FnOnce(&mut Vec<u8>) -> Option<()>,
+) -> Result<String, TestIdpError> {
+    const OPEN: &str = "<xenc:CipherValue>";
+    const CLOSE: &str = "</xenc:CipherValue>";
+    let missing = TestIdpError::Internal("no CipherValue to edit");
+    let open = match which {
+        Which::Key => encrypted.find(OPEN),
+        Which::Content => encrypted.rfind(OPEN),
+    }
+    .ok_or(missing)?;
+    let start = open + OPEN.len();
+    let length = encrypted
+        .get(start..)
+        .and_then(|rest| rest.find(CLOSE))
+        .ok_or(TestIdpError::Internal("an unclosed CipherValue"))?;
+    let text = encrypted
+        .get(start..start + length)
+        .ok_or(TestIdpError::Internal("a CipherValue out of bounds"))?;
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|_| TestIdpError::Internal("a CipherValue that is not base64"))?;
+    change(&mut bytes).ok_or(TestIdpError::Internal("a ciphertext too short to edit"))?;
+    Ok(format!(
+        "{}{}{}",
+        encrypted.get(..start).unwrap_or_default(),
+        base64::engine::general_purpose::STANDARD.encode(bytes),
+        encrypted.get(start + length..).unwrap_or_default()
+    ))
 }
 
 /// `saml:EncryptedAssertion` around `content` (markup), declaring its namespace.

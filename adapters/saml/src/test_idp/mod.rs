@@ -88,7 +88,7 @@ use chrono::{DateTime, Datelike as _, SecondsFormat, TimeDelta, Utc};
 use cert::KeyPair;
 use xml::Writer;
 
-pub use encrypt::{ContentEncryption, EncryptionOptions};
+pub use encrypt::{CiphertextDefect, ContentEncryption, EncryptionOptions, KeyTransport};
 
 /// The subject that [`BadResponse::Tampered`] writes over the signed one, and that the
 /// evil assertion of every `Wrapped…` variant is about (as its `NameID` and its
