@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::handle_choice::HandleChoice;
 use crate::role::{Grant, Role};
 
 /// The store's id for an account.
@@ -130,9 +131,65 @@ pub struct NewAccount {
     pub identity: Identity,
     /// The memberships to grant.
     pub memberships: Vec<Grant>,
+    /// How `handle` was chosen, so that a store that finds it taken can pick the next
+    /// free one itself ([`NewAccount::free_handle`]); `None` for a handle that must be
+    /// created as it is or not at all. The engine always sets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handle_choice: Option<HandleChoice>,
 }
 
 impl NewAccount {
+    /// The stems whose taken handles [`NewAccount::free_handle`] needs
+    /// ([`HandleChoice::stems`]); empty when the handle is fixed (no
+    /// [`handle_choice`](NewAccount::handle_choice)).
+    pub fn stems(&self) -> Vec<String> {
+        self.handle_choice
+            .as_ref()
+            .map(HandleChoice::stems)
+            .unwrap_or_default()
+    }
+
+    /// The handle to create the account under when the store holds `taken_in_store`
+    /// (at least every handle under [`NewAccount::stems`], compared case-insensitively):
+    /// the lowest free one by the engine's own rule ([`HandleChoice::free_handle`]). For
+    /// a fixed handle, the handle itself when it is free. `None` when nothing is free:
+    /// the store then reports [`CreateError::HandleTaken`](crate::CreateError::HandleTaken).
+    ///
+    /// ```
+    /// use jit_provisioning::{HandleBase, HandleChoice, NewAccount};
+    ///
+    /// let mut account: NewAccount = serde_json::from_str(
+    ///     r#"{"handle": "jane-doe", "email": null,
+    ///         "identity": {"issuer": "https://idp", "subject": "00u2"}, "memberships": []}"#,
+    /// ).unwrap();
+    /// let in_store = vec!["jane-doe".to_owned()];
+    /// // Fixed: created as it is, or not at all.
+    /// assert_eq!(account.free_handle(&in_store), None);
+    ///
+    /// let base = HandleBase::derive(Some("Jane"), Some("Doe"), None);
+    /// account.handle_choice = Some(HandleChoice::new(base, 39, Vec::new()));
+    /// assert_eq!(account.stems(), ["jane-doe"]);
+    /// assert_eq!(account.free_handle(&in_store).as_deref(), Some("jane-doe-2"));
+    /// ```
+    pub fn free_handle(&self, taken_in_store: &[String]) -> Option<String> {
+        match &self.handle_choice {
+            Some(choice) => choice.free_handle(taken_in_store),
+            None => {
+                let taken = crate::handles::TakenHandles::new(taken_in_store);
+                (!taken.contains(&self.handle.to_lowercase())).then(|| self.handle.clone())
+            }
+        }
+    }
+
+    /// The same account under another handle, as a store creates it when the proposed
+    /// handle was taken.
+    pub fn with_handle(&self, handle: String) -> NewAccount {
+        NewAccount {
+            handle,
+            ..self.clone()
+        }
+    }
+
     /// The record of this account once a store has created it under `id`: enabled, no
     /// password, its names, its one identity and its memberships.
     pub fn record(&self, id: AccountId) -> AccountRecord {

@@ -4,8 +4,9 @@
 //! A config is validated once, when it is loaded, so that the decision path never meets a
 //! contradiction: every problem is reported together in one [`ConfigError`].
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
+use std::ops::Bound;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -304,8 +305,9 @@ pub struct Policy {
     deployment: Deployment,
     orgs: HashMap<String, OrgPolicy>,
     /// Configured reserved handles and every org id, lower-cased: a handle equal to an
-    /// org id would make `/{name}` ambiguous.
-    taken_names: HashSet<String>,
+    /// org id would make `/{name}` ambiguous. Ordered, so that the names under one stem
+    /// are one range, however many orgs there are.
+    taken_names: BTreeSet<String>,
     max_handle_len: usize,
 }
 
@@ -356,7 +358,7 @@ impl Config {
             problems.push(ConfigProblem::MaxHandleLenOutOfRange(max_handle_len));
         }
 
-        let mut taken_names = HashSet::new();
+        let mut taken_names = BTreeSet::new();
         for word in &self.reserved_handles {
             let word = word.trim();
             if word.is_empty() {
@@ -590,13 +592,20 @@ impl Policy {
 
     /// Whether `handle` (lower-case) is kept from JIT accounts by the config: an org id or
     /// a configured reserved word. The built-in list is checked separately.
+    #[cfg(test)]
     pub(crate) fn config_takes(&self, handle: &str) -> bool {
         self.taken_names.contains(handle)
     }
 
-    /// How many names [`Policy::config_takes`] knows; bounds the search for a free handle.
-    pub(crate) fn config_taken_count(&self) -> usize {
-        self.taken_names.len()
+    /// The names the config keeps (org ids, configured reserved words) that are `stem` or
+    /// `stem-<digits>`: the ones a handle search under `stem` could meet. A range of the
+    /// ordered set, so the work does not grow with the number of orgs.
+    pub(crate) fn config_kept_under<'a>(&'a self, stem: &'a str) -> impl Iterator<Item = &'a str> {
+        self.taken_names
+            .range::<str, _>((Bound::Included(stem), Bound::Unbounded))
+            .take_while(move |name| name.starts_with(stem))
+            .filter(move |name| crate::store::is_stem_or_suffixed(name, stem))
+            .map(String::as_str)
     }
 }
 

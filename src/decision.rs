@@ -343,6 +343,26 @@ impl Decision {
         }
     }
 
+    /// The decision as carried out by a store that created the new account under
+    /// `handle`, the proposed one having been taken meanwhile
+    /// ([`NewAccount::free_handle`]): the plan and a landing on the account's own home
+    /// name the handle it has. Any other decision is returned as it is.
+    pub(crate) fn created_as(mut self, handle: &str) -> Decision {
+        let Action::Create(new) = &mut self.action else {
+            return self;
+        };
+        if new.handle == handle {
+            return self;
+        }
+        if let Some(Landing::UserHome(home)) = &mut self.landing {
+            if *home == new.handle {
+                handle.clone_into(home);
+            }
+        }
+        handle.clone_into(&mut new.handle);
+        self
+    }
+
     /// What happens to the person.
     pub fn outcome(&self) -> Outcome {
         self.outcome
@@ -523,6 +543,7 @@ mod tests {
                     org: "acme".into(),
                     role: Role::Member,
                 }],
+                handle_choice: None,
             }),
             Landing::OrgHome("acme".into()),
         )
@@ -561,6 +582,29 @@ mod tests {
             shown.ends_with("lands on the home of org `acme`"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn a_creation_under_another_handle_names_it_everywhere() {
+        let at_org = created().created_as("jane-doe-7");
+        assert_eq!(at_org.new_handle(), Some("jane-doe-7"));
+        assert_eq!(at_org.landing(), Some(&Landing::OrgHome("acme".into())));
+        assert!(at_org.to_string().contains("create account `jane-doe-7`"));
+
+        let mut at_home = created();
+        at_home.landing = Some(Landing::UserHome("jane-doe".into()));
+        let at_home = at_home.created_as("jane-doe-7");
+        assert_eq!(
+            at_home.landing(),
+            Some(&Landing::UserHome("jane-doe-7".into()))
+        );
+
+        let refusal = Decision::refuse(
+            Outcome::Denied,
+            Rule::NoFreeHandle,
+            Reason::HandleUnavailable,
+        );
+        assert_eq!(refusal.clone().created_as("x"), refusal);
     }
 
     #[test]

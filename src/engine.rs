@@ -10,12 +10,12 @@ use crate::decision::{Action, Decision, Landing, Outcome, Reason};
 use crate::display_name::display_name_of;
 use crate::email::{same_email, usable_email};
 use crate::handle::HandleBase;
+use crate::handle_choice::HandleChoice;
 use crate::lookup::AccountLookup;
 use crate::redirect::safe_return_path;
 use crate::request::{Assertion, IdpError, PortalVisit, Request, Session};
 use crate::reserved;
 use crate::rule::Rule;
-use crate::taken_handles::TakenHandles;
 
 /// How far in the future an IdP's clock may run before its timestamps are refused.
 pub const CLOCK_SKEW_SECS: i64 = 300;
@@ -436,7 +436,8 @@ impl AtOrg<'_> {
         if assertion.groups_incomplete && !self.org.group_roles().is_empty() {
             return Decision::refuse(Outcome::Denied, Rule::GroupsOverage, Reason::GroupsOverage);
         }
-        let Some(handle) = self.free_handle(handle_base(assertion), &known.taken_handles) else {
+        let choice = self.handle_choice(handle_base(assertion));
+        let Some(handle) = choice.free_handle(&known.taken_handles) else {
             return Decision::refuse(
                 Outcome::Denied,
                 Rule::NoFreeHandle,
@@ -456,6 +457,7 @@ impl AtOrg<'_> {
             family_name: display_name_of(assertion.family_name.as_deref()),
             identity: assertion.identity(),
             memberships: grants,
+            handle_choice: Some(choice),
         };
         Decision::new(
             Outcome::AccountCreated,
@@ -465,16 +467,17 @@ impl AtOrg<'_> {
         )
     }
 
-    fn free_handle(&self, base: HandleBase, taken_handles: &[String]) -> Option<String> {
-        let taken = TakenHandles::new(taken_handles);
-        // Pigeonhole: among this many candidates at least one is free.
-        let max_attempts =
-            taken.len() + self.policy.config_taken_count() + reserved::BUILT_IN.len() + 1;
-        base.into_handle(self.policy.max_handle_len(), max_attempts, |candidate| {
-            taken.contains(candidate)
-                || reserved::is_built_in(candidate)
-                || self.policy.config_takes(candidate)
-        })
+    /// The rule the handle is chosen by, the same here as in a store that must choose
+    /// again: the base, the length limit, and the reserved words and org ids the search
+    /// under the base's stems could meet.
+    fn handle_choice(&self, base: HandleBase) -> HandleChoice {
+        let max_len = self.policy.max_handle_len();
+        let mut kept: Vec<String> = Vec::new();
+        for stem in base.stems(max_len) {
+            kept.extend(reserved::built_in_under(&stem).map(str::to_owned));
+            kept.extend(self.policy.config_kept_under(&stem).map(str::to_owned));
+        }
+        HandleChoice::new(base, max_len, kept)
     }
 
     fn member_landing(&self, return_to: Option<&str>) -> Landing {
@@ -517,6 +520,38 @@ mod tests {
             email: Some("jane@acme.example".into()),
             ..Assertion::default()
         }
+    }
+
+    #[test]
+    fn the_choice_carries_the_words_the_policy_keeps_under_the_stems() {
+        // An org named like the person, and reserved words among their suffixes.
+        let config: Config = serde_json::from_str(
+            r#"{"reserved_handles": ["Jane-Doe-2", "jane-doe-4", "jane-does", "admin"],
+                "orgs": {"acme": {"jit": true, "idp": "https://idp"}, "jane-doe": {}}}"#,
+        )
+        .unwrap();
+        let policy = config.validate().unwrap();
+        let jane = Assertion {
+            given_name: Some("Jane".into()),
+            family_name: Some("Doe".into()),
+            ..jane()
+        };
+        let now = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap();
+        let decision = decide(
+            &policy,
+            &Request::Assertion(jane),
+            &AccountLookup::default(),
+            now,
+        );
+        let Action::Create(new) = decision.action() else {
+            panic!("{decision}");
+        };
+        assert_eq!(new.handle, "jane-doe-3");
+        let choice = new.handle_choice.as_ref().unwrap();
+        assert_eq!(choice.kept(), ["jane-doe", "jane-doe-2", "jane-doe-4"]);
+        // A store where a concurrent Jane Doe took `jane-doe-3` skips the same words.
+        let taken = vec!["jane-doe-3".to_owned()];
+        assert_eq!(new.free_handle(&taken).as_deref(), Some("jane-doe-5"));
     }
 
     #[test]

@@ -163,6 +163,11 @@ impl HandleBase {
         self.source
     }
 
+    /// The base's words, its buffer kept.
+    pub(crate) fn into_words(self) -> String {
+        self.words
+    }
+
     /// Every distinct cut of the base that a candidate handle can start with when handles
     /// are at most `max_len` long, longest first; empty when `max_len` is 0.
     ///
@@ -195,16 +200,7 @@ impl HandleBase {
     /// assert!(base.stems(0).is_empty());
     /// ```
     pub fn stems(&self, max_len: usize) -> Vec<String> {
-        let suffixed_limits = (SHORTEST_SUFFIX_LEN..=LONGEST_SUFFIX_LEN)
-            .filter_map(|suffix_len| max_len.checked_sub(suffix_len));
-        let mut stems: Vec<String> = Vec::new();
-        for limit in iter::once(max_len).chain(suffixed_limits) {
-            let stem = cut_at_break(&self.words, limit);
-            if !stem.is_empty() && !stems.contains(&stem) {
-                stems.push(stem);
-            }
-        }
-        stems
+        stems_of(&self.words, max_len)
     }
 
     /// The first candidate that `is_taken` says is free: the base (cut to `max_len`), then
@@ -265,52 +261,10 @@ impl HandleBase {
         &self,
         max_len: usize,
         max_attempts: usize,
-        mut is_taken: impl FnMut(&str) -> bool,
+        is_taken: impl FnMut(&str) -> bool,
     ) -> Option<Found> {
-        if max_attempts == 0 {
-            return None;
-        }
-        // The usual case: the whole base fits and is free; no cut to build.
-        let fits = self.words.len() <= max_len && !self.words.is_empty();
-        if fits && !is_taken(&self.words) {
-            return Some(Found::WholeBase);
-        }
-        let bare = cut_at_break(&self.words, max_len);
-        if bare.is_empty() {
-            return None;
-        }
-        if !fits && !is_taken(&bare) {
-            return Some(Found::Other(bare));
-        }
-        let mut attempts = 1;
-        // Thousands of candidates may be tried when a name is common: build each in one
-        // reused buffer, and cut the base again only when the suffix grows a digit.
-        let mut stem = Stem::default();
-        let mut candidate = String::with_capacity(max_len);
-        for n in 2..=u64::MAX {
-            if attempts >= max_attempts {
-                return None;
-            }
-            let room = max_len
-                .checked_sub(suffix_len(n))
-                .filter(|&room| room > 0)?;
-            candidate.clear();
-            candidate.push_str(stem.cut(&self.words, room));
-            write!(candidate, "-{n}").ok()?;
-            // A base ending in a number can be cut to look like a suffixed candidate
-            // (`a-2-b` at 3 is `a-2`, as is `a` with `-2`). Asking twice would spend an
-            // attempt on nothing and break the caller's pigeonhole bound.
-            if candidate == bare {
-                continue;
-            }
-            attempts += 1;
-            if !is_taken(&candidate) {
-                return Some(Found::Other(candidate));
-            }
-        }
-        None
+        search(&self.words, max_len, max_attempts, is_taken)
     }
-
     /// Candidate `n`: the bare cut for 1, the cut base and `-n` after that; `None` when
     /// the handle would have no character of the base.
     #[cfg(test)]
@@ -327,8 +281,83 @@ impl HandleBase {
     }
 }
 
+/// The search behind [`HandleBase::resolve`], on a base's words: the first candidate that
+/// `is_taken` says is free, trying at most `max_attempts` distinct candidates.
+pub(crate) fn search(
+    words: &str,
+    max_len: usize,
+    max_attempts: usize,
+    mut is_taken: impl FnMut(&str) -> bool,
+) -> Option<Found> {
+    if max_attempts == 0 {
+        return None;
+    }
+    // The usual case: the whole base fits and is free; no cut to build.
+    let fits = words.len() <= max_len && !words.is_empty();
+    if fits && !is_taken(words) {
+        return Some(Found::WholeBase);
+    }
+    let bare = cut_at_break(words, max_len);
+    if bare.is_empty() {
+        return None;
+    }
+    if !fits && !is_taken(&bare) {
+        return Some(Found::Other(bare));
+    }
+    let mut attempts = 1;
+    // Thousands of candidates may be tried when a name is common: build each in one
+    // reused buffer, and cut the base again only when the suffix grows a digit.
+    let mut stem = Stem::default();
+    let mut candidate = String::with_capacity(max_len);
+    for n in 2..=u64::MAX {
+        if attempts >= max_attempts {
+            return None;
+        }
+        let room = max_len
+            .checked_sub(suffix_len(n))
+            .filter(|&room| room > 0)?;
+        candidate.clear();
+        candidate.push_str(stem.cut(words, room));
+        write!(candidate, "-{n}").ok()?;
+        // A base ending in a number can be cut to look like a suffixed candidate
+        // (`a-2-b` at 3 is `a-2`, as is `a` with `-2`). Asking twice would spend an
+        // attempt on nothing and break the caller's pigeonhole bound.
+        if candidate == bare {
+            continue;
+        }
+        attempts += 1;
+        if !is_taken(&candidate) {
+            return Some(Found::Other(candidate));
+        }
+    }
+    None
+}
+
+/// [`HandleBase::stems`] of a base's words.
+pub(crate) fn stems_of(words: &str, max_len: usize) -> Vec<String> {
+    // The usual base fits with the longest suffix: it is its only stem, and no cut is made.
+    if words.len().saturating_add(LONGEST_SUFFIX_LEN) <= max_len {
+        let whole = words.trim_end_matches('-');
+        return if whole.is_empty() {
+            Vec::new()
+        } else {
+            vec![whole.to_owned()]
+        };
+    }
+    let suffixed_limits = (SHORTEST_SUFFIX_LEN..=LONGEST_SUFFIX_LEN)
+        .filter_map(|suffix_len| max_len.checked_sub(suffix_len));
+    let mut stems: Vec<String> = Vec::new();
+    for limit in iter::once(max_len).chain(suffixed_limits) {
+        let stem = cut_at_break(words, limit);
+        if !stem.is_empty() && !stems.contains(&stem) {
+            stems.push(stem);
+        }
+    }
+    stems
+}
+
 /// What the search found free.
-enum Found {
+pub(crate) enum Found {
     /// The base itself, whole.
     WholeBase,
     /// A cut of the base, or a suffixed candidate.

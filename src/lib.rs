@@ -24,7 +24,7 @@
 //! | the SAML boundary | [`SamlVerifier`], [`SamlPost`], [`SamlAnswer`], [`VerifiedAssertion`], [`VerifyError`], [`IdpTrip`], [`IdpRedirect`], [`IdpBinding`], [`ReplayGuard`], [`MemoryReplayGuard`], [`REPLAY_GRACE_SECS`] |
 //! | writing a storage adapter | [`AccountStore`], [`MemoryStore`], [`SeedError`], [`CreateError`], [`LinkError`], [`StoreError`], [`BoxError`], [`is_stem_or_suffixed`], [`email_key`], [`usable_email`]; the `testing` feature's conformance suite |
 //! | driving the engine by hand | [`AccountLookup`], [`screen`], [`handle_base`], [`CLOCK_SKEW_SECS`], [`MAX_SUBJECT_LEN`] |
-//! | handles and return paths | [`HandleBase`], [`HandleSource`], [`DEFAULT_MAX_HANDLE_LEN`], the [`handles`] module, [`safe_return_path`], [`ReturnToError`], [`MAX_RETURN_TO_LEN`] |
+//! | handles and return paths | [`HandleBase`], [`HandleSource`], [`HandleChoice`], [`DEFAULT_MAX_HANDLE_LEN`], the [`handles`] module, [`safe_return_path`], [`ReturnToError`], [`MAX_RETURN_TO_LEN`] |
 //! | policy cases | the [`cases`] module: the case-file format and its runner |
 #![forbid(unsafe_code)]
 
@@ -37,6 +37,7 @@ mod display_name;
 mod email;
 mod engine;
 mod handle;
+mod handle_choice;
 mod lookup;
 mod memory;
 mod provisioner;
@@ -64,6 +65,7 @@ pub use display_name::{display_name, full_name, MAX_DISPLAY_NAME_CHARS};
 pub use email::{email_key, usable_email};
 pub use engine::{decide, handle_base, screen, CLOCK_SKEW_SECS, MAX_SUBJECT_LEN};
 pub use handle::{HandleBase, HandleSource, DEFAULT_MAX_HANDLE_LEN};
+pub use handle_choice::HandleChoice;
 pub use lookup::AccountLookup;
 pub use memory::{MemoryStore, SeedError};
 pub use provisioner::{LoginError, ProvisionError, Provisioned, Provisioner, DEFAULT_MAX_ATTEMPTS};

@@ -13,7 +13,8 @@ use crate::role::Grant;
 use crate::store::{is_stem_or_suffixed, AccountStore, CreateError, LinkError, StoreError};
 
 /// An [`AccountStore`] in memory. Every operation takes one lock, so each is atomic and
-/// the store meets the whole storage contract.
+/// the store meets the whole storage contract: a creation whose handle was taken picks
+/// the next free one under that lock.
 ///
 /// ```
 /// use jit_provisioning::{AccountRecord, MemoryStore};
@@ -164,6 +165,24 @@ impl Accounts {
         self.by_id.insert(account.id.clone(), account);
     }
 
+    /// Every handle equal to one of `stems` or to a stem, `-` and digits, lower-cased.
+    fn taken_under(&self, stems: &[String]) -> Vec<String> {
+        let mut taken = Vec::new();
+        for stem in stems {
+            let stem = stem.to_lowercase();
+            let from = Bound::Included(stem.as_str());
+            taken.extend(
+                self.by_handle
+                    .range::<str, _>((from, Bound::Unbounded))
+                    .map(|(handle, _)| handle)
+                    .take_while(|handle| handle.starts_with(&stem))
+                    .filter(|handle| is_stem_or_suffixed(handle, &stem))
+                    .cloned(),
+            );
+        }
+        taken
+    }
+
     fn fresh_id(&mut self) -> AccountId {
         loop {
             self.next_id += 1;
@@ -205,35 +224,28 @@ impl AccountStore for MemoryStore {
     }
 
     async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError> {
-        let inner = self.lock();
-        let mut taken = Vec::new();
-        for stem in stems {
-            let stem = stem.to_lowercase();
-            let from = Bound::Included(stem.as_str());
-            taken.extend(
-                inner
-                    .by_handle
-                    .range::<str, _>((from, Bound::Unbounded))
-                    .map(|(handle, _)| handle)
-                    .take_while(|handle| handle.starts_with(&stem))
-                    .filter(|handle| is_stem_or_suffixed(handle, &stem))
-                    .cloned(),
-            );
-        }
-        Ok(taken)
+        Ok(self.lock().taken_under(stems))
     }
 
     async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError> {
         let mut inner = self.lock();
-        let handle = account.handle.to_lowercase();
-        if inner.by_handle.contains_key(&handle) {
-            return Err(CreateError::HandleTaken(account.handle.clone()));
+        let mut handle = account.handle.clone();
+        if inner.by_handle.contains_key(&handle.to_lowercase()) {
+            // Taken since the engine looked: the next free handle by the engine's rule,
+            // under the same lock, so no other creation can take it first.
+            let taken = inner.taken_under(&account.stems());
+            handle = account
+                .free_handle(&taken)
+                .filter(|free| !inner.by_handle.contains_key(&free.to_lowercase()))
+                .ok_or_else(|| CreateError::HandleTaken(account.handle.clone()))?;
         }
         if inner.by_identity.contains_key(&account.identity) {
             return Err(CreateError::IdentityTaken(account.identity.clone()));
         }
-        let record = account.record(inner.fresh_id());
-        inner.insert(record.clone(), handle);
+        let mut record = account.record(inner.fresh_id());
+        let key = handle.to_lowercase();
+        record.handle = handle;
+        inner.insert(record.clone(), key);
         Ok(record)
     }
 

@@ -139,6 +139,19 @@ pub fn is_built_in(handle: &str) -> bool {
     packed(bytes).is_some_and(|word| PACKED.binary_search(&word).is_ok())
 }
 
+/// The built-in words that are `stem` or `stem-<digits>`: the ones a handle search under
+/// `stem` could meet. The list is sorted, so they sit in one range that starts where
+/// `stem` would.
+pub(crate) fn built_in_under(stem: &str) -> impl Iterator<Item = &'static str> + '_ {
+    let from = BUILT_IN.partition_point(|word| *word < stem);
+    BUILT_IN
+        .iter()
+        .skip(from)
+        .take_while(move |word| word.starts_with(stem))
+        .filter(move |word| crate::store::is_stem_or_suffixed(word, stem))
+        .copied()
+}
+
 /// For each length up to [`LONGEST`], the first bytes of the built-in words of that length,
 /// one bit each; none for the length after, which stands for every longer one.
 static FIRST_BYTES_BY_LEN: [u128; LONGEST + 2] = first_bytes_by_len();
@@ -299,6 +312,19 @@ mod tests {
             assert_eq!(is_built_in(shorter), BUILT_IN.contains(&shorter), "{word}");
         }
         assert_eq!(packed(&[b'a'; LONGEST + 1]), None);
+    }
+
+    #[test]
+    fn the_words_under_a_stem_are_the_word_itself() {
+        let under = |stem| built_in_under(stem).collect::<Vec<_>>();
+        assert_eq!(under("admin"), ["admin"]);
+        assert_eq!(under("well-known"), ["well-known"]);
+        assert!(under("adm").is_empty());
+        assert!(under("jane-doe").is_empty());
+        assert!(under("").is_empty());
+        for word in BUILT_IN {
+            assert_eq!(under(word), [*word]);
+        }
     }
 
     #[test]

@@ -37,7 +37,9 @@ pub enum StoreError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CreateError {
-    /// Another account took the handle first (compared case-insensitively).
+    /// Another account took the handle first (compared case-insensitively), and no
+    /// other free handle could be given instead (a fixed handle, none free, or one of
+    /// another base taken meanwhile).
     #[error("handle `{0}` is taken")]
     HandleTaken(String),
     /// Another account holds the identity already.
@@ -116,6 +118,38 @@ pub enum LinkError {
 ///    adds a membership.
 /// 8. **Errors are values.** A failing backend returns [`StoreError`] (`Unavailable` for
 ///    connection trouble, `NotSetUp` for a missing schema); nothing panics.
+/// 9. **A taken handle gives way to the next free one, inside the insert.** The engine
+///    proposes the lowest free handle among those the look-up saw; in a burst of first
+///    logins of one name, every login proposes the same one. When
+///    [`AccountStore::create_account`] finds the proposed handle taken and the
+///    [`NewAccount`] carries a [`handle_choice`](NewAccount::handle_choice), it reads the
+///    handles it holds under [`NewAccount::stems`] and creates the account under
+///    [`NewAccount::free_handle`] of them, **in the same atomic step** as the insert, so
+///    that no other creation can take that handle in between; the record it returns
+///    names the handle made. It reports [`CreateError::HandleTaken`] only when the handle
+///    is fixed (no choice), when `free_handle` finds nothing free, or when a handle of
+///    another base took the free one (a person named `Jane Doe 2`). A free proposed
+///    handle is created as it is. In memory that is one lock; in SQL with one writer at
+///    a time (SQLite), the read and the insert in the write transaction; with concurrent
+///    writers (PostgreSQL), creations of one base
+///    ([`HandleChoice::base`](crate::HandleChoice::base)) serialised by an advisory
+///    lock, shared for the plain insert, exclusive for the read and the insert after a
+///    collision.
+///
+/// With all nine, a first login makes two store calls, [`AccountStore::look_up_assertion`]
+/// and `create_account`, and is decided once, in a burst of a thousand first logins of
+/// one name over several app servers too (the `testing` feature's `Burst` runs one).
+///
+/// Items 1 to 8 keep accounts right: a store that breaks one can give two people one
+/// account, or lose part of one. Item 9 keeps bursts cheap. A store written before it
+/// (it creates the proposed handle or reports `HandleTaken`) still gives everyone the
+/// right account, because the provisioner looks again and decides again after a lost
+/// race; but in a burst of N first logins of one name each round has one winner, so a
+/// login may take up to N rounds and give up after
+/// [`DEFAULT_MAX_ATTEMPTS`](crate::DEFAULT_MAX_ATTEMPTS)
+/// ([`ProvisionError::Contention`](crate::ProvisionError::Contention)). The conformance
+/// suite reports such a store (checks
+/// `a_taken_handle_gives_way_to_the_lowest_free_one` and `concurrent_first_logins`).
 ///
 /// Run the suite from the adapter's tests with
 /// `testing::conformance` (feature `testing`), giving it a
@@ -169,7 +203,9 @@ pub trait AccountStore: Send + Sync {
     /// compared case-insensitively; in one round trip.
     async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError>;
 
-    /// Creates the account with its names, identity and memberships, atomically.
+    /// Creates the account with its names, identity and memberships, atomically; when
+    /// its proposed handle is taken, under [`NewAccount::free_handle`] (item 9 above).
+    /// The record returned names the handle the account has.
     async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError>;
 
     /// Links `identity` to an existing account, atomically.

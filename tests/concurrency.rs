@@ -67,7 +67,11 @@ async fn concurrent_first_logins_of_many_jane_does_get_distinct_handles() {
     for task in tasks {
         let done = task.await.unwrap().expect("every login succeeds");
         assert_eq!(done.decision.outcome(), Outcome::AccountCreated);
+        // The store picks the next free suffix itself when another login took the one
+        // proposed: nobody loses a race, and the decision names the handle made.
+        assert_eq!(done.attempts, 1, "{}", done.decision);
         let account = done.account.expect("the created account");
+        assert_eq!(done.decision.new_handle(), Some(account.handle.as_str()));
         assert_eq!(account.memberships.len(), 2, "all memberships, atomically");
         handles.insert(account.handle);
     }

@@ -373,6 +373,22 @@ proptest! {
                 prop_assert!(policy.org(&new.handle).is_none(), "a handle equal to an org id");
                 let taken: HashSet<String> = s.known.taken_handles.iter().map(|h| h.to_lowercase()).collect();
                 prop_assert!(!taken.contains(&new.handle));
+                // A store re-running the choice on what the engine saw makes the same
+                // handle; on a store where a concurrent login took it, the next free one
+                // by the same rule: never a reserved word, an org id or a taken handle.
+                prop_assert!(new.handle_choice.is_some());
+                let again = new.free_handle(&s.known.taken_handles);
+                prop_assert_eq!(again.as_ref(), Some(&new.handle));
+                let mut later = s.known.taken_handles.clone();
+                later.push(new.handle.clone());
+                if let Some(next) = new.free_handle(&later) {
+                    prop_assert!(next != new.handle);
+                    prop_assert!(is_well_formed(&next));
+                    prop_assert!(!is_reserved(&next));
+                    prop_assert!(policy.org(&next).is_none(), "a handle equal to an org id");
+                    prop_assert!(!taken.contains(&next));
+                    prop_assert!(next.len() <= policy.max_handle_len());
+                }
             }
             Action::SignIn { account } => {
                 // Signed in only as the account linked to the identity (found by identity,

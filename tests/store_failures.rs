@@ -127,7 +127,11 @@ async fn a_failing_store_keeps_the_inner_stores_own_look_up() {
         .unwrap();
     let counts = store.inner().counts();
     assert_eq!(counts.look_up_assertion, 1, "{counts:?}");
-    assert_eq!(counts.account_by_identity + counts.taken_handles, 0, "{counts:?}");
+    assert_eq!(
+        counts.account_by_identity + counts.taken_handles,
+        0,
+        "{counts:?}"
+    );
 }
 
 #[tokio::test]
@@ -136,6 +140,9 @@ async fn a_failing_look_up_fails_the_request() {
     let result = Provisioner::new(common::policy(), &store)
         .handle(&common::jane("00u1"), common::now())
         .await;
-    assert!(matches!(result, Err(ProvisionError::Store(StoreError::Unavailable(_)))));
+    assert!(matches!(
+        result,
+        Err(ProvisionError::Store(StoreError::Unavailable(_)))
+    ));
     assert_eq!(store.calls(), 1);
 }

@@ -1003,7 +1003,10 @@ mod tests {
                 .unwrap_or_default()
         };
         for outcome in OUTCOMES {
-            assert!(row("outcome").contains(&format!("`{outcome}`")), "{outcome}");
+            assert!(
+                row("outcome").contains(&format!("`{outcome}`")),
+                "{outcome}"
+            );
         }
         for reason in REASONS {
             assert!(row("reason").contains(&format!("`{reason}`")), "{reason}");

@@ -10,10 +10,13 @@ use futures_util::future::join_all;
 
 use crate::account::{AccountId, Identity, NewAccount};
 use crate::config::Config;
+use crate::handle::HandleBase;
+use crate::handle_choice::HandleChoice;
 use crate::provisioner::Provisioner;
 use crate::request::{Assertion, Request};
 use crate::role::{Grant, Role};
 use crate::store::{AccountStore, CreateError, LinkError};
+use crate::testing::{Burst, FIRST_LOGIN_CALLS};
 
 /// How many operations the concurrency checks start at once.
 pub const CONCURRENCY: usize = 32;
@@ -94,6 +97,8 @@ where
         issuers_tell_identities_apart,
         failed_creation_leaves_nothing,
         taken_handles_follow_the_stem_shape,
+        a_taken_handle_gives_way_to_the_lowest_free_one,
+        no_free_handle_is_a_taken_handle,
         emails_match_case_insensitively,
         linking_follows_the_rules,
         one_identity_per_issuer_per_account,
@@ -146,6 +151,24 @@ fn new_account(handle: &str, subject: &str, email: Option<&str>) -> NewAccount {
                 role: Role::Admin,
             },
         ],
+        handle_choice: None,
+    }
+}
+
+/// [`new_account`] proposing `handle`, chosen from the base of `given` and `family` with
+/// handles of at most `max_len` characters, of which the policy keeps `kept`.
+fn chosen_account(
+    handle: &str,
+    subject: &str,
+    (given, family): (&str, &str),
+    max_len: usize,
+    kept: &[&str],
+) -> NewAccount {
+    let base = HandleBase::derive(Some(given), Some(family), None);
+    let kept = kept.iter().map(|&word| word.to_owned()).collect();
+    NewAccount {
+        handle_choice: Some(HandleChoice::new(base, max_len, kept)),
+        ..new_account(handle, subject, None)
     }
 }
 
@@ -396,6 +419,88 @@ async fn taken_handles_follow_the_stem_shape<S: AccountStore>(store: &S) -> Chec
         format!(
             "taken handles for stems {stems:?}: expected {required:?} (more allowed), got {got:?}"
         )
+    })
+}
+
+/// A creation whose proposed handle was taken meanwhile (a concurrent first login of the
+/// same name won it) is made under the lowest free handle by the engine's rule, in the
+/// same atomic step: the store's handles under the stems, case-insensitively, and the
+/// policy's kept ones are skipped. A free proposal is created as it is.
+async fn a_taken_handle_gives_way_to_the_lowest_free_one<S: AccountStore>(store: &S) -> Checked {
+    for (n, handle) in [
+        "jane-doe",
+        "Jane-Doe-2",
+        "jane-doe-5",
+        "jane-does",
+        "jane-doe-x",
+    ]
+    .iter()
+    .enumerate()
+    {
+        create(store, &new_account(handle, &format!("s{n}"), None)).await?;
+    }
+    let jane = ("Jane", "Doe");
+    for (proposed, subject, expected) in [
+        ("jane-doe", "s10", "jane-doe-4"),
+        ("jane-doe-2", "s11", "jane-doe-6"),
+        ("jane-doe-9", "s12", "jane-doe-9"),
+    ] {
+        let wanted = chosen_account(proposed, subject, jane, 39, &["jane-doe-3"]);
+        let created = store
+            .create_account(&wanted)
+            .await
+            .map_err(|e| format!("creating over a taken `{proposed}` failed: {e}"))?;
+        let as_expected = wanted
+            .with_handle(expected.to_owned())
+            .record(created.id.clone());
+        ensure(created == as_expected, || {
+            format!(
+                "proposing `{proposed}` (`jane-doe`, `jane-doe-2`, `jane-doe-5` taken,                  `jane-doe-3` kept) created {created:?}, expected {as_expected:?}"
+            )
+        })?;
+        let found = store
+            .account_by_identity(&identity(subject))
+            .await
+            .map_err(|e| e.to_string())?;
+        ensure(found.as_ref() == Some(&as_expected), || {
+            format!("by identity: expected {as_expected:?}, got {found:?}")
+        })?;
+    }
+    // A fixed handle (no choice) is created as it is or not at all.
+    match store
+        .create_account(&new_account("jane-doe", "s20", None))
+        .await
+    {
+        Err(CreateError::HandleTaken(_)) => Ok(()),
+        other => Err(format!("a fixed, taken handle gave {other:?}")),
+    }
+}
+
+/// When every handle the rule allows is taken, the creation is `HandleTaken` and leaves
+/// nothing behind (the provisioner then refuses the login with `no_free_handle`).
+async fn no_free_handle_is_a_taken_handle<S: AccountStore>(store: &S) -> Checked {
+    // Handles of at most 3 characters: `jo`, then `j-2` … `j-9`, and no room for `-10`.
+    let all: Vec<String> = std::iter::once("jo".to_owned())
+        .chain((2..=9).map(|n| format!("j-{n}")))
+        .collect();
+    for (n, handle) in all.iter().enumerate() {
+        create(store, &new_account(handle, &format!("s{n}"), None)).await?;
+    }
+    let wanted = chosen_account("jo", "s10", ("Jo", ""), 3, &[]);
+    match store.create_account(&wanted).await {
+        Err(CreateError::HandleTaken(_)) => {}
+        other => {
+            return Err(format!(
+                "with every handle taken, a creation gave {other:?}"
+            ))
+        }
+    }
+    let ghost = store
+        .account_by_identity(&identity("s10"))
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(ghost.is_none(), || {
+        format!("a creation with no free handle left its identity behind: {ghost:?}")
     })
 }
 
@@ -697,44 +802,21 @@ async fn concurrent_takeovers_by_email<S: AccountStore>(store: &S) -> Checked {
     })
 }
 
+/// A burst of first logins of one name, every look-up answered before any creation: with
+/// the default settings every login succeeds on its first decision, with one look-up and
+/// one creation, and the handles are `jane-doe`, `jane-doe-2` … with none missing.
 async fn concurrent_first_logins<S: AccountStore>(store: &S) -> Checked {
-    let config: Config = serde_json::from_str(
-        r#"{"orgs": {"acme": {"jit": true, "idp": "https://idp.conformance.example"}}}"#,
-    )
-    .map_err(|e| e.to_string())?;
-    let policy = config.validate().map_err(|e| e.to_string())?;
-    let provisioner = Provisioner::new(policy, store).with_max_attempts(CONCURRENCY as u32 + 1);
-    let now = Utc
-        .with_ymd_and_hms(2026, 11, 28, 12, 0, 0)
-        .single()
-        .ok_or("bad date")?;
-    let requests: Vec<Request> = (0..CONCURRENCY)
-        .map(|n| {
-            Request::Assertion(Assertion {
-                org: "acme".into(),
-                issuer: "https://idp.conformance.example".into(),
-                subject: format!("jane-{n}"),
-                given_name: Some("Jane".into()),
-                family_name: Some("Doe".into()),
-                ..Assertion::default()
-            })
-        })
-        .collect();
-    let results = join_all(requests.iter().map(|r| provisioner.handle(r, now))).await;
-    let mut handles = BTreeSet::new();
-    for result in results {
-        let done = result.map_err(|e| format!("a concurrent first login failed: {e}"))?;
-        let handle = done
-            .decision
-            .new_handle()
-            .ok_or_else(|| format!("a first login was not a creation: {}", done.decision))?;
-        handles.insert(handle.to_owned());
-    }
-    let expected: BTreeSet<String> = std::iter::once("jane-doe".to_owned())
-        .chain((2..=CONCURRENCY).map(|n| format!("jane-doe-{n}")))
-        .collect();
-    ensure(handles == expected, || {
-        format!("{CONCURRENCY} concurrent Jane Does got {handles:?}")
+    let report = Burst::new(CONCURRENCY)
+        .named("Jane", "Doe")
+        .run(&[store])
+        .await?;
+    ensure(report.max_calls <= FIRST_LOGIN_CALLS, || {
+        format!(
+            "in a burst of {CONCURRENCY} first logins of one name a login made {} store calls \
+             (at most {FIRST_LOGIN_CALLS}: the look-up and the creation; a store that finds \
+             the proposed handle taken creates the account under `NewAccount::free_handle`)",
+            report.max_calls
+        )
     })
 }
 

@@ -1,6 +1,6 @@
 //! Test helpers for storage adapters and apps (feature `testing`): the store and
-//! replay-guard conformance suites, and store wrappers that count round trips or fail
-//! on command.
+//! replay-guard conformance suites, a burst of first logins of one name, and store
+//! wrappers that count round trips or fail on command.
 //!
 //! An adapter crate runs the whole storage contract from one test:
 //!
@@ -13,10 +13,12 @@
 //! # });
 //! ```
 
+mod burst;
 mod conformance;
 mod replay_conformance;
 mod wrappers;
 
+pub use burst::{Burst, BurstReport, FIRST_LOGIN_CALLS};
 pub use conformance::{conformance, ConformanceError, Violation, CONCURRENCY};
 pub use replay_conformance::replay_conformance;
 pub use wrappers::{CallCounts, CountingStore, FailingStore, InjectedFailure};

@@ -1,6 +1,7 @@
 //! The provisioner over the SQL stores: how account creation grows with the number of
-//! `jane-doe…` handles already taken, and new accounts per second with 1 and 8 tasks,
-//! beside a ceiling of plain INSERTs of the same rows on the same database.
+//! `jane-doe…` handles already taken, a burst of first logins of one name over four app
+//! servers, and new accounts per second with 1 and 8 tasks, beside a ceiling of plain
+//! INSERTs of the same rows on the same database.
 //!
 //! SQLite always runs (a temporary file, WAL). PostgreSQL runs when
 //! `JIT_PROVISIONING_PG_URL` names a database the benches may create schemas in; each
@@ -24,7 +25,7 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode,
     Throughput,
 };
-use jit_provisioning::testing::CountingStore;
+use jit_provisioning::testing::{Burst, CountingStore, FIRST_LOGIN_CALLS};
 use jit_provisioning::{AccountStore, Outcome, Provisioner};
 use tokio::runtime::Runtime;
 
@@ -35,6 +36,9 @@ const DEPTHS: [usize; 4] = [0, 10, 1_000, 100_000];
 
 /// Concurrent tasks creating accounts.
 const TASKS: [usize; 2] = [1, 8];
+
+/// First logins of one name at once.
+const BURSTS: [usize; 3] = [10, 100, 1_000];
 
 /// Two workers: the machine the figures come from has two cores.
 fn runtime() -> Runtime {
@@ -86,11 +90,20 @@ fn collision_depth<S: AccountStore>(
         let counts = store.counts();
         let handle = done.decision.new_handle().unwrap_or("?").to_owned();
         assert_eq!(handle, next_jane_doe(k));
+        // One look-up answers identity, email and the taken handles; then one creation.
+        assert_eq!(
+            (
+                counts.look_up_assertion,
+                counts.create_account,
+                counts.total()
+            ),
+            (1, 1, 2),
+            "{counts:?}"
+        );
         println!(
             "{backend}, K = {k} (seeded in {seeding:.2?}): created `{handle}` with \
-             {} taken-handles + {} create round trips for the collision search \
-             ({} in all, with the identity and email look-ups)",
-            counts.taken_handles,
+             {} look-up + {} create round trips ({} in all)",
+            counts.look_up_assertion,
             counts.create_account,
             counts.total()
         );
@@ -122,10 +135,11 @@ fn collision_depth<S: AccountStore>(
                 elapsed
             })
         });
-        // No timed creation took more than the counted one: one search, one insert.
+        // No timed creation took more than the counted one: one look-up, one insert.
         let counts = store.counts();
-        assert_eq!(counts.taken_handles, creations, "{counts:?}");
+        assert_eq!(counts.look_up_assertion, creations, "{counts:?}");
         assert_eq!(counts.create_account, creations, "{counts:?}");
+        assert_eq!(counts.total(), 2 * creations, "{counts:?}");
     }
     group.finish();
 }
@@ -158,14 +172,65 @@ fn print_split<S: AccountStore>(
         .min_by_key(|(total, _)| *total)
         .unwrap();
     println!(
-        "{backend}, K = {k}: one creation in {total:.2?}: identity look-up {:.2?}, email \
-         look-up {:.2?}, taken handles {:.2?}, create {:.2?}, the rest (deciding) {:.2?}",
-        times.account_by_identity,
-        times.accounts_by_email,
-        times.taken_handles,
+        "{backend}, K = {k}: one creation in {total:.2?}: look-up (identity, email and taken \
+         handles in one query) {:.2?}, create {:.2?}, the rest (deciding) {:.2?}",
+        times.look_up_assertion,
         times.create_account,
         total.saturating_sub(times.total())
     );
+}
+
+/// A burst of N first logins of one name, over [`common::SERVERS`] app servers sharing
+/// the database (a store and a pool each), every look-up answered before any creation
+/// (`testing::Burst`): the wall time of the burst, and, printed once per N outside the
+/// timing, the store round trips per login. Each burst is of a name of its own, so every
+/// one meets only its own handles.
+fn burst<S: AccountStore>(c: &mut Criterion, runtime: &Runtime, backend: &str, stores: &[S]) {
+    let mut group = c.benchmark_group(format!("sqlx/burst of one name ({backend})"));
+    // A burst of 1,000 takes about a second: equal samples, few of them.
+    group.sampling_mode(SamplingMode::Flat).sample_size(10);
+    let names = AtomicUsize::new(0);
+    let next = || {
+        let family = format!(
+            "Smith {}",
+            common::letters(names.fetch_add(1, Ordering::Relaxed))
+        );
+        move |logins: usize| Burst::new(logins).named("Pat", &family)
+    };
+    for logins in BURSTS {
+        let report = runtime
+            .block_on(next()(logins).run(stores))
+            .unwrap_or_else(|error| panic!("{backend}: {error}"));
+        assert!(report.max_calls <= FIRST_LOGIN_CALLS, "{report:?}");
+        println!(
+            "{backend}, burst of {logins} over {} app servers: {:.2?}, {:.2} store round \
+             trips per login ({} at most), every login decided {} time(s) at most",
+            stores.len(),
+            report.elapsed,
+            report.calls as f64 / logins as f64,
+            report.max_calls,
+            report.max_attempts
+        );
+        group.throughput(Throughput::Elements(logins as u64));
+        group.bench_with_input(
+            BenchmarkId::from_parameter(logins),
+            &logins,
+            |b, &logins| {
+                b.iter_custom(|iters| {
+                    (0..iters)
+                        .map(|_| {
+                            let report = runtime
+                                .block_on(next()(logins).run(stores))
+                                .unwrap_or_else(|error| panic!("{backend}: {error}"));
+                            assert!(report.max_calls <= FIRST_LOGIN_CALLS, "{report:?}");
+                            report.elapsed
+                        })
+                        .sum()
+                })
+            },
+        );
+    }
+    group.finish();
 }
 
 /// Runs `job` `iters` times spread over `tasks` concurrent tasks; the time for `iters`.
@@ -259,12 +324,13 @@ fn plain_insert_throughput(
     db: Db,
 ) {
     let db = Arc::new(db);
+    let names = Arc::new(common::corpus());
     let counter = Arc::new(AtomicUsize::new(0));
     let job = {
         let (db, counter) = (Arc::clone(&db), Arc::clone(&counter));
         move || {
             let db = Arc::clone(&db);
-            let row = common::PlainRow::new(counter.fetch_add(1, Ordering::Relaxed));
+            let row = common::PlainRow::new(&names, counter.fetch_add(1, Ordering::Relaxed));
             async move {
                 match plain {
                     Plain::Autocommit => db.plain_insert(&row).await,
@@ -302,6 +368,11 @@ fn sqlite(c: &mut Criterion) {
     collision_depth(c, &runtime, "sqlite", &db, store);
     runtime.block_on(db.close());
 
+    let (db, stores) = runtime.block_on(Db::sqlite_servers(common::SERVERS));
+    burst(c, &runtime, "sqlite", &stores);
+    drop(stores);
+    runtime.block_on(db.close());
+
     let mut group = c.benchmark_group("sqlx/new accounts (sqlite)");
     group.throughput(Throughput::Elements(1));
     for tasks in TASKS {
@@ -326,6 +397,13 @@ fn postgres(c: &mut Criterion) {
     let runtime = runtime();
     let (db, store) = runtime.block_on(Db::postgres(&url));
     collision_depth(c, &runtime, "postgres", &db, store);
+    runtime.block_on(db.close());
+
+    let (db, stores) = runtime.block_on(Db::postgres_servers(&url, common::SERVERS));
+    burst(c, &runtime, "postgres", &stores);
+    for store in stores {
+        runtime.block_on(store.pool().close());
+    }
     runtime.block_on(db.close());
 
     let mut group = c.benchmark_group("sqlx/new accounts (postgres)");

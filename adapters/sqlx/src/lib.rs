@@ -14,7 +14,7 @@ mod sqlite;
 
 pub use import::ImportedAccount;
 #[cfg(feature = "postgres")]
-pub use postgres::PgStore;
+pub use postgres::{PgStore, PING_AFTER_IDLE};
 #[cfg(feature = "postgres")]
 pub use replay::PgReplayGuard;
 #[cfg(feature = "sqlite")]

@@ -1,28 +1,32 @@
 //! [`PgStore`]: one PostgreSQL database shared by several app servers.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Executor, Postgres};
 
 use jit_provisioning::{
-    email_key, AccountId, AccountLookup, AccountRecord, AccountStore, CreateError, Grant, Identity,
-    LinkError, NewAccount, StoreError,
+    email_key, AccountId, AccountLookup, AccountRecord, AccountStore, CreateError, Grant,
+    HandleChoice, Identity, LinkError, NewAccount, StoreError,
 };
 
-use crate::error::{create_error, import_error, is_missing_parent, store_error};
+use crate::error::{create_error, import_error, is_missing_parent, store_error, violated};
 use crate::import::{self, ImportedAccount};
 use crate::queries;
 use crate::rows::{self, key, row_id};
-use crate::schema;
+use crate::schema::{self, Unique};
 
 /// An [`AccountStore`] in a PostgreSQL database, for app servers that share one.
 ///
-/// Every write is a single statement, so it is atomic on its own and holds its locks
-/// for one round trip: account creation inserts the account, its identity and its
-/// memberships in one statement; a concurrent creation of the same handle waits for it
-/// and then reports [`CreateError::HandleTaken`].
+/// Every write is a single statement in the usual case, so it is atomic on its own and
+/// holds its locks for one round trip: account creation inserts the account, its
+/// identity and its memberships in one statement, under a shared advisory lock on the
+/// handle's base. When the proposed handle turns out taken (a burst of first logins of
+/// one name), the creation takes that lock exclusively in a transaction, reads the
+/// handles under the stems and inserts the next free one ([`NewAccount::free_handle`]):
+/// creations of one base then take turns, and each still succeeds at its first try.
 ///
 /// ```no_run
 /// use jit_provisioning::{AccountStore, Identity};
@@ -40,6 +44,10 @@ use crate::schema;
 pub struct PgStore {
     pool: PgPool,
 }
+
+/// How long a connection may sit idle in a pool of [`PgStore::pool_options`] before it
+/// is pinged again before use.
+pub const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// Taken by [`PgStore::migrate`] for its transaction, so that app servers starting
 /// together migrate one after the other. (The bytes of "jitprov!".)
@@ -65,8 +73,31 @@ impl PgStore {
             .await
             .map_err(store_error)?;
         Ok(Self::from_pool(
-            PgPoolOptions::new().connect_lazy_with(options),
+            Self::pool_options().connect_lazy_with(options),
         ))
+    }
+
+    /// The pool settings [`PgStore::connect`] uses: sqlx's defaults, except that a
+    /// connection is pinged before use only when it has sat idle in the pool for over
+    /// [`PING_AFTER_IDLE`] (sqlx pings before every use). A first login makes two store
+    /// calls, each taking a connection; on the two-core machine of `BENCHMARKS.md` those
+    /// two pings cost the provisioner a tenth to a third of its accounts per second with
+    /// 8 tasks. A connection in steady use is proven alive by its last statement; one
+    /// that idled, perhaps across a server restart, is still tested and replaced.
+    ///
+    /// For a pool of the app's own, start from these and hand the pool to
+    /// [`PgStore::from_pool`].
+    pub fn pool_options() -> PgPoolOptions {
+        PgPoolOptions::new()
+            .test_before_acquire(false)
+            .before_acquire(|connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_AFTER_IDLE {
+                        connection.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
     }
 
     /// A store over a pool the app built.
@@ -155,13 +186,18 @@ impl PgStore {
     }
 }
 
-/// The account, its identity and its memberships in one statement. Binds handle, handle
-/// key, email, email key, issuer, subject, the grants' orgs and roles as two arrays, and
-/// the given and family names.
-const CREATE_ACCOUNT: &str = "WITH account AS (
+/// The account, its identity and its memberships in one statement, after a shared lock
+/// on the handle base's key ([`HANDLE_LOCKS`], `hashtext` of the base; none for a fixed
+/// handle): the INSERT selects from the lock's row, so the lock is held before the row
+/// exists and until the statement commits. Binds handle, handle key, email, email key,
+/// issuer, subject, the grants' orgs and roles as two arrays, the given and family names,
+/// the lock space and the base (NULL for none).
+const CREATE_ACCOUNT: &str = "WITH base_lock AS (
+        SELECT pg_advisory_xact_lock_shared($11, hashtext($12))
+    ), account AS (
         INSERT INTO jit_accounts
             (handle, handle_key, email, email_key, has_password, given_name, family_name)
-        VALUES ($1, $2, $3, $4, FALSE, $9, $10)
+        SELECT $1, $2, $3, $4, FALSE, $9, $10 FROM base_lock
         RETURNING id
     ), identity AS (
         INSERT INTO jit_identities (account_id, issuer, subject)
@@ -172,6 +208,98 @@ const CREATE_ACCOUNT: &str = "WITH account AS (
           FROM account, UNNEST($7::text[], $8::text[]) AS grants (org, role)
     )
     SELECT id FROM account";
+
+/// The lock space of the advisory locks on handle bases (the first of the two `int4`
+/// keys; the bytes of "jith"), apart from the app's own locks and [`MIGRATION_LOCK`].
+const HANDLE_LOCKS: i32 = 0x6a69_7468;
+
+/// Taken by a creation whose proposed handle turned out taken, before it reads the
+/// handles under the stems: exclusive, so no creation of the same base (which holds the
+/// shared lock for its insert) commits between that read and the insert. Binds the lock
+/// space and the base.
+const LOCK_BASE: &str = "SELECT pg_advisory_xact_lock($1, hashtext($2))";
+
+/// [`CREATE_ACCOUNT`] for `account` under its own handle, on `executor`.
+async fn insert<'c>(
+    executor: impl Executor<'c, Database = Postgres>,
+    account: &NewAccount,
+) -> Result<i64, sqlx::Error> {
+    let (orgs, roles): (Vec<&str>, Vec<&str>) = account
+        .memberships
+        .iter()
+        .map(|grant| (grant.org.as_str(), grant.role.as_str()))
+        .unzip();
+    sqlx::query_scalar(CREATE_ACCOUNT)
+        .bind(&account.handle)
+        .bind(key(&account.handle))
+        .bind(&account.email)
+        .bind(account.email.as_deref().map(email_key))
+        .bind(&account.identity.issuer)
+        .bind(&account.identity.subject)
+        .bind(orgs)
+        .bind(roles)
+        .bind(&account.given_name)
+        .bind(&account.family_name)
+        .bind(HANDLE_LOCKS)
+        .bind(account.handle_choice.as_ref().map(HandleChoice::base))
+        .fetch_one(executor)
+        .await
+}
+
+/// The taken handle keys under `stems`, as `executor` sees them.
+async fn taken_in<'c>(
+    executor: impl Executor<'c, Database = Postgres>,
+    stems: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    if stems.is_empty() {
+        return Ok(Vec::new());
+    }
+    let stems: Vec<String> = stems.iter().map(|stem| key(stem)).collect();
+    let sql = queries::taken_handles(stems.len());
+    let mut query = sqlx::query_scalar::<_, String>(&sql);
+    for stem in &stems {
+        let (low, high) = queries::stem_bounds(stem);
+        query = query.bind(low).bind(high);
+    }
+    let keys = query.fetch_all(executor).await?;
+    Ok(queries::stem_shaped(keys, &stems))
+}
+
+impl PgStore {
+    /// The creation of `account` after its proposed handle turned out taken: under the
+    /// base's exclusive lock, the handles under the stems are read in a statement of
+    /// their own (so, at READ COMMITTED, after every creation of the base that held the
+    /// lock has committed), and the account is inserted under the next free one.
+    async fn create_under_free_handle(
+        &self,
+        account: &NewAccount,
+        base: &str,
+    ) -> Result<AccountRecord, CreateError> {
+        let failed = |error| create_error(error, account);
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+            .await
+            .map_err(failed)?;
+        sqlx::query(LOCK_BASE)
+            .bind(HANDLE_LOCKS)
+            .bind(base)
+            .execute(&mut *tx)
+            .await
+            .map_err(failed)?;
+        let taken = taken_in(&mut *tx, &account.stems()).await.map_err(failed)?;
+        let Some(free) = account.free_handle(&taken) else {
+            return Err(CreateError::HandleTaken(account.handle.clone()));
+        };
+        let renamed = account.with_handle(free);
+        let renamed_failed = |error| create_error(error, &renamed);
+        // A handle of another base can still be taken in between (a person named
+        // `Jane Doe 2`): the unique index says so, and the provisioner decides again.
+        let id = insert(&mut *tx, &renamed).await.map_err(renamed_failed)?;
+        tx.commit().await.map_err(renamed_failed)?;
+        Ok(rows::created(id, &renamed))
+    }
+}
 
 #[async_trait]
 impl AccountStore for PgStore {
@@ -199,41 +327,21 @@ impl AccountStore for PgStore {
     }
 
     async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError> {
-        if stems.is_empty() {
-            return Ok(Vec::new());
-        }
-        let stems: Vec<String> = stems.iter().map(|stem| key(stem)).collect();
-        let sql = queries::taken_handles(stems.len());
-        let mut query = sqlx::query_scalar::<_, String>(&sql);
-        for stem in &stems {
-            let (low, high) = queries::stem_bounds(stem);
-            query = query.bind(low).bind(high);
-        }
-        let keys = query.fetch_all(&self.pool).await.map_err(store_error)?;
-        Ok(queries::stem_shaped(keys, &stems))
+        taken_in(&self.pool, stems).await.map_err(store_error)
     }
 
     async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError> {
-        let (orgs, roles): (Vec<&str>, Vec<&str>) = account
-            .memberships
-            .iter()
-            .map(|grant| (grant.org.as_str(), grant.role.as_str()))
-            .unzip();
-        let id: i64 = sqlx::query_scalar(CREATE_ACCOUNT)
-            .bind(&account.handle)
-            .bind(key(&account.handle))
-            .bind(&account.email)
-            .bind(account.email.as_deref().map(email_key))
-            .bind(&account.identity.issuer)
-            .bind(&account.identity.subject)
-            .bind(orgs)
-            .bind(roles)
-            .bind(&account.given_name)
-            .bind(&account.family_name)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|error| create_error(error, account))?;
-        Ok(rows::created(id, account))
+        // The usual case, one statement: the proposed handle is still free.
+        let error = match insert(&self.pool, account).await {
+            Ok(id) => return Ok(rows::created(id, account)),
+            Err(error) => error,
+        };
+        match (violated(&error), &account.handle_choice) {
+            (Some(Unique::Handle), Some(choice)) => {
+                self.create_under_free_handle(account, choice.base()).await
+            }
+            _ => Err(create_error(error, account)),
+        }
     }
 
     async fn look_up_assertion(

@@ -16,18 +16,20 @@ use jit_provisioning::{
     LinkError, NewAccount, StoreError,
 };
 
-use crate::error::{create_error, import_error, is_missing_parent, store_error};
+use crate::error::{create_error, import_error, is_missing_parent, store_error, violated};
 use crate::import::{self, ImportedAccount};
 use crate::queries;
 use crate::rows::{self, key, row_id};
-use crate::schema;
+use crate::schema::{self, Unique};
 
 /// An [`AccountStore`] in a SQLite database.
 ///
 /// Writers take turns: account creation is a write transaction from its first
 /// statement (`BEGIN IMMEDIATE`), so it waits for the database's write lock up front
 /// rather than failing half-way on a lock upgrade, and each link is one statement.
-/// Several processes may share the file.
+/// Several processes may share the file. When the proposed handle turns out taken, the
+/// creation reads the handles under its stems and inserts the next free one
+/// ([`NewAccount::free_handle`]) in that same transaction, under that same lock.
 ///
 /// ```
 /// use jit_provisioning::{AccountStore, Identity};
@@ -197,20 +199,27 @@ async fn create(
         .begin_with("BEGIN IMMEDIATE")
         .await
         .map_err(failed)?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO jit_accounts
-             (handle, handle_key, email, email_key, has_password, given_name, family_name)
-         VALUES ($1, $2, $3, $4, FALSE, $5, $6) RETURNING id",
-    )
-    .bind(&account.handle)
-    .bind(key(&account.handle))
-    .bind(&account.email)
-    .bind(account.email.as_deref().map(email_key))
-    .bind(&account.given_name)
-    .bind(&account.family_name)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(failed)?;
+    let (id, renamed) = match insert_account(&mut tx, account).await {
+        Ok(id) => (id, None),
+        Err(error)
+            if violated(&error) == Some(Unique::Handle) && account.handle_choice.is_some() =>
+        {
+            // Taken since the engine looked. The transaction holds the database's write
+            // lock, so the next free handle read here is still free at the insert: no
+            // writer of this process or another can take it in between. (The failed
+            // statement was undone alone; the transaction goes on.)
+            let taken = taken_in(&mut *tx, &account.stems()).await.map_err(failed)?;
+            let Some(free) = account.free_handle(&taken) else {
+                return Err(CreateError::HandleTaken(account.handle.clone()));
+            };
+            let renamed = account.with_handle(free);
+            let id = insert_account(&mut tx, &renamed)
+                .await
+                .map_err(|error| create_error(error, &renamed))?;
+            (id, Some(renamed))
+        }
+        Err(error) => return Err(failed(error)),
+    };
     sqlx::query("INSERT INTO jit_identities (account_id, issuer, subject) VALUES ($1, $2, $3)")
         .bind(id)
         .bind(&account.identity.issuer)
@@ -228,7 +237,47 @@ async fn create(
             .map_err(failed)?;
     }
     tx.commit().await.map_err(failed)?;
-    Ok(rows::created(id, account))
+    Ok(rows::created(id, renamed.as_ref().unwrap_or(account)))
+}
+
+/// Inserts the account's own row; returns its id.
+async fn insert_account(
+    connection: &mut SqliteConnection,
+    account: &NewAccount,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO jit_accounts
+             (handle, handle_key, email, email_key, has_password, given_name, family_name)
+         VALUES ($1, $2, $3, $4, FALSE, $5, $6) RETURNING id",
+    )
+    .bind(&account.handle)
+    .bind(key(&account.handle))
+    .bind(&account.email)
+    .bind(account.email.as_deref().map(email_key))
+    .bind(&account.given_name)
+    .bind(&account.family_name)
+    .fetch_one(&mut *connection)
+    .await
+}
+
+/// The taken handle keys under `stems`, as `executor` sees them (inside a transaction,
+/// what the transaction sees).
+async fn taken_in<'c>(
+    executor: impl Executor<'c, Database = Sqlite>,
+    stems: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    if stems.is_empty() {
+        return Ok(Vec::new());
+    }
+    let stems: Vec<String> = stems.iter().map(|stem| key(stem)).collect();
+    let sql = queries::taken_handles(stems.len());
+    let mut query = sqlx::query_scalar::<_, String>(&sql);
+    for stem in &stems {
+        let (low, high) = queries::stem_bounds(stem);
+        query = query.bind(low).bind(high);
+    }
+    let keys = query.fetch_all(executor).await?;
+    Ok(queries::stem_shaped(keys, &stems))
 }
 
 /// A pooled connection for one write transaction. If the future using it is dropped
@@ -294,18 +343,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError> {
-        if stems.is_empty() {
-            return Ok(Vec::new());
-        }
-        let stems: Vec<String> = stems.iter().map(|stem| key(stem)).collect();
-        let sql = queries::taken_handles(stems.len());
-        let mut query = sqlx::query_scalar::<_, String>(&sql);
-        for stem in &stems {
-            let (low, high) = queries::stem_bounds(stem);
-            query = query.bind(low).bind(high);
-        }
-        let keys = query.fetch_all(&self.pool).await.map_err(store_error)?;
-        Ok(queries::stem_shaped(keys, &stems))
+        taken_in(&self.pool, stems).await.map_err(store_error)
     }
 
     async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError> {

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use jit_provisioning::testing::{Burst, FIRST_LOGIN_CALLS};
 use jit_provisioning::{testing, AccountStore, CreateError, Grant, NewAccount, Role, StoreError};
 use jit_provisioning_sqlx::PgStore;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -109,6 +110,7 @@ fn new_account(handle: &str, subject: &str) -> NewAccount {
         }],
         given_name: None,
         family_name: None,
+        handle_choice: None,
     }
 }
 
@@ -152,6 +154,39 @@ async fn four_app_servers_make_one_account_per_person() {
     println!("PostgreSQL crowd: {report:?}");
     schemas.drop_all().await;
     assert_eq!(report.accounts, common::PEOPLE);
+}
+
+/// A thousand new people of one name log in at once over four app servers (four pools
+/// on one schema), every look-up answered before any creation: each login succeeds at
+/// its first decision, with one look-up and one creation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn a_thousand_first_logins_of_one_name_over_four_app_servers() {
+    let schemas = Schemas::new().await;
+    let schema = schemas.schema().await;
+    let mut stores = Vec::new();
+    for _ in 0..common::SERVERS {
+        stores.push(schemas.store_in(&schema).await);
+    }
+    stores[0].migrate().await.unwrap();
+    let report = Burst::new(1_000).run(&stores).await;
+    schemas.drop_all().await;
+    let report = report.unwrap_or_else(|error| panic!("{error}"));
+    println!(
+        "PostgreSQL, 1,000 Pat Smiths over 4 pools: {:.2?}, at most {} store calls and {} \
+         decision(s) a login",
+        report.elapsed, report.max_calls, report.max_attempts
+    );
+    assert_eq!(
+        report.handles.last().map(String::as_str),
+        Some("pat-smith-1000")
+    );
+    assert!(
+        report.max_calls <= FIRST_LOGIN_CALLS,
+        "a login made {} store calls",
+        report.max_calls
+    );
+    assert_eq!(report.max_attempts, 1, "no login had to decide twice");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

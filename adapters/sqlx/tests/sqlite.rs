@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use jit_provisioning::testing::{Burst, FIRST_LOGIN_CALLS};
 use jit_provisioning::{
     testing, AccountId, AccountStore, CreateError, Grant, LinkError, NewAccount, Role, StoreError,
 };
@@ -40,6 +41,7 @@ fn new_account(handle: &str, subject: &str) -> NewAccount {
         ],
         given_name: None,
         family_name: None,
+        handle_choice: None,
     }
 }
 
@@ -163,6 +165,41 @@ async fn four_app_servers_on_one_file_make_one_account_per_person() {
     let report = common::crowd(stores).await;
     println!("SQLite crowd: {report:?}");
     assert_eq!(report.accounts, common::PEOPLE);
+}
+
+/// A thousand new people of one name log in at once over four app servers sharing one
+/// file (four stores, four pools), every look-up answered before any creation: each
+/// login succeeds at its first decision, with one look-up and one creation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_first_logins_of_one_name_over_four_app_servers_on_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("burst.db");
+    store_at(&path).await;
+    let mut stores = Vec::new();
+    for _ in 0..common::SERVERS {
+        stores.push(SqliteStore::connect(&url(&path)).await.unwrap());
+    }
+    let report = Burst::new(1_000)
+        .run(&stores)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    println!(
+        "SQLite, 1,000 Pat Smiths over 4 stores: {:.2?}, at most {} store calls and {} \
+         decision(s) a login",
+        report.elapsed, report.max_calls, report.max_attempts
+    );
+    assert_eq!(
+        report.handles.last().map(String::as_str),
+        Some("pat-smith-1000")
+    );
+    assert!(
+        report.max_calls <= FIRST_LOGIN_CALLS,
+        "a login made {} store calls",
+        report.max_calls
+    );
+    assert_eq!(report.max_attempts, 1, "no login had to decide twice");
+    let [accounts, identities, _] = row_counts(&stores[0]).await;
+    assert_eq!((accounts, identities), (1_000, 1_000));
 }
 
 #[tokio::test]
