@@ -1,7 +1,6 @@
 //! Walks the product's scenarios through the engine and an in-memory store, printing each
 //! decision with the rule that fired: `cargo run --example quickstart`.
 
-use std::collections::BTreeMap;
 use std::error::Error;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
@@ -24,16 +23,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }"#,
     )?;
     // Sam signed up before Acme turned SSO on: an account, a password, no membership.
-    let sam = AccountRecord {
-        id: AccountId::from("u-sam"),
-        handle: "sam-lee".into(),
-        email: Some("sam@acme.example".into()),
-        identities: Vec::new(),
-        memberships: BTreeMap::new(),
-        disabled: false,
-        has_password: true,
-        given_name: None,
-        family_name: None,
+    let sam = {
+        let mut built = AccountRecord::new(AccountId::from("u-sam"), "sam-lee");
+        built.email = Some("sam@acme.example".into());
+        built.has_password = true;
+        built
     };
     let provisioner = Provisioner::new(config.validate()?, MemoryStore::with_accounts([sam])?);
     let morning = Utc
@@ -52,13 +46,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let jane_id = created.ok_or("Jane's account was not created")?;
 
     let session = |sso_at: DateTime<Utc>| {
-        Request::PortalVisit(PortalVisit {
-            org: "acme".into(),
-            session: Some(Session {
-                account: jane_id.clone(),
-                sso_at: Some(sso_at),
-            }),
-            return_to: Some("/orgs/acme/projects?tab=open".into()),
+        Request::PortalVisit({
+            let mut built = PortalVisit::new("acme");
+            built.session = Some(Session::new(jane_id.clone(), Some(sso_at)));
+            built.return_to = Some("/orgs/acme/projects?tab=open".into());
+            built
         })
     };
     show(
@@ -99,20 +91,17 @@ async fn main() -> Result<(), Box<dyn Error>> {
     show(
         &provisioner,
         "Someone without the app assigned: the IdP answers RequestDenied",
-        &Request::IdpError(IdpError {
-            org: "acme".into(),
-            status: STATUS_REQUEST_DENIED.into(),
-            sub_status: None,
-        }),
+        &Request::IdpError(IdpError::new("acme", STATUS_REQUEST_DENIED)),
         morning,
     )
     .await?;
     show(
         &provisioner,
         "An assertion signed by some other IdP, claiming Jane's subject",
-        &Request::Assertion(Assertion {
-            issuer: "https://evil.example".into(),
-            ..assertion("00u1", "Jane", "Doe", "jane@acme.example")
+        &Request::Assertion({
+            let mut forged = assertion("00u1", "Jane", "Doe", "jane@acme.example");
+            forged.issuer = "https://evil.example".into();
+            forged
         }),
         morning,
     )
@@ -120,11 +109,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     show(
         &provisioner,
         "Globex has not turned JIT on",
-        &Request::PortalVisit(PortalVisit {
-            org: "globex".into(),
-            session: None,
-            return_to: None,
-        }),
+        &Request::PortalVisit(PortalVisit::new("globex")),
         morning,
     )
     .await?;
@@ -132,14 +117,15 @@ async fn main() -> Result<(), Box<dyn Error>> {
 }
 
 fn assertion(subject: &str, given: &str, family: &str, email: &str) -> Assertion {
-    Assertion {
-        org: "acme".into(),
-        issuer: ACME_IDP.into(),
-        subject: subject.into(),
-        given_name: Some(given.into()),
-        family_name: Some(family.into()),
-        email: Some(email.into()),
-        ..Assertion::default()
+    {
+        let mut built = Assertion::default();
+        built.org = "acme".into();
+        built.issuer = ACME_IDP.into();
+        built.subject = subject.into();
+        built.given_name = Some(given.into());
+        built.family_name = Some(family.into());
+        built.email = Some(email.into());
+        built
     }
 }
 

@@ -60,6 +60,7 @@ impl fmt::Display for Identity {
 /// What the store holds about one account: everything a decision may need.
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AccountRecord {
     /// The store's id.
     pub id: AccountId,
@@ -94,6 +95,41 @@ fn has_password_by_default() -> bool {
 }
 
 impl AccountRecord {
+    /// The account `id` with `handle`, as a store reads it: enabled, with a password (an
+    /// account made before SSO), no email, names, identities or memberships. Set the
+    /// rest with the `with_` methods or on the fields.
+    pub fn new(id: impl Into<AccountId>, handle: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            handle: handle.into(),
+            email: None,
+            given_name: None,
+            family_name: None,
+            identities: Vec::new(),
+            memberships: BTreeMap::new(),
+            disabled: false,
+            has_password: true,
+        }
+    }
+
+    /// This account, with `email`.
+    pub fn with_email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// This account, with `identity` linked.
+    pub fn with_identity(mut self, identity: Identity) -> Self {
+        self.identities.push(identity);
+        self
+    }
+
+    /// This account, a member of `org` as `role`.
+    pub fn with_membership(mut self, org: impl Into<String>, role: Role) -> Self {
+        self.memberships.insert(org.into(), role);
+        self
+    }
+
     /// Whether the account is a member of `org`, with any role.
     pub fn is_member_of(&self, org: &str) -> bool {
         self.memberships.contains_key(org)
@@ -115,6 +151,7 @@ impl AccountRecord {
 ///
 /// It has no password: a JIT account signs in through SSO only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NewAccount {
     /// The handle, lower-case.
     pub handle: String,
@@ -139,6 +176,22 @@ pub struct NewAccount {
 }
 
 impl NewAccount {
+    /// An account to create under exactly `handle` (no [`handle_choice`]), linked to
+    /// `identity`, with no email, names or memberships: set those on the fields.
+    ///
+    /// [`handle_choice`]: NewAccount::handle_choice
+    pub fn new(handle: impl Into<String>, identity: Identity) -> Self {
+        Self {
+            handle: handle.into(),
+            email: None,
+            given_name: None,
+            family_name: None,
+            identity,
+            memberships: Vec::new(),
+            handle_choice: None,
+        }
+    }
+
     /// The stems whose taken handles [`NewAccount::free_handle`] needs
     /// ([`HandleChoice::stems`]); empty when the handle is fixed (no
     /// [`handle_choice`](NewAccount::handle_choice)).

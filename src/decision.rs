@@ -47,6 +47,7 @@ impl fmt::Display for Outcome {
 /// Why a request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Reason {
     /// The person is not assigned to the app at their IdP.
     AppNotAssigned,
@@ -182,6 +183,7 @@ impl fmt::Display for AccountRef {
 /// One thing the provisioner does to carry out a decision, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Step {
     /// Create an account with this handle and no password: it signs in through SSO only.
     CreateAccount {
@@ -271,6 +273,7 @@ impl fmt::Display for Step {
 /// [`Decision::steps`] spells it out step by step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Action {
     /// Nothing to do: the request is refused.
     Nothing,

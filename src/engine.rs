@@ -36,21 +36,16 @@ pub const MAX_SUBJECT_LEN: usize = 1024;
 ///     "orgs": { "acme": { "jit": true, "idp": "https://idp.acme.example" } }
 /// }"#).unwrap().validate().unwrap();
 /// let now = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap();
-/// let assertion = Assertion {
-///     org: "acme".into(),
-///     issuer: "https://idp.acme.example".into(),
-///     subject: "00u1".into(),
-///     given_name: Some("Jane".into()),
-///     family_name: Some("Doe".into()),
-///     ..Assertion::default()
-/// };
+/// let assertion =
+///     Assertion::new("acme", "https://idp.acme.example", "00u1").with_names("Jane", "Doe");
 ///
 /// let created = decide(&policy, &Request::Assertion(assertion.clone()), &AccountLookup::default(), now);
 /// assert_eq!(created.outcome(), Outcome::AccountCreated);
 /// assert_eq!(created.new_handle(), Some("jane-doe"));
 ///
 /// // The same subject from another issuer is refused.
-/// let forged = Assertion { issuer: "https://evil.example".into(), ..assertion };
+/// let mut forged = assertion;
+/// forged.issuer = "https://evil.example".into();
 /// let refused = decide(&policy, &Request::Assertion(forged), &AccountLookup::default(), now);
 /// assert_eq!(refused.reason(), Some(Reason::WrongIssuer));
 /// ```

@@ -12,6 +12,7 @@ use crate::account::AccountRecord;
 /// | assertion | `by_identity`; then `by_email` when nothing is linked; then `taken_handles` when an account is to be created |
 /// | IdP error, portal visit without a session | none |
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AccountLookup {
     /// The account linked to the assertion's (issuer, subject).
     pub by_identity: Option<AccountRecord>,

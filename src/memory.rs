@@ -19,24 +19,15 @@ use crate::store::{is_stem_or_suffixed, AccountStore, CreateError, LinkError, St
 /// ```
 /// use jit_provisioning::{AccountRecord, MemoryStore};
 ///
-/// let store = MemoryStore::with_accounts([AccountRecord {
-///     id: "u1".into(),
-///     handle: "jane-doe".into(),
-///     email: Some("jane@acme.example".into()),
-///     identities: vec![],
-///     memberships: Default::default(),
-///     disabled: false,
-///     has_password: true,
-///     given_name: Some("Jane".into()),
-///     family_name: Some("Doe".into()),
-/// }])
-/// .unwrap();
+/// let store =
+///     MemoryStore::with_accounts([AccountRecord::new("u1", "jane-doe").with_email("jane@acme.example")])
+///         .unwrap();
 /// assert_eq!(store.len(), 1);
 ///
 /// // Two accounts may not share a handle, whatever its case.
 /// let clash = MemoryStore::with_accounts([
-///     AccountRecord { id: "u1".into(), handle: "jane-doe".into(), ..store.snapshot()[0].clone() },
-///     AccountRecord { id: "u2".into(), handle: "Jane-Doe".into(), ..store.snapshot()[0].clone() },
+///     AccountRecord::new("u1", "jane-doe"),
+///     AccountRecord::new("u2", "Jane-Doe"),
 /// ]);
 /// assert!(clash.is_err());
 ///

@@ -44,14 +44,9 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 64;
 /// }"#).unwrap();
 /// let provisioner = Provisioner::new(config.validate().unwrap(), MemoryStore::new());
 /// let now = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap();
-/// let login = Request::Assertion(Assertion {
-///     org: "acme".into(),
-///     issuer: "https://idp.acme.example".into(),
-///     subject: "00u1".into(),
-///     given_name: Some("Jane".into()),
-///     family_name: Some("Doe".into()),
-///     ..Assertion::default()
-/// });
+/// let login = Request::Assertion(
+///     Assertion::new("acme", "https://idp.acme.example", "00u1").with_names("Jane", "Doe"),
+/// );
 ///
 /// let first = provisioner.handle(&login, now).await.unwrap();
 /// assert_eq!(first.decision.outcome(), Outcome::AccountCreated);

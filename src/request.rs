@@ -13,6 +13,7 @@ pub const STATUS_REQUEST_DENIED: &str = "urn:oasis:names:tc:SAML:2.0:status:Requ
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Request {
     /// Someone opened the org's login portal.
     PortalVisit(PortalVisit),
@@ -37,6 +38,7 @@ impl Request {
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct PortalVisit {
     /// The org whose portal was opened.
     pub org: String,
@@ -52,6 +54,7 @@ pub struct PortalVisit {
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Session {
     /// The signed-in account.
     pub account: AccountId,
@@ -64,6 +67,7 @@ pub struct Session {
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Assertion {
     /// The org whose portal received it.
     pub org: String,
@@ -99,7 +103,94 @@ pub struct Assertion {
     pub return_to: Option<String>,
 }
 
+impl PortalVisit {
+    /// A visit to `org`'s portal by someone not signed in, headed nowhere in particular.
+    pub fn new(org: impl Into<String>) -> Self {
+        Self {
+            org: org.into(),
+            session: None,
+            return_to: None,
+        }
+    }
+
+    /// This visit, by the signed-in `session`.
+    pub fn with_session(mut self, session: Session) -> Self {
+        self.session = Some(session);
+        self
+    }
+
+    /// This visit, headed to `return_to`.
+    pub fn with_return_to(mut self, return_to: impl Into<String>) -> Self {
+        self.return_to = Some(return_to.into());
+        self
+    }
+}
+
+impl Session {
+    /// `account`'s session, which the IdP last validated at `sso_at` (`None`: never).
+    pub fn new(account: impl Into<AccountId>, sso_at: Option<DateTime<Utc>>) -> Self {
+        Self {
+            account: account.into(),
+            sso_at,
+        }
+    }
+}
+
 impl Assertion {
+    /// An assertion about `subject` from `issuer`, received at `org`'s portal, with no
+    /// attributes yet: set the others with the `with_` methods or on the fields.
+    pub fn new(
+        org: impl Into<String>,
+        issuer: impl Into<String>,
+        subject: impl Into<String>,
+    ) -> Self {
+        Self {
+            org: org.into(),
+            issuer: issuer.into(),
+            subject: subject.into(),
+            ..Self::default()
+        }
+    }
+
+    /// This assertion, with the person's given and family names.
+    pub fn with_names(
+        mut self,
+        given_name: impl Into<String>,
+        family_name: impl Into<String>,
+    ) -> Self {
+        self.given_name = Some(given_name.into());
+        self.family_name = Some(family_name.into());
+        self
+    }
+
+    /// This assertion, with the person's email.
+    pub fn with_email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// This assertion, with the person's groups.
+    pub fn with_groups<I, G>(mut self, groups: I) -> Self
+    where
+        I: IntoIterator<Item = G>,
+        G: Into<String>,
+    {
+        self.groups = groups.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// This assertion, made when the IdP authenticated the person at `instant`.
+    pub fn with_authn_instant(mut self, instant: DateTime<Utc>) -> Self {
+        self.authn_instant = Some(instant);
+        self
+    }
+
+    /// This assertion, with the relay state `return_to`.
+    pub fn with_return_to(mut self, return_to: impl Into<String>) -> Self {
+        self.return_to = Some(return_to.into());
+        self
+    }
+
     /// The SSO identity the assertion speaks for.
     pub fn identity(&self) -> Identity {
         Identity {
@@ -113,6 +204,7 @@ impl Assertion {
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct IdpError {
     /// The org whose portal received it.
     pub org: String,
@@ -132,5 +224,22 @@ impl IdpError {
                 .sub_status
                 .as_deref()
                 .is_some_and(|status| status.trim() == STATUS_REQUEST_DENIED)
+    }
+}
+
+impl IdpError {
+    /// `org`'s IdP answered with the top-level status `status`.
+    pub fn new(org: impl Into<String>, status: impl Into<String>) -> Self {
+        Self {
+            org: org.into(),
+            status: status.into(),
+            sub_status: None,
+        }
+    }
+
+    /// This answer, with the second-level status `sub_status`.
+    pub fn with_sub_status(mut self, sub_status: impl Into<String>) -> Self {
+        self.sub_status = Some(sub_status.into());
+        self
     }
 }

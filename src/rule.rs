@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// the engine tries them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Rule {
     /// The request names an org the config does not know.
     UnknownOrg,

@@ -14,6 +14,7 @@ use crate::store::BoxError;
 
 /// What an IdP posted to an org's assertion consumer service.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SamlPost {
     /// The org whose portal received it.
     pub org: String,
@@ -28,6 +29,35 @@ pub struct SamlPost {
     pub request_ids: Vec<String>,
 }
 
+impl SamlPost {
+    /// What was posted to `org`'s ACS: the `SAMLResponse` field, with no `RelayState`
+    /// and no outstanding request.
+    pub fn new(org: impl Into<String>, saml_response: impl Into<String>) -> Self {
+        Self {
+            org: org.into(),
+            saml_response: saml_response.into(),
+            relay_state: None,
+            request_ids: Vec::new(),
+        }
+    }
+
+    /// This post, with its `RelayState` field.
+    pub fn with_relay_state(mut self, relay_state: impl Into<String>) -> Self {
+        self.relay_state = Some(relay_state.into());
+        self
+    }
+
+    /// This post, from a browser whose session holds the AuthnRequest ids `request_ids`.
+    pub fn with_request_ids<I, R>(mut self, request_ids: I) -> Self
+    where
+        I: IntoIterator<Item = R>,
+        R: Into<String>,
+    {
+        self.request_ids = request_ids.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 /// A verified answer from the IdP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SamlAnswer {
@@ -39,6 +69,7 @@ pub enum SamlAnswer {
 
 /// An assertion that passed the SAML layer's checks, with what replay protection needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct VerifiedAssertion {
     /// The assertion's content, mapped from the IdP's attribute names.
     pub assertion: Assertion,
@@ -47,6 +78,21 @@ pub struct VerifiedAssertion {
     /// The end of the assertion's validity (`NotOnOrAfter`): until then a replay must be
     /// caught.
     pub not_on_or_after: DateTime<Utc>,
+}
+
+impl VerifiedAssertion {
+    /// `assertion`, verified, with its `ID` and the end of its validity.
+    pub fn new(
+        assertion: Assertion,
+        id: impl Into<String>,
+        not_on_or_after: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            assertion,
+            id: id.into(),
+            not_on_or_after,
+        }
+    }
 }
 
 /// Why a SAML response could not be verified.
@@ -80,6 +126,7 @@ pub enum VerifyError {
 
 /// The trip to the IdP that a `redirect_to_idp` decision asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct IdpTrip {
     /// The org whose IdP it is.
     pub org: String,
@@ -94,6 +141,7 @@ pub struct IdpTrip {
 
 /// How to send the browser to the IdP, and the AuthnRequest id to expect back.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct IdpRedirect {
     /// The AuthnRequest's `ID`. Keep it in the browser's session until the response comes
     /// back (as [`SamlPost::request_ids`]) or expires: the response's `InResponseTo` must
@@ -104,6 +152,33 @@ pub struct IdpRedirect {
     pub issued_at: DateTime<Utc>,
     /// How the browser carries the request.
     pub binding: IdpBinding,
+}
+
+impl IdpTrip {
+    /// A trip to `idp`, the IdP of `org`, without `ForceAuthn` or `RelayState`.
+    pub fn new(org: impl Into<String>, idp: impl Into<String>) -> Self {
+        Self {
+            org: org.into(),
+            idp: idp.into(),
+            force_authn: false,
+            relay_state: None,
+        }
+    }
+}
+
+impl IdpRedirect {
+    /// The AuthnRequest `request_id`, issued at `issued_at`, carried by `binding`.
+    pub fn new(
+        request_id: impl Into<String>,
+        issued_at: DateTime<Utc>,
+        binding: IdpBinding,
+    ) -> Self {
+        Self {
+            request_id: request_id.into(),
+            issued_at,
+            binding,
+        }
+    }
 }
 
 /// How the browser carries an AuthnRequest to the IdP.

@@ -101,10 +101,8 @@ async fn the_suite_catches_a_store_that_loses_a_family_name() {
             self.0.taken_handles(stems).await
         }
         async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError> {
-            let forgotten = NewAccount {
-                family_name: None,
-                ..account.clone()
-            };
+            let mut forgotten = account.clone();
+            forgotten.family_name = None;
             self.0.create_account(&forgotten).await
         }
         async fn link_identity(&self, a: &AccountId, i: &Identity) -> Result<(), LinkError> {
@@ -155,10 +153,8 @@ async fn a_store_that_only_reports_taken_handles_still_provisions_but_fails_the_
             self.0.taken_handles(stems).await
         }
         async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError> {
-            let fixed = NewAccount {
-                handle_choice: None,
-                ..account.clone()
-            };
+            let mut fixed = account.clone();
+            fixed.handle_choice = None;
             self.0.create_account(&fixed).await
         }
         async fn link_identity(&self, a: &AccountId, i: &Identity) -> Result<(), LinkError> {

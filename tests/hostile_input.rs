@@ -47,14 +47,15 @@ fn hostile_strings() -> Vec<String> {
 }
 
 fn assertion_with(value: &str, at: usize) -> Assertion {
-    let mut assertion = Assertion {
-        org: "acme".into(),
-        issuer: common::IDP.into(),
-        subject: "00u1".into(),
-        given_name: Some("Jane".into()),
-        family_name: Some("Doe".into()),
-        email: Some("jane@acme.example".into()),
-        ..Assertion::default()
+    let mut assertion = {
+        let mut built = Assertion::default();
+        built.org = "acme".into();
+        built.issuer = common::IDP.into();
+        built.subject = "00u1".into();
+        built.given_name = Some("Jane".into());
+        built.family_name = Some("Doe".into());
+        built.email = Some("jane@acme.example".into());
+        built
     };
     match at {
         0 => assertion.given_name = Some(value.into()),
@@ -114,23 +115,21 @@ fn hostile_portal_visits_and_idp_errors_are_decided() {
             None,
             Some(common::now() + TimeDelta::days(1)),
         ] {
-            let visit = Request::PortalVisit(PortalVisit {
-                org: "acme".into(),
-                session: Some(Session {
-                    account: value.clone().into(),
-                    sso_at,
-                }),
-                return_to: Some(value.clone()),
+            let visit = Request::PortalVisit({
+                let mut built = PortalVisit::new("acme");
+                built.session = Some(Session::new(value.clone(), sso_at));
+                built.return_to = Some(value.clone());
+                built
             });
             check_decision(
                 &decide(&policy, &visit, &AccountLookup::default(), common::now()),
                 &policy,
             );
         }
-        let error = Request::IdpError(IdpError {
-            org: "acme".into(),
-            status: value.clone(),
-            sub_status: Some(value.clone()),
+        let error = Request::IdpError({
+            let mut built = IdpError::new("acme", value.clone());
+            built.sub_status = Some(value.clone());
+            built
         });
         let decision = decide(&policy, &error, &AccountLookup::default(), common::now());
         assert_eq!(decision.outcome(), Outcome::Denied);

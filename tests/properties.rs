@@ -133,28 +133,24 @@ fn account() -> impl Strategy<Value = AccountRecord> {
         ),
         any::<bool>(),
     )
-        .prop_map(
-            |(id, handle, email, identities, memberships, disabled)| AccountRecord {
-                id: id.into(),
-                handle: handle.into(),
-                email,
-                identities: identities
-                    .into_iter()
-                    .map(|(issuer, subject)| Identity {
-                        issuer: issuer.into(),
-                        subject,
-                    })
-                    .collect(),
-                memberships: memberships
-                    .into_iter()
-                    .map(|(org, role)| (org.to_owned(), role))
-                    .collect(),
-                disabled,
-                has_password: true,
-                given_name: None,
-                family_name: None,
-            },
-        )
+        .prop_map(|(id, handle, email, identities, memberships, disabled)| {
+            let mut built = AccountRecord::new(id, handle);
+            built.email = email;
+            built.identities = identities
+                .into_iter()
+                .map(|(issuer, subject)| Identity {
+                    issuer: issuer.into(),
+                    subject,
+                })
+                .collect();
+            built.memberships = memberships
+                .into_iter()
+                .map(|(org, role)| (org.to_owned(), role))
+                .collect();
+            built.disabled = disabled;
+            built.has_password = true;
+            built
+        })
 }
 
 fn config() -> impl Strategy<Value = Config> {
@@ -236,17 +232,19 @@ fn request() -> impl Strategy<Value = Request> {
                 instant,
                 return_to,
             )| {
-                Request::Assertion(Assertion {
-                    org,
-                    issuer: issuer.into(),
-                    subject,
-                    given_name,
-                    family_name,
-                    email,
-                    groups: groups.into_iter().map(str::to_owned).collect(),
-                    groups_incomplete,
-                    authn_instant: instant.map(|secs| now() + TimeDelta::seconds(secs)),
-                    return_to,
+                Request::Assertion({
+                    let mut built = Assertion::default();
+                    built.org = org;
+                    built.issuer = issuer.into();
+                    built.subject = subject;
+                    built.given_name = given_name;
+                    built.family_name = family_name;
+                    built.email = email;
+                    built.groups = groups.into_iter().map(str::to_owned).collect();
+                    built.groups_incomplete = groups_incomplete;
+                    built.authn_instant = instant.map(|secs| now() + TimeDelta::seconds(secs));
+                    built.return_to = return_to;
+                    built
                 })
             },
         );
@@ -256,26 +254,20 @@ fn request() -> impl Strategy<Value = Request> {
         return_to,
     )
         .prop_map(|(org, session, return_to)| {
-            Request::PortalVisit(PortalVisit {
-                org,
-                session: session.map(|(account, ago)| Session {
-                    account: account.into(),
-                    sso_at: ago.map(|secs| now() - TimeDelta::seconds(secs)),
-                }),
-                return_to,
+            Request::PortalVisit({
+                let mut built = PortalVisit::new(org);
+                built.session = session.map(|(account, ago)| {
+                    Session::new(account, ago.map(|secs| now() - TimeDelta::seconds(secs)))
+                });
+                built.return_to = return_to;
+                built
             })
         });
     let error = (
         org,
         prop_oneof![Just(STATUS_REQUEST_DENIED.to_owned()), any::<String>()],
     )
-        .prop_map(|(org, status)| {
-            Request::IdpError(IdpError {
-                org,
-                status,
-                sub_status: None,
-            })
-        });
+        .prop_map(|(org, status)| Request::IdpError(IdpError::new(org, status)));
     prop_oneof![3 => assertion, 2 => visit, 1 => error]
 }
 
@@ -308,11 +300,13 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 Scenario {
                     config,
                     request,
-                    known: AccountLookup {
-                        by_identity,
-                        by_email,
-                        session_account,
-                        taken_handles: taken.into_iter().map(str::to_owned).collect(),
+                    known: {
+                        let mut built = AccountLookup::default();
+                        built.by_identity = by_identity;
+                        built.by_email = by_email;
+                        built.session_account = session_account;
+                        built.taken_handles = taken.into_iter().map(str::to_owned).collect();
+                        built
                     },
                     now: now(),
                 }
@@ -436,6 +430,11 @@ proptest! {
                 }
             }
             Action::Nothing | Action::RedirectToIdp { .. } => {}
+            other => {
+                return Err(TestCaseError::fail(format!(
+                    "an action this oracle does not check: {other:?}"
+                )))
+            }
         }
         if let Some(jit_provisioning::Landing::Path(path)) = decision.landing() {
             prop_assert!(jit_provisioning::safe_return_path(path).is_ok());
@@ -486,18 +485,16 @@ proptest! {
     ) {
         let policy = config.validate().unwrap();
         let acme = policy.org("acme").unwrap();
-        let assertion = Assertion {
-            groups_incomplete: false,
-            org: "acme".to_owned(),
-            issuer: IDP.to_owned(),
-            subject: "00u1".to_owned(),
-            given_name: Some("Jane".to_owned()),
-            family_name: Some("Doe".to_owned()),
-            email: None,
-            groups: groups.clone(),
-            authn_instant: None,
-            return_to: None,
-        };
+        let assertion = {
+ let mut built = Assertion::default();
+built.org = "acme".to_owned();
+built.issuer = IDP.to_owned();
+built.subject = "00u1".to_owned();
+built.given_name = Some("Jane".to_owned());
+built.family_name = Some("Doe".to_owned());
+built.groups = groups.clone();
+built
+};
         let decision = decide(&policy, &Request::Assertion(assertion), &AccountLookup::default(), now());
         let Action::Create(new) = decision.action() else {
             return Err(TestCaseError::fail(format!("not created: {decision:?}")));
@@ -549,17 +546,13 @@ fn sync_scenario() -> impl Strategy<Value = (Config, AccountRecord, Vec<Vec<Stri
                     "initech": {}
                 }
             });
-            let account = AccountRecord {
-                id: "u1".into(),
-                handle: "jane-doe".into(),
-                email: None,
-                identities: vec![Identity { issuer: IDP.into(), subject: "00u1".into() }],
-                memberships: memberships.into_iter().map(|(org, role)| (org.to_owned(), role)).collect(),
-                disabled: false,
-                has_password: false,
-                given_name: None,
-                family_name: None,
-            };
+            let account = {
+ let mut built = AccountRecord::new("u1", "jane-doe");
+built.identities = vec![Identity { issuer: IDP.into(), subject: "00u1".into() }];
+built.memberships = memberships.into_iter().map(|(org, role)| (org.to_owned(), role)).collect();
+built.has_password = false;
+built
+};
             let sign_ins = sign_ins
                 .into_iter()
                 .map(|groups| groups.into_iter().map(str::to_owned).collect())
@@ -581,13 +574,14 @@ proptest! {
         let provisioner = Provisioner::new(policy, store);
         let mut held = account.memberships.clone();
         for groups in &sign_ins {
-            let assertion = Assertion {
-                org: "acme".to_owned(),
-                issuer: IDP.to_owned(),
-                subject: "00u1".to_owned(),
-                groups: groups.clone(),
-                ..Assertion::default()
-            };
+            let assertion = {
+ let mut built = Assertion::default();
+built.org = "acme".to_owned();
+built.issuer = IDP.to_owned();
+built.subject = "00u1".to_owned();
+built.groups = groups.clone();
+built
+};
             let done = pollster::block_on(provisioner.handle(&Request::Assertion(assertion), now())).unwrap();
             prop_assert_eq!(done.decision.outcome(), Outcome::SignedIn);
             let now_held = provisioner.store().snapshot()[0].memberships.clone();

@@ -8,20 +8,17 @@ use jit_provisioning::testing::CountingStore;
 use jit_provisioning::{AccountRecord, MemoryStore, Provisioner};
 
 fn store_with_jane_does(k: usize) -> MemoryStore {
-    let account = |n: usize| AccountRecord {
-        id: format!("u{n}").into(),
-        handle: if n == 1 {
-            "jane-doe".into()
-        } else {
-            format!("jane-doe-{n}")
-        },
-        email: None,
-        identities: vec![],
-        memberships: Default::default(),
-        disabled: false,
-        has_password: true,
-        given_name: None,
-        family_name: None,
+    let account = |n: usize| {
+        let mut built = AccountRecord::new(
+            format!("u{n}"),
+            if n == 1 {
+                "jane-doe".into()
+            } else {
+                format!("jane-doe-{n}")
+            },
+        );
+        built.has_password = true;
+        built
     };
     MemoryStore::with_accounts((1..=k).map(account)).unwrap()
 }

@@ -52,13 +52,13 @@ impl SamlVerifier for ScriptedVerifier {
         now: DateTime<Utc>,
     ) -> Result<IdpRedirect, VerifyError> {
         self.trips.lock().unwrap().push(trip.clone());
-        Ok(IdpRedirect {
-            request_id: format!("_req{}", self.trips.lock().unwrap().len()),
-            issued_at: now,
-            binding: IdpBinding::Redirect {
+        Ok(IdpRedirect::new(
+            format!("_req{}", self.trips.lock().unwrap().len()),
+            now,
+            IdpBinding::Redirect {
                 url: format!("{}/sso?force={}", trip.idp, trip.force_authn),
             },
-        })
+        ))
     }
 }
 
@@ -66,19 +66,18 @@ fn verified(id: &str) -> SamlAnswer {
     let Request::Assertion(assertion) = common::jane("00u1") else {
         unreachable!()
     };
-    SamlAnswer::Assertion(VerifiedAssertion {
+    SamlAnswer::Assertion(VerifiedAssertion::new(
         assertion,
-        id: id.into(),
-        not_on_or_after: common::now() + TimeDelta::minutes(5),
-    })
+        id,
+        common::now() + TimeDelta::minutes(5),
+    ))
 }
 
 fn post(org: &str, relay_state: Option<&str>) -> SamlPost {
-    SamlPost {
-        org: org.into(),
-        saml_response: "PHNhbWxwOlJlc3BvbnNlLz4=".into(),
-        relay_state: relay_state.map(str::to_owned),
-        request_ids: Vec::new(),
+    {
+        let mut built = SamlPost::new(org, "PHNhbWxwOlJlc3BvbnNlLz4=");
+        built.relay_state = relay_state.map(str::to_owned);
+        built
     }
 }
 
@@ -166,10 +165,10 @@ async fn an_unsafe_relay_state_falls_back_to_the_org_home() {
 #[tokio::test]
 async fn an_idp_status_is_decided_like_an_idp_error() {
     let provisioner = Provisioner::new(common::policy(), MemoryStore::new());
-    let saml = ScriptedVerifier::answering(Ok(SamlAnswer::Status(IdpError {
-        org: "acme".into(),
-        status: "urn:oasis:names:tc:SAML:2.0:status:Responder".into(),
-        sub_status: Some(STATUS_REQUEST_DENIED.into()),
+    let saml = ScriptedVerifier::answering(Ok(SamlAnswer::Status({
+        let mut built = IdpError::new("acme", "urn:oasis:names:tc:SAML:2.0:status:Responder");
+        built.sub_status = Some(STATUS_REQUEST_DENIED.into());
+        built
     })));
     let done = provisioner
         .login(
@@ -239,10 +238,10 @@ async fn a_portal_without_jit_never_reaches_the_verifier() {
 async fn a_redirect_decision_becomes_an_authn_request_carrying_the_deep_link() {
     let provisioner = Provisioner::new(common::policy(), MemoryStore::new());
     let saml = ScriptedVerifier::default();
-    let visit = Request::PortalVisit(PortalVisit {
-        org: "acme".into(),
-        session: None,
-        return_to: Some("/orgs/acme/projects?tab=open".into()),
+    let visit = Request::PortalVisit({
+        let mut built = PortalVisit::new("acme");
+        built.return_to = Some("/orgs/acme/projects?tab=open".into());
+        built
     });
     let done = provisioner.handle(&visit, common::now()).await.unwrap();
     let redirect = provisioner

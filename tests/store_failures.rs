@@ -65,17 +65,9 @@ async fn a_link_by_email_is_all_or_nothing() {
     )
     .unwrap();
     let seed = || {
-        MemoryStore::with_accounts([jit_provisioning::AccountRecord {
-            id: "u9".into(),
-            handle: "sam-lee".into(),
-            email: Some("00u9@acme.example".into()),
-            identities: vec![],
-            memberships: Default::default(),
-            disabled: false,
-            has_password: true,
-            given_name: None,
-            family_name: None,
-        }])
+        MemoryStore::with_accounts([
+            jit_provisioning::AccountRecord::new("u9", "sam-lee").with_email("00u9@acme.example")
+        ])
         .unwrap()
     };
     let request = common::jane("00u9");

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use jit_provisioning::web::{reply, Reply, RootSitemap};
 use jit_provisioning::{
-    Assertion, IdpBinding, IdpRedirect, IdpTrip, MemoryStore, PortalVisit, Provisioner, Reason,
-    Request, SamlAnswer, SamlPost, SamlVerifier, Session, VerifyError,
+    IdpBinding, IdpRedirect, IdpTrip, MemoryStore, PortalVisit, Provisioner, Reason, Request,
+    SamlAnswer, SamlPost, SamlVerifier, Session, VerifyError,
 };
 
 /// Builds trips and verifies nothing: `reply` never verifies.
@@ -30,13 +30,13 @@ impl SamlVerifier for Trips {
         trip: &IdpTrip,
         now: DateTime<Utc>,
     ) -> Result<IdpRedirect, VerifyError> {
-        Ok(IdpRedirect {
-            request_id: "_r1".into(),
-            issued_at: now,
-            binding: IdpBinding::Redirect {
+        Ok(IdpRedirect::new(
+            "_r1",
+            now,
+            IdpBinding::Redirect {
                 url: format!("{}/sso?force={}", trip.idp, trip.force_authn),
             },
-        })
+        ))
     }
 }
 
@@ -48,10 +48,10 @@ async fn reply_to(provisioner: &Provisioner<MemoryStore>, request: &Request) -> 
 }
 
 fn visit(session: Option<Session>) -> Request {
-    Request::PortalVisit(PortalVisit {
-        org: "acme".into(),
-        session,
-        return_to: None,
+    Request::PortalVisit({
+        let mut built = PortalVisit::new("acme");
+        built.session = session;
+        built
     })
 }
 
@@ -62,10 +62,7 @@ async fn a_created_account_signs_in_with_the_idps_authn_instant_and_lands_on_the
     let Request::Assertion(assertion) = common::jane("00u1") else {
         unreachable!()
     };
-    let login = Request::Assertion(Assertion {
-        authn_instant: Some(validated),
-        ..assertion
-    });
+    let login = Request::Assertion(assertion.with_authn_instant(validated));
     let Reply::SignIn {
         handle,
         sso_at,
@@ -94,10 +91,10 @@ async fn a_member_validated_recently_keeps_the_session_and_one_validated_long_ag
         .unwrap();
     let account = created.account.unwrap().id;
 
-    let fresh = visit(Some(Session {
-        account: account.clone(),
-        sso_at: Some(common::now() - TimeDelta::minutes(1)),
-    }));
+    let fresh = visit(Some(Session::new(
+        account.clone(),
+        Some(common::now() - TimeDelta::minutes(1)),
+    )));
     assert_eq!(
         reply_to(&provisioner, &fresh).await,
         Reply::Redirect {
@@ -105,10 +102,10 @@ async fn a_member_validated_recently_keeps_the_session_and_one_validated_long_ag
         }
     );
 
-    let stale = visit(Some(Session {
+    let stale = visit(Some(Session::new(
         account,
-        sso_at: Some(common::now() - TimeDelta::days(30)),
-    }));
+        Some(common::now() - TimeDelta::days(30)),
+    )));
     let Reply::ToIdp(redirect) = reply_to(&provisioner, &stale).await else {
         panic!("not a trip");
     };
@@ -118,21 +115,16 @@ async fn a_member_validated_recently_keeps_the_session_and_one_validated_long_ag
 #[tokio::test]
 async fn refusals_carry_their_status_and_message() {
     let provisioner = Provisioner::new(common::policy(), MemoryStore::new());
-    let unknown = Request::PortalVisit(PortalVisit {
-        org: "globex".into(),
-        session: None,
-        return_to: None,
-    });
+    let unknown = Request::PortalVisit(PortalVisit::new("globex"));
     let Reply::Refusal { status, reason, .. } = reply_to(&provisioner, &unknown).await else {
         panic!("not a refusal");
     };
     assert_eq!((status, reason), (404, Some(Reason::UnknownOrg)));
 
-    let denied = Request::IdpError(jit_provisioning::IdpError {
-        org: "acme".into(),
-        status: jit_provisioning::STATUS_REQUEST_DENIED.into(),
-        sub_status: None,
-    });
+    let denied = Request::IdpError(jit_provisioning::IdpError::new(
+        "acme",
+        jit_provisioning::STATUS_REQUEST_DENIED,
+    ));
     let Reply::Refusal {
         status, message, ..
     } = reply_to(&provisioner, &denied).await

@@ -42,51 +42,46 @@ pub fn corpus() -> Vec<(String, String)> {
 }
 
 pub fn assertion(subject: &str, given: &str, family: &str) -> Assertion {
-    Assertion {
-        org: "acme".into(),
-        issuer: IDP.into(),
-        subject: subject.into(),
-        given_name: Some(given.into()),
-        family_name: Some(family.into()),
-        email: Some(format!("{subject}@acme.example")),
-        ..Assertion::default()
+    {
+        let mut built = Assertion::default();
+        built.org = "acme".into();
+        built.issuer = IDP.into();
+        built.subject = subject.into();
+        built.given_name = Some(given.into());
+        built.family_name = Some(family.into());
+        built.email = Some(format!("{subject}@acme.example"));
+        built
     }
 }
 
 /// Jane Doe, member of acme, linked to subject `00u1`.
 pub fn member() -> AccountRecord {
-    AccountRecord {
-        id: "u7".into(),
-        handle: "jane-doe".into(),
-        email: Some("jane@acme.example".into()),
-        identities: vec![Identity {
+    {
+        let mut built = AccountRecord::new("u7", "jane-doe");
+        built.email = Some("jane@acme.example".into());
+        built.identities = vec![Identity {
             issuer: IDP.into(),
             subject: "00u1".into(),
-        }],
-        memberships: BTreeMap::from([("acme".to_owned(), Role::Member)]),
-        disabled: false,
-        has_password: false,
-        given_name: None,
-        family_name: None,
+        }];
+        built.memberships = BTreeMap::from([("acme".to_owned(), Role::Member)]);
+        built.has_password = false;
+        built
     }
 }
 
 /// `jane-doe`, `jane-doe-2` … `jane-doe-k`: k accounts with one handle base.
 pub fn jane_does(k: usize) -> impl Iterator<Item = AccountRecord> {
-    (1..=k).map(|n| AccountRecord {
-        id: format!("j{n}").into(),
-        handle: if n == 1 {
-            "jane-doe".to_owned()
-        } else {
-            format!("jane-doe-{n}")
-        },
-        email: None,
-        identities: Vec::new(),
-        memberships: BTreeMap::new(),
-        disabled: false,
-        has_password: true,
-        given_name: None,
-        family_name: None,
+    (1..=k).map(|n| {
+        let mut built = AccountRecord::new(
+            format!("j{n}"),
+            if n == 1 {
+                "jane-doe".to_owned()
+            } else {
+                format!("jane-doe-{n}")
+            },
+        );
+        built.has_password = true;
+        built
     })
 }
 
@@ -94,43 +89,34 @@ pub fn jane_does(k: usize) -> impl Iterator<Item = AccountRecord> {
 pub fn decision_scenarios() -> Vec<(&'static str, Request, AccountLookup)> {
     let member_login = Request::Assertion(assertion("00u1", "Jane", "Doe"));
     let new_person = Request::Assertion(assertion("00u2", "José", "Núñez"));
-    let forged = Request::Assertion(Assertion {
-        issuer: "https://evil.example".into(),
-        ..assertion("00u1", "Jane", "Doe")
-    });
-    let portal = Request::PortalVisit(PortalVisit {
-        org: "acme".into(),
-        session: Some(Session {
-            account: "u7".into(),
-            sso_at: Some(now() - chrono::TimeDelta::minutes(30)),
-        }),
-        return_to: Some("/orgs/acme/projects?tab=open".into()),
+    let mut forged = assertion("00u1", "Jane", "Doe");
+    forged.issuer = "https://evil.example".into();
+    let forged = Request::Assertion(forged);
+    let portal = Request::PortalVisit({
+        let mut built = PortalVisit::new("acme");
+        built.session = Some(Session::new(
+            "u7",
+            Some(now() - chrono::TimeDelta::minutes(30)),
+        ));
+        built.return_to = Some("/orgs/acme/projects?tab=open".into());
+        built
     });
     vec![
-        (
-            "member sign-in",
-            member_login,
-            AccountLookup {
-                by_identity: Some(member()),
-                ..AccountLookup::default()
-            },
-        ),
-        (
-            "new account",
-            new_person,
-            AccountLookup {
-                taken_handles: vec!["jose-nunez".into()],
-                ..AccountLookup::default()
-            },
-        ),
+        ("member sign-in", member_login, {
+            let mut built = AccountLookup::default();
+            built.by_identity = Some(member());
+            built
+        }),
+        ("new account", new_person, {
+            let mut built = AccountLookup::default();
+            built.taken_handles = vec!["jose-nunez".into()];
+            built
+        }),
         ("refusal (wrong issuer)", forged, AccountLookup::default()),
-        (
-            "portal visit (fresh member)",
-            portal,
-            AccountLookup {
-                session_account: Some(member()),
-                ..AccountLookup::default()
-            },
-        ),
+        ("portal visit (fresh member)", portal, {
+            let mut built = AccountLookup::default();
+            built.session_account = Some(member());
+            built
+        }),
     ]
 }

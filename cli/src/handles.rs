@@ -177,14 +177,12 @@ impl HandlesArgs {
             config.max_handle_len = self.max_handle_len;
         }
         let mut with_preview = config.clone();
-        with_preview.orgs.insert(
-            PREVIEW_ORG.to_owned(),
-            OrgConfig {
-                jit: true,
-                idp: Some(PREVIEW_IDP.to_owned()),
-                ..OrgConfig::default()
-            },
-        );
+        with_preview.orgs.insert(PREVIEW_ORG.to_owned(), {
+            let mut built = OrgConfig::default();
+            built.jit = true;
+            built.idp = Some(PREVIEW_IDP.to_owned());
+            built
+        });
         let policy = with_preview.validate().map_err(|error| error.to_string())?;
         Ok((policy, config))
     }
@@ -230,19 +228,21 @@ fn preview(
         }
         let raw = |at: usize| fields.get(at).copied().unwrap_or_default();
         let field = |at: usize| Some(raw(at)).filter(|f| !f.trim().is_empty());
-        let assertion = Assertion {
-            org: PREVIEW_ORG.to_owned(),
-            issuer: PREVIEW_IDP.to_owned(),
-            subject: format!("line-{number}"),
-            given_name: field(columns.first).map(str::to_owned),
-            family_name: field(columns.last).map(str::to_owned),
-            email: columns.email.and_then(field).map(str::to_owned),
-            ..Assertion::default()
+        let assertion = {
+            let mut built = Assertion::default();
+            built.org = PREVIEW_ORG.to_owned();
+            built.issuer = PREVIEW_IDP.to_owned();
+            built.subject = format!("line-{number}");
+            built.given_name = field(columns.first).map(str::to_owned);
+            built.family_name = field(columns.last).map(str::to_owned);
+            built.email = columns.email.and_then(field).map(str::to_owned);
+            built
         };
         let base = handle_base(&assertion);
-        let known = AccountLookup {
-            taken_handles: taken.under(&base.stems(max_len)),
-            ..AccountLookup::default()
+        let known = {
+            let mut built = AccountLookup::default();
+            built.taken_handles = taken.under(&base.stems(max_len));
+            built
         };
         // No clock is read: the assertion has no `authn_instant` to compare with `now`.
         let decision = decide(

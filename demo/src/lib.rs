@@ -165,18 +165,12 @@ pub async fn seed_members<S: AccountStore>(
             let Some(portal) = policy.portal() else {
                 continue;
             };
-            let assertion = Request::Assertion(Assertion {
-                groups_incomplete: false,
-                org: org.to_owned(),
-                issuer: portal.idp().to_owned(),
-                subject: person.subject.clone(),
-                given_name: person.given_name.clone(),
-                family_name: person.family_name.clone(),
-                email: person.email.clone(),
-                groups: person.groups.clone(),
-                authn_instant: None,
-                return_to: None,
-            });
+            let mut assertion = Assertion::new(org, portal.idp(), person.subject.clone())
+                .with_groups(person.groups.clone());
+            assertion.given_name.clone_from(&person.given_name);
+            assertion.family_name.clone_from(&person.family_name);
+            assertion.email.clone_from(&person.email);
+            let assertion = Request::Assertion(assertion);
             provisioner
                 .handle(&assertion, SystemTime::now().into())
                 .await

@@ -103,9 +103,10 @@ pub fn run_and_check(scenario: &Scenario) -> Ran {
 /// `by_email` holds every account with an email; the engine picks the matching ones.
 fn everything_known(scenario: &Scenario) -> AccountLookup {
     let accounts = &scenario.accounts;
-    let mut known = AccountLookup {
-        taken_handles: accounts.iter().map(|a| a.handle.clone()).collect(),
-        ..AccountLookup::default()
+    let mut known = {
+        let mut built = AccountLookup::default();
+        built.taken_handles = accounts.iter().map(|a| a.handle.clone()).collect();
+        built
     };
     match &scenario.request {
         Request::Assertion(assertion) => {
@@ -128,6 +129,7 @@ fn everything_known(scenario: &Scenario) -> AccountLookup {
                 .cloned();
         }
         Request::IdpError(_) => {}
+        other => panic!("the oracle does not know {other:?}: teach it"),
     }
     known
 }
@@ -173,6 +175,7 @@ pub fn check_decision(policy: &Policy, scenario: &Scenario, decision: &Decision)
                 Request::PortalVisit(visit) => visit.return_to.as_deref(),
                 Request::Assertion(assertion) => assertion.return_to.as_deref(),
                 Request::IdpError(_) => None,
+                other => panic!("the oracle does not know {other:?}: teach it"),
             };
             assert_eq!(
                 asked,
@@ -320,6 +323,7 @@ pub fn check_decision(policy: &Policy, scenario: &Scenario, decision: &Decision)
             let portal = policy.org(org).and_then(|org| org.portal());
             assert_eq!(portal.map(|p| p.idp()), Some(idp.as_str()));
         }
+        other => panic!("the oracle does not know {other:?}: teach it"),
     }
 }
 

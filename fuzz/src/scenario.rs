@@ -121,6 +121,7 @@ impl EngineInput {
                 Request::PortalVisit(visit) => visit.org.clone_from(org),
                 Request::Assertion(assertion) => assertion.org.clone_from(org),
                 Request::IdpError(error) => error.org.clone_from(org),
+                _ => {}
             }
         }
         let org = request.org().to_owned();
@@ -142,10 +143,7 @@ impl EngineInput {
                 match &mut request {
                     Request::PortalVisit(visit) => {
                         let sso_at = visit.session.as_ref().and_then(|s| s.sso_at);
-                        visit.session = Some(Session {
-                            account: account.id.clone(),
-                            sso_at,
-                        });
+                        visit.session = Some(Session::new(account.id.clone(), sso_at));
                     }
                     Request::Assertion(assertion) => match link {
                         Link::Identity(i) => {
@@ -164,6 +162,7 @@ impl EngineInput {
                         }
                     },
                     Request::IdpError(_) => {}
+                    _ => {}
                 }
             }
         }
@@ -197,6 +196,7 @@ impl EngineInput {
                     }
                 }
                 Request::IdpError(_) => {}
+                _ => {}
             }
         }
 

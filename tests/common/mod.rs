@@ -25,13 +25,14 @@ pub fn policy() -> Policy {
 }
 
 pub fn jane(subject: &str) -> Request {
-    Request::Assertion(Assertion {
-        org: "acme".into(),
-        issuer: IDP.into(),
-        subject: subject.into(),
-        given_name: Some("Jane".into()),
-        family_name: Some("Doe".into()),
-        email: Some(format!("{subject}@acme.example")),
-        ..Assertion::default()
+    Request::Assertion({
+        let mut built = Assertion::default();
+        built.org = "acme".into();
+        built.issuer = IDP.into();
+        built.subject = subject.into();
+        built.given_name = Some("Jane".into());
+        built.family_name = Some("Doe".into());
+        built.email = Some(format!("{subject}@acme.example"));
+        built
     })
 }

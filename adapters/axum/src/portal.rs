@@ -352,14 +352,11 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
         nonce: &CspNonce,
     ) -> Result<Provisioned, Response> {
         let signed_in = session::signed_in(session).await;
-        let visit = Request::PortalVisit(PortalVisit {
-            org: org.to_owned(),
-            session: signed_in.map(|signed_in| PortalSession {
-                account: signed_in.account,
-                sso_at: signed_in.sso_at,
-            }),
-            return_to,
-        });
+        let mut visit = PortalVisit::new(org);
+        visit.session =
+            signed_in.map(|signed_in| PortalSession::new(signed_in.account, signed_in.sso_at));
+        visit.return_to = return_to;
+        let visit = Request::PortalVisit(visit);
         let done = self
             .provisioner
             .handle(&visit, self.now())
@@ -465,14 +462,11 @@ async fn assertion_consumer<S: AccountStore + 'static>(
         }
     };
     let now = portal.now();
-    let post = SamlPost {
-        request_ids: session::outstanding(&session, &org, now).await,
-        org: org.clone(),
-        saml_response: form.saml_response,
-        relay_state: form
-            .relay_state
-            .filter(|relay_state| !relay_state.is_empty()),
-    };
+    let mut post = SamlPost::new(org.clone(), form.saml_response)
+        .with_request_ids(session::outstanding(&session, &org, now).await);
+    post.relay_state = form
+        .relay_state
+        .filter(|relay_state| !relay_state.is_empty());
     match portal
         .provisioner
         .login(

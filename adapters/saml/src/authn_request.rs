@@ -121,11 +121,7 @@ pub(crate) fn build(
             }
         }
     };
-    Ok(IdpRedirect {
-        request_id: id,
-        issued_at: request.now,
-        binding,
-    })
+    Ok(IdpRedirect::new(id, request.now, binding))
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.

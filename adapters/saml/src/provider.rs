@@ -147,16 +147,16 @@ impl ServiceProvider {
         };
         let verified = response::verify(&xml, &settings.idp, &expected, now, &options)?;
         Ok(match verified {
-            Verified::Status(status) => SamlAnswer::Status(IdpError {
-                org: post.org.clone(),
-                status: status.status,
-                sub_status: status.sub_status,
-            }),
-            Verified::Assertion(signed) => SamlAnswer::Assertion(VerifiedAssertion {
-                not_on_or_after: signed.not_on_or_after,
-                assertion: to_assertion(&post.org, &signed, &settings.mapping)?,
-                id: signed.id,
-            }),
+            Verified::Status(status) => {
+                let mut error = IdpError::new(post.org.clone(), status.status);
+                error.sub_status = status.sub_status;
+                SamlAnswer::Status(error)
+            }
+            Verified::Assertion(signed) => SamlAnswer::Assertion(VerifiedAssertion::new(
+                to_assertion(&post.org, &signed, &settings.mapping)?,
+                signed.id,
+                signed.not_on_or_after,
+            )),
         })
     }
 }
@@ -170,18 +170,14 @@ pub fn to_assertion(
     let person = mapping
         .map(signed.name_id.as_ref(), &signed.attributes)
         .map_err(|error| VerifyError::NoSubject(error.to_string()))?;
-    Ok(Assertion {
-        org: org.to_owned(),
-        issuer: signed.issuer.clone(),
-        subject: person.subject,
-        given_name: person.given_name,
-        family_name: person.family_name,
-        email: person.email,
-        groups: person.groups,
-        groups_incomplete: person.groups_incomplete,
-        authn_instant: signed.authn_instant,
-        return_to: None,
-    })
+    let mut assertion = Assertion::new(org, signed.issuer.clone(), person.subject);
+    assertion.given_name = person.given_name;
+    assertion.family_name = person.family_name;
+    assertion.email = person.email;
+    assertion.groups = person.groups;
+    assertion.groups_incomplete = person.groups_incomplete;
+    assertion.authn_instant = signed.authn_instant;
+    Ok(assertion)
 }
 
 #[async_trait]

@@ -125,20 +125,13 @@ fn assertion_of(xml: &str) -> Result<Assertion, String> {
     let issuer = unverified
         .issuer
         .ok_or_else(|| "the assertion has no Issuer".to_owned())?;
-    Ok(Assertion {
-        groups_incomplete: false,
-        org: ORG.to_owned(),
-        issuer,
-        subject: person.subject,
-        given_name: person.given_name,
-        family_name: person.family_name,
-        email: person.email,
-        groups: person.groups,
-        // `to_assertion` takes the verified AuthnInstant, which `inspect_unverified`
-        // does not read: nothing unverified may say when someone authenticated.
-        authn_instant: None,
-        return_to: None,
-    })
+    // `to_assertion` also takes the verified AuthnInstant, which `inspect_unverified`
+    // does not read: nothing unverified may say when someone authenticated.
+    let mut assertion = Assertion::new(ORG, issuer, person.subject).with_groups(person.groups);
+    assertion.given_name = person.given_name;
+    assertion.family_name = person.family_name;
+    assertion.email = person.email;
+    Ok(assertion)
 }
 
 /// Every file's entry, by file name (sorted, as the golden is written).

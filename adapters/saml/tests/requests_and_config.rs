@@ -18,11 +18,11 @@ use jit_provisioning_saml::{IdpMetadata, SamlConfig, SamlConfigProblem};
 use common::idp::{self, idp, now, ACS_URL, SP_ENTITY_ID};
 
 fn trip(force_authn: bool) -> IdpTrip {
-    IdpTrip {
-        org: "acme".into(),
-        idp: idp::IDP_ENTITY_ID.into(),
-        force_authn,
-        relay_state: Some("/orgs/acme/projects?tab=open".into()),
+    {
+        let mut built = IdpTrip::new("acme", idp::IDP_ENTITY_ID);
+        built.force_authn = force_authn;
+        built.relay_state = Some("/orgs/acme/projects?tab=open".into());
+        built
     }
 }
 

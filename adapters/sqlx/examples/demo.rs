@@ -59,13 +59,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
     )
     .await?;
     let visit = |sso_at: DateTime<Utc>| {
-        Request::PortalVisit(PortalVisit {
-            org: "acme".into(),
-            session: Some(Session {
-                account: jane_id.clone(),
-                sso_at: Some(sso_at),
-            }),
-            return_to: None,
+        Request::PortalVisit({
+            let mut built = PortalVisit::new("acme");
+            built.session = Some(Session::new(jane_id.clone(), Some(sso_at)));
+            built
         })
     };
     show(
@@ -92,11 +89,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     show(
         &provisioner,
         "Someone without the app assigned: the IdP answers RequestDenied",
-        &Request::IdpError(IdpError {
-            org: "acme".into(),
-            status: STATUS_REQUEST_DENIED.into(),
-            sub_status: None,
-        }),
+        &Request::IdpError(IdpError::new("acme", STATUS_REQUEST_DENIED)),
         morning,
     )
     .await?;
@@ -122,14 +115,15 @@ async fn seed_sam(store: &SqliteStore) -> Result<(), sqlx::Error> {
 }
 
 fn assertion(subject: &str, given: &str, family: &str, email: &str) -> Assertion {
-    Assertion {
-        org: "acme".into(),
-        issuer: ACME_IDP.into(),
-        subject: subject.into(),
-        given_name: Some(given.into()),
-        family_name: Some(family.into()),
-        email: Some(email.into()),
-        ..Assertion::default()
+    {
+        let mut built = Assertion::default();
+        built.org = "acme".into();
+        built.issuer = ACME_IDP.into();
+        built.subject = subject.into();
+        built.given_name = Some(given.into());
+        built.family_name = Some(family.into());
+        built.email = Some(email.into());
+        built
     }
 }
 

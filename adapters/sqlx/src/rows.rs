@@ -98,17 +98,13 @@ pub(crate) fn records(parts: Vec<Part>) -> Result<Vec<AccountRecord>, StoreError
     for part in parts {
         let id = account_id(part.account);
         if part.kind == PartKind::Account {
-            records.push(AccountRecord {
-                id,
-                handle: part.a,
-                email: part.b,
-                identities: Vec::new(),
-                memberships: Default::default(),
-                disabled: part.disabled.unwrap_or_default(),
-                has_password: part.has_password.unwrap_or_default(),
-                given_name: part.given_name,
-                family_name: part.family_name,
-            });
+            let mut record = AccountRecord::new(id, part.a);
+            record.email = part.b;
+            record.disabled = part.disabled.unwrap_or_default();
+            record.has_password = part.has_password.unwrap_or_default();
+            record.given_name = part.given_name;
+            record.family_name = part.family_name;
+            records.push(record);
             continue;
         }
         let Some(record) = records.last_mut().filter(|record| record.id == id) else {

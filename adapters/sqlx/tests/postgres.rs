@@ -100,17 +100,13 @@ impl Schemas {
 }
 
 fn new_account(handle: &str, subject: &str) -> NewAccount {
-    NewAccount {
-        handle: handle.into(),
-        email: None,
-        identity: common::identity(subject),
-        memberships: vec![Grant {
+    {
+        let mut built = NewAccount::new(handle, common::identity(subject));
+        built.memberships = vec![Grant {
             org: "acme".into(),
             role: Role::Member,
-        }],
-        given_name: None,
-        family_name: None,
-        handle_choice: None,
+        }];
+        built
     }
 }
 

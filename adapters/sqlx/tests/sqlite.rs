@@ -25,11 +25,10 @@ async fn store_at(path: &Path) -> SqliteStore {
 }
 
 fn new_account(handle: &str, subject: &str) -> NewAccount {
-    NewAccount {
-        handle: handle.into(),
-        email: Some(format!("{subject}@acme.example")),
-        identity: common::identity(subject),
-        memberships: vec![
+    {
+        let mut built = NewAccount::new(handle, common::identity(subject));
+        built.email = Some(format!("{subject}@acme.example"));
+        built.memberships = vec![
             Grant {
                 org: "acme".into(),
                 role: Role::Member,
@@ -38,10 +37,8 @@ fn new_account(handle: &str, subject: &str) -> NewAccount {
                 org: "acme-labs".into(),
                 role: Role::Contributor,
             },
-        ],
-        given_name: None,
-        family_name: None,
-        handle_choice: None,
+        ];
+        built
     }
 }
 
@@ -529,11 +526,9 @@ async fn a_database_from_before_display_names_gains_them_on_migrate() {
 
     let old = store.account_by_id(&"1".into()).await.unwrap().unwrap();
     assert_eq!((old.given_name, old.family_name), (None, None));
-    let named = NewAccount {
-        given_name: Some("Zoë".into()),
-        family_name: Some("Nguyễn Văn".into()),
-        ..new_account("zoe-nguyen-van", "s-zoe")
-    };
+    let mut named = new_account("zoe-nguyen-van", "s-zoe");
+    named.given_name = Some("Zoë".into());
+    named.family_name = Some("Nguyễn Văn".into());
     let created = store.create_account(&named).await.unwrap();
     let read = store.account_by_id(&created.id).await.unwrap().unwrap();
     assert_eq!(read.given_name.as_deref(), Some("Zoë"));

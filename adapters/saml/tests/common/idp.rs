@@ -69,11 +69,10 @@ pub fn target() -> ResponseTarget {
 
 /// What the browser posts to acme's ACS, with the request id its session holds.
 pub fn post(xml: &str) -> SamlPost {
-    SamlPost {
-        org: "acme".into(),
-        saml_response: post_form_value(xml),
-        relay_state: None,
-        request_ids: vec![REQUEST_ID.into()],
+    {
+        let mut built = SamlPost::new("acme", post_form_value(xml));
+        built.request_ids = vec![REQUEST_ID.into()];
+        built
     }
 }
 

@@ -51,14 +51,15 @@ pub fn policy() -> Policy {
 }
 
 pub fn assertion(subject: &str, given: &str, family: &str) -> Assertion {
-    Assertion {
-        org: "acme".into(),
-        issuer: IDP.into(),
-        subject: subject.into(),
-        given_name: Some(given.into()),
-        family_name: Some(family.into()),
-        email: Some(format!("{subject}@acme.example")),
-        ..Assertion::default()
+    {
+        let mut built = Assertion::default();
+        built.org = "acme".into();
+        built.issuer = IDP.into();
+        built.subject = subject.into();
+        built.given_name = Some(given.into());
+        built.family_name = Some(family.into());
+        built.email = Some(format!("{subject}@acme.example"));
+        built
     }
 }
 

@@ -57,13 +57,14 @@ fn person(n: usize) -> Request {
         1 => ("John", "Roe"),
         _ => ("José", "Núñez"),
     };
-    Request::Assertion(Assertion {
-        org: "acme".into(),
-        issuer: IDP.into(),
-        subject: format!("00u{n}"),
-        given_name: Some(given.into()),
-        family_name: Some(family.into()),
-        ..Assertion::default()
+    Request::Assertion({
+        let mut built = Assertion::default();
+        built.org = "acme".into();
+        built.issuer = IDP.into();
+        built.subject = format!("00u{n}");
+        built.given_name = Some(given.into());
+        built.family_name = Some(family.into());
+        built
     })
 }
 
