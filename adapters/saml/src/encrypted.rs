@@ -92,9 +92,10 @@ impl Content {
 }
 
 /// How the content key is transported to the SP.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Transport {
-    Oaep(&'static OaepAlgorithm),
+    /// RSA-OAEP, with its label if the IdP set one.
+    Oaep(&'static OaepAlgorithm, Option<Vec<u8>>),
     Pkcs1,
 }
 
@@ -148,14 +149,15 @@ pub(crate) fn decrypt_assertion(
     if xml::attr(doc, data, "Type").is_some_and(|kind| kind != TYPE_ELEMENT) {
         return Err(Failure::Shape("EncryptedData is not of an element").into());
     }
-    let content = Content::from_uri(algorithm_of(doc, data)?)?;
+    let content = Content::from_uri(algorithm_of(doc, encryption_method(doc, data)?)?)?;
     let encrypted_key = the_encrypted_key(doc, container, data)?;
-    let transport = transport_of(doc, encrypted_key, idp)?;
+    let transport = transport_of(doc, encryption_method(doc, encrypted_key)?, idp)?;
 
     let transported = cipher_value(doc, encrypted_key)?;
-    let label = oaep_label(doc, encrypted_key)?;
     let content_key = match transport {
-        Transport::Oaep(algorithm) => key.decrypt_oaep(algorithm, &transported, label.as_deref()),
+        Transport::Oaep(algorithm, label) => {
+            key.decrypt_oaep(algorithm, &transported, label.as_deref())
+        }
         Transport::Pkcs1 => key.decrypt_pkcs1(&transported),
     }
     .map_err(|_| Failure::KeyTransport)?;
@@ -179,12 +181,16 @@ pub(crate) fn plaintext_unreadable(error: VerifyError) -> VerifyError {
     VerifyError::DecryptionFailed
 }
 
-/// `EncryptionMethod/@Algorithm` of `node`.
-fn algorithm_of<'d>(doc: &'d Document<'_>, node: NodeId) -> Result<&'d str, VerifyError> {
-    let method = xml::child(doc, node, XENC, "EncryptionMethod")
+/// The one `EncryptionMethod` of `node`.
+fn encryption_method(doc: &Document<'_>, node: NodeId) -> Result<NodeId, VerifyError> {
+    Ok(xml::child(doc, node, XENC, "EncryptionMethod")
         .ok()
         .flatten()
-        .ok_or(Failure::Shape("no single EncryptionMethod"))?;
+        .ok_or(Failure::Shape("no single EncryptionMethod"))?)
+}
+
+/// The `Algorithm` of an `EncryptionMethod`.
+fn algorithm_of<'d>(doc: &'d Document<'_>, method: NodeId) -> Result<&'d str, VerifyError> {
     Ok(xml::attr(doc, method, "Algorithm").ok_or(Failure::Shape("no Algorithm"))?)
 }
 
@@ -207,17 +213,14 @@ fn the_encrypted_key(
     }
 }
 
-/// The key transport of `encrypted_key`, if it is one this SP accepts for this IdP.
+/// The key transport an `EncryptedKey`'s `method` names, if it is one this SP accepts for
+/// this IdP.
 fn transport_of(
     doc: &Document<'_>,
-    encrypted_key: NodeId,
+    method: NodeId,
     idp: &IdpOptions,
 ) -> Result<Transport, VerifyError> {
-    let uri = algorithm_of(doc, encrypted_key)?;
-    let method = xml::child(doc, encrypted_key, XENC, "EncryptionMethod")
-        .ok()
-        .flatten()
-        .ok_or(Failure::Shape("no single EncryptionMethod"))?;
+    let uri = algorithm_of(doc, method)?;
     let digest = xml::child(doc, method, DS, "DigestMethod")
         .ok()
         .flatten()
@@ -254,7 +257,7 @@ fn transport_of(
             })
         }
     };
-    Ok(Transport::Oaep(oaep))
+    Ok(Transport::Oaep(oaep, oaep_label(doc, method)?))
 }
 
 /// The bytes of `node`'s `CipherData/CipherValue` (never a `CipherReference`: nothing is
@@ -275,12 +278,9 @@ fn cipher_value(doc: &Document<'_>, node: NodeId) -> Result<Vec<u8>, VerifyError
         .map_err(|_| Failure::Shape("CipherValue is not base64"))?)
 }
 
-/// The OAEP label (`OAEPparams`), if the IdP set one.
-fn oaep_label(doc: &Document<'_>, encrypted_key: NodeId) -> Result<Option<Vec<u8>>, VerifyError> {
-    let params = xml::child(doc, encrypted_key, XENC, "EncryptionMethod")
-        .ok()
-        .flatten()
-        .and_then(|method| xml::child(doc, method, XENC, "OAEPparams").ok().flatten());
+/// The OAEP label (`OAEPparams`) of an `EncryptedKey`'s `method`, if the IdP set one.
+fn oaep_label(doc: &Document<'_>, method: NodeId) -> Result<Option<Vec<u8>>, VerifyError> {
+    let params = xml::child(doc, method, XENC, "OAEPparams").ok().flatten();
     let Some(params) = params else {
         return Ok(None);
     };

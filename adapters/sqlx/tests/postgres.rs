@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use jit_provisioning::testing::{Burst, FIRST_LOGIN_CALLS};
+use jit_provisioning::testing::Burst;
 use jit_provisioning::{testing, AccountStore, CreateError, Grant, NewAccount, Role, StoreError};
 use jit_provisioning_sqlx::PgStore;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -81,6 +81,18 @@ impl Schemas {
         PgStore::from_pool(pool)
     }
 
+    /// Four app servers (a pool each) on one fresh schema, migrated.
+    async fn app_servers(&self) -> Vec<PgStore> {
+        let schema = self.schema().await;
+        let first = self.store_in(&schema).await;
+        first.migrate().await.unwrap();
+        let mut stores = vec![first];
+        for _ in 1..common::SERVERS {
+            stores.push(self.store_in(&schema).await);
+        }
+        stores
+    }
+
     /// A migrated store in a fresh schema.
     async fn fresh(&self) -> PgStore {
         let store = self.store_in(&self.schema().await).await;
@@ -140,12 +152,7 @@ async fn postgres_meets_the_storage_contract() {
 #[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
 async fn four_app_servers_make_one_account_per_person() {
     let schemas = Schemas::new().await;
-    let schema = schemas.schema().await;
-    let mut stores = Vec::new();
-    for _ in 0..common::SERVERS {
-        stores.push(schemas.store_in(&schema).await);
-    }
-    stores[0].migrate().await.unwrap();
+    let stores = schemas.app_servers().await;
     let report = common::crowd(stores).await;
     println!("PostgreSQL crowd: {report:?}");
     schemas.drop_all().await;
@@ -159,30 +166,11 @@ async fn four_app_servers_make_one_account_per_person() {
 #[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
 async fn a_thousand_first_logins_of_one_name_over_four_app_servers() {
     let schemas = Schemas::new().await;
-    let schema = schemas.schema().await;
-    let mut stores = Vec::new();
-    for _ in 0..common::SERVERS {
-        stores.push(schemas.store_in(&schema).await);
-    }
-    stores[0].migrate().await.unwrap();
+    let stores = schemas.app_servers().await;
     let report = Burst::new(1_000).run(&stores).await;
     schemas.drop_all().await;
     let report = report.unwrap_or_else(|error| panic!("{error}"));
-    println!(
-        "PostgreSQL, 1,000 Pat Smiths over 4 pools: {:.2?}, at most {} store calls and {} \
-         decision(s) a login",
-        report.elapsed, report.max_calls, report.max_attempts
-    );
-    assert_eq!(
-        report.handles.last().map(String::as_str),
-        Some("pat-smith-1000")
-    );
-    assert!(
-        report.max_calls <= FIRST_LOGIN_CALLS,
-        "a login made {} store calls",
-        report.max_calls
-    );
-    assert_eq!(report.max_attempts, 1, "no login had to decide twice");
+    common::assert_burst_of_a_thousand("PostgreSQL", &report);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use jit_provisioning::testing::{Burst, FIRST_LOGIN_CALLS};
+use jit_provisioning::testing::Burst;
 use jit_provisioning::{
     testing, AccountId, AccountStore, CreateError, Grant, LinkError, NewAccount, Role, StoreError,
 };
@@ -180,21 +180,7 @@ async fn a_thousand_first_logins_of_one_name_over_four_app_servers_on_one_file()
         .run(&stores)
         .await
         .unwrap_or_else(|error| panic!("{error}"));
-    println!(
-        "SQLite, 1,000 Pat Smiths over 4 stores: {:.2?}, at most {} store calls and {} \
-         decision(s) a login",
-        report.elapsed, report.max_calls, report.max_attempts
-    );
-    assert_eq!(
-        report.handles.last().map(String::as_str),
-        Some("pat-smith-1000")
-    );
-    assert!(
-        report.max_calls <= FIRST_LOGIN_CALLS,
-        "a login made {} store calls",
-        report.max_calls
-    );
-    assert_eq!(report.max_attempts, 1, "no login had to decide twice");
+    common::assert_burst_of_a_thousand("SQLite", &report);
     let [accounts, identities, _] = row_counts(&stores[0]).await;
     assert_eq!((accounts, identities), (1_000, 1_000));
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
-use jit_provisioning::testing::CountingStore;
+use jit_provisioning::testing::{BurstReport, CountingStore, FIRST_LOGIN_CALLS};
 use jit_provisioning::{
     AccountId, AccountStore, Assertion, Config, Identity, Outcome, Policy, Provisioner, Request,
     Role,
@@ -187,4 +187,24 @@ pub async fn crowd<S: AccountStore + 'static>(stores: Vec<S>) -> CrowdReport {
         store_calls: counts.iter().map(|c| c.total()).sum(),
         elapsed,
     }
+}
+
+/// What every backend's burst of a thousand first logins of one name must show: the last
+/// handle `pat-smith-1000`, one look-up and one creation a login, one decision each.
+pub fn assert_burst_of_a_thousand(backend: &str, report: &BurstReport) {
+    println!(
+        "{backend}, 1,000 Pat Smiths over 4 app servers: {:.2?}, at most {} store calls and \
+         {} decision(s) a login",
+        report.elapsed, report.max_calls, report.max_attempts
+    );
+    assert_eq!(
+        report.handles.last().map(String::as_str),
+        Some("pat-smith-1000")
+    );
+    assert!(
+        report.max_calls <= FIRST_LOGIN_CALLS,
+        "a login made {} store calls",
+        report.max_calls
+    );
+    assert_eq!(report.max_attempts, 1, "no login had to decide twice");
 }
