@@ -7,11 +7,15 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::ops::Bound;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cases::ConfigFileError;
 use crate::handle::DEFAULT_MAX_HANDLE_LEN;
+use crate::org::{OrgState, SamlSection, SsoCheck, SsoFacts};
 use crate::role::{Grant, Role};
 
 /// Shortest `max_handle_len` accepted: room for a word and a six-digit suffix.
@@ -97,6 +101,16 @@ pub struct OrgConfig {
     /// the person's groups to, and never lowers one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_roles: Option<String>,
+    /// Where the org's SSO connection stands: `draft`, `active` (the default) or
+    /// `inactive`.
+    #[serde(default, skip_serializing_if = "OrgState::is_active")]
+    pub state: OrgState,
+    /// The org's SAML settings: the IdP's trust and how its answers are read. The
+    /// entity id in `idp` may be left out when these name the IdP's metadata or
+    /// `idp.entity_id`: the SAML adapter's check reads it from there
+    /// ([`Config::check`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saml: Option<SamlSection>,
 }
 
 /// One raw `group_roles` entry: members of `group` get `role` in `org`.
@@ -166,11 +180,40 @@ pub enum ConfigProblem {
     /// An org id is empty.
     #[error("an org id is empty")]
     EmptyOrgId,
+    /// An org id that a registry does not accept: see
+    /// [`valid_org_id`](crate::org::valid_org_id).
+    #[error("org id `{0}` is not usable in an address: use at most 64 ASCII letters, digits, `-`, `_` and `.`, not starting with `.`")]
+    InvalidOrgId(String),
     /// `jit` is on but there is no `idp` to trust.
     #[error("org `{org}` has `jit` on but no `idp`")]
     JitWithoutIdp {
         /// The org.
         org: String,
+    },
+    /// `jit` is on, `idp` is left out, and the SAML settings name metadata that was not
+    /// read: [`Config::validate`] does not read SAML metadata.
+    #[error("org `{org}` has `jit` on and its IdP's entity id in its SAML metadata, which `validate` does not read: check the config with `Config::check` and the SAML adapter's check, or give `idp`")]
+    EntityIdInMetadata {
+        /// The org.
+        org: String,
+    },
+    /// `idp` and the SAML settings name different entity ids.
+    #[error("org `{org}`: `idp` is `{policy}` but the SAML settings' IdP is `{saml}`; they must be the same entity id (or leave `idp` out)")]
+    EntityIdMismatch {
+        /// The org.
+        org: String,
+        /// `idp`.
+        policy: String,
+        /// The entity id of the SAML settings (`idp.entity_id` or the metadata's).
+        saml: String,
+    },
+    /// The SAML settings of an org are wrong (found by the SAML adapter's check).
+    #[error("org `{org}`: {problem}")]
+    Sso {
+        /// The org.
+        org: String,
+        /// What is wrong, as the check says it.
+        problem: String,
     },
     /// `idp` is an empty string.
     #[error("org `{org}` has an empty `idp`")]
@@ -285,6 +328,10 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
+    pub(crate) fn new(problems: Vec<ConfigProblem>) -> Self {
+        ConfigError { problems }
+    }
+
     /// Every problem found, in a stable order.
     pub fn problems(&self) -> &[ConfigProblem] {
         &self.problems
@@ -305,17 +352,23 @@ impl fmt::Display for ConfigError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     deployment: Deployment,
-    orgs: HashMap<String, OrgPolicy>,
+    /// Shared with an [`OrgRegistry`](crate::org::OrgRegistry)'s cache, which builds a
+    /// policy of one org for each request.
+    orgs: HashMap<String, Arc<OrgPolicy>>,
     /// Configured reserved handles and every org id, lower-cased: a handle equal to an
     /// org id would make `/{name}` ambiguous. Ordered, so that the names under one stem
     /// are one range, however many orgs there are.
-    taken_names: BTreeSet<String>,
+    taken_names: Arc<BTreeSet<String>>,
+    /// A registry's policy of one org: the org ids, lower-cased, that the handle search
+    /// of the request could meet (the registry asked its directory for them).
+    kept_org_ids: Vec<String>,
     max_handle_len: usize,
 }
 
 /// One organization's validated config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgPolicy {
+    state: OrgState,
     portal: Option<Portal>,
     provision: Vec<Grant>,
     verified_domains: Vec<String>,
@@ -342,10 +395,120 @@ pub struct Portal {
 }
 
 impl Config {
-    /// Checks the config and returns the [`Policy`] the engine runs on, or every problem.
-    pub fn validate(&self) -> Result<Policy, ConfigError> {
-        let mut problems = Vec::new();
+    /// Reads a config file: TOML when its name ends in `.toml`, JSON otherwise. An
+    /// unknown key, at any level and in the SAML settings too, is an error that says
+    /// where it is and the nearest valid key ("did you mean"). The config is not
+    /// checked: see [`Config::validate`] and [`Config::check`].
+    ///
+    /// ```no_run
+    /// let config = jit_provisioning::Config::load("deploy/orgs.toml".as_ref())?;
+    /// let policy = config.validate()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn load(path: &Path) -> Result<Config, ConfigFileError> {
+        crate::cases::load_config(path)
+    }
 
+    /// Checks the config and returns the [`Policy`] the engine runs on, or every problem.
+    ///
+    /// An org whose entity id is only in its SAML metadata is reported
+    /// ([`ConfigProblem::EntityIdInMetadata`]): [`Config::check`] with the SAML adapter's
+    /// check reads it from there.
+    pub fn validate(&self) -> Result<Policy, ConfigError> {
+        self.validate_resolved(&BTreeMap::new(), Vec::new())
+    }
+
+    /// Checks the config like [`Config::validate`], and each org's SAML settings with
+    /// `sso` (the SAML adapter's check: metadata read and parsed, certificates, keys),
+    /// taking an org's entity id from its metadata when `idp` leaves it out. Relative
+    /// `*_file` paths are resolved against `base_dir`. Every problem of both is listed.
+    pub async fn check(
+        &self,
+        sso: &dyn SsoCheck,
+        base_dir: Option<&Path>,
+    ) -> Result<CheckedConfig, ConfigError> {
+        let mut facts = BTreeMap::new();
+        let mut problems = Vec::new();
+        for (id, org) in &self.orgs {
+            let Some(saml) = &org.saml else { continue };
+            match sso.check(id, saml, base_dir).await {
+                Ok(found) => {
+                    facts.insert(id.clone(), found);
+                }
+                Err(found) => {
+                    problems.extend(found.into_iter().map(|problem| ConfigProblem::Sso {
+                        org: id.clone(),
+                        problem,
+                    }))
+                }
+            }
+        }
+        let entity_ids = facts
+            .iter()
+            .map(|(id, found)| (id.clone(), found.entity_id.clone()))
+            .collect();
+        let policy = self.validate_resolved(&entity_ids, problems)?;
+        Ok(CheckedConfig { policy, sso: facts })
+    }
+
+    /// The deployment-wide settings alone (no orgs): what an [`OrgRegistry`](crate::org::OrgRegistry)
+    /// decides with besides each org's record.
+    pub fn without_orgs(&self) -> Config {
+        Config {
+            orgs: BTreeMap::new(),
+            ..self.clone()
+        }
+    }
+
+    fn validate_resolved(
+        &self,
+        entity_ids: &BTreeMap<String, String>,
+        mut problems: Vec<ConfigProblem>,
+    ) -> Result<Policy, ConfigError> {
+        let settings = match self.settings() {
+            Ok(settings) => Some(settings),
+            Err(found) => {
+                problems.extend(found);
+                None
+            }
+        };
+        let deployment = settings
+            .as_ref()
+            .map_or(Deployment::MultiTenant, |s| s.deployment);
+        let mut taken_names = settings
+            .as_ref()
+            .map(|s| (*s.reserved).clone())
+            .unwrap_or_default();
+
+        let known_org = |id: &str| self.orgs.contains_key(id);
+        let mut orgs = HashMap::with_capacity(self.orgs.len());
+        for (id, org) in &self.orgs {
+            if id.is_empty() {
+                problems.push(ConfigProblem::EmptyOrgId);
+            }
+            taken_names.insert(id.to_lowercase());
+            let resolved = entity_ids.get(id).map(String::as_str);
+            orgs.insert(
+                id.clone(),
+                Arc::new(org.validate(id, deployment, &known_org, resolved, &mut problems)),
+            );
+        }
+
+        match settings {
+            Some(settings) if problems.is_empty() => Ok(Policy {
+                deployment,
+                orgs,
+                taken_names: Arc::new(taken_names),
+                kept_org_ids: Vec::new(),
+                max_handle_len: settings.max_handle_len,
+            }),
+            _ => Err(ConfigError { problems }),
+        }
+    }
+
+    /// The deployment-wide settings, checked.
+    pub(crate) fn settings(&self) -> Result<Settings, Vec<ConfigProblem>> {
+        let mut problems = Vec::new();
         let deployment = match self.deployment.as_deref() {
             None | Some("multi_tenant") => Deployment::MultiTenant,
             Some("private_instance") => Deployment::PrivateInstance,
@@ -360,7 +523,7 @@ impl Config {
             problems.push(ConfigProblem::MaxHandleLenOutOfRange(max_handle_len));
         }
 
-        let mut taken_names = BTreeSet::new();
+        let mut reserved = BTreeSet::new();
         for word in &self.reserved_handles {
             let word = word.trim();
             if word.is_empty() {
@@ -369,41 +532,49 @@ impl Config {
                     field: "reserved_handles",
                 });
             } else {
-                taken_names.insert(word.to_lowercase());
+                reserved.insert(word.to_lowercase());
             }
         }
-
-        let mut orgs = HashMap::with_capacity(self.orgs.len());
-        for (id, org) in &self.orgs {
-            if id.is_empty() {
-                problems.push(ConfigProblem::EmptyOrgId);
-            }
-            taken_names.insert(id.to_lowercase());
-            orgs.insert(
-                id.clone(),
-                org.validate(id, deployment, self, &mut problems),
-            );
-        }
-
         if problems.is_empty() {
-            Ok(Policy {
+            Ok(Settings {
                 deployment,
-                orgs,
-                taken_names,
                 max_handle_len,
+                reserved: Arc::new(reserved),
             })
         } else {
-            Err(ConfigError { problems })
+            Err(problems)
         }
     }
 }
 
+/// A config checked with its SAML settings ([`Config::check`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CheckedConfig {
+    /// What the engine decides with.
+    pub policy: Policy,
+    /// What the SAML check found, by org: the entity id and the certificates.
+    pub sso: BTreeMap<String, SsoFacts>,
+}
+
+/// The deployment-wide part of a checked config.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) deployment: Deployment,
+    pub(crate) max_handle_len: usize,
+    /// Configured reserved handles, lower-cased.
+    pub(crate) reserved: Arc<BTreeSet<String>>,
+}
+
 impl OrgConfig {
-    fn validate(
+    /// Checks one org: `known_org` says which orgs its grants may name, and
+    /// `resolved_idp` is the entity id the SAML check read from its metadata.
+    pub(crate) fn validate(
         &self,
         id: &str,
         deployment: Deployment,
-        config: &Config,
+        known_org: &dyn Fn(&str) -> bool,
+        resolved_idp: Option<&str>,
         problems: &mut Vec<ConfigProblem>,
     ) -> OrgPolicy {
         let org = || id.to_owned();
@@ -412,14 +583,37 @@ impl OrgConfig {
         if self.idp.as_deref().is_some_and(|idp| idp.trim().is_empty()) {
             problems.push(ConfigProblem::EmptyIdp { org: org() });
         }
-        let idp = self.idp.as_deref().filter(|idp| !idp.trim().is_empty());
+        let from_saml = resolved_idp.or(self.saml.as_ref().and_then(SamlSection::entity_id));
+        let given = self.idp.as_deref().filter(|idp| !idp.trim().is_empty());
+        if let (Some(policy), Some(saml)) = (given, from_saml) {
+            if policy != saml {
+                problems.push(ConfigProblem::EntityIdMismatch {
+                    org: org(),
+                    policy: policy.to_owned(),
+                    saml: saml.to_owned(),
+                });
+            }
+        }
+        let idp = given.or(from_saml);
+        let idp_missing = || {
+            if self.saml.as_ref().is_some_and(SamlSection::has_metadata) {
+                ConfigProblem::EntityIdInMetadata { org: org() }
+            } else {
+                ConfigProblem::JitWithoutIdp { org: org() }
+            }
+        };
         let portal_wanted = match deployment {
             // A private instance has JIT on for every org whatever `jit` says; an org
-            // without an IdP simply has no portal there.
-            Deployment::PrivateInstance => idp.is_some(),
+            // without an IdP simply has no portal there, unless its metadata names one.
+            Deployment::PrivateInstance => {
+                if idp.is_none() && self.saml.as_ref().is_some_and(SamlSection::has_metadata) {
+                    problems.push(idp_missing());
+                }
+                idp.is_some()
+            }
             Deployment::MultiTenant => {
-                if self.jit && self.idp.is_none() {
-                    problems.push(ConfigProblem::JitWithoutIdp { org: org() });
+                if self.jit && idp.is_none() && self.idp.is_none() {
+                    problems.push(idp_missing());
                 }
                 self.jit
             }
@@ -450,7 +644,7 @@ impl OrgConfig {
                 let mut seen = HashSet::new();
                 let mut grants = Vec::with_capacity(entries.len());
                 for entry in entries {
-                    if !config.orgs.contains_key(&entry.org) {
+                    if !known_org(&entry.org) {
                         problems.push(ConfigProblem::UnknownProvisionOrg {
                             org: org(),
                             target: entry.org.clone(),
@@ -510,7 +704,7 @@ impl OrgConfig {
                     field: "group_roles",
                 });
             }
-            if !config.orgs.contains_key(&entry.org) {
+            if !known_org(&entry.org) {
                 problems.push(ConfigProblem::UnknownGroupRoleOrg {
                     org: org(),
                     group: entry.group.clone(),
@@ -551,6 +745,7 @@ impl OrgConfig {
         };
 
         OrgPolicy {
+            state: self.state,
             portal,
             provision,
             verified_domains,
@@ -579,12 +774,62 @@ impl Policy {
 
     /// One org's validated config, if the org is configured.
     pub fn org(&self, id: &str) -> Option<&OrgPolicy> {
-        self.orgs.get(id)
+        self.orgs.get(id).map(Arc::as_ref)
     }
 
-    /// Every configured org with its id, in no particular order.
+    /// Every configured org with its id, in no particular order. A registry's policy of
+    /// one request has the request's org only.
     pub fn orgs(&self) -> impl Iterator<Item = (&str, &OrgPolicy)> {
-        self.orgs.iter().map(|(id, org)| (id.as_str(), org))
+        self.orgs
+            .iter()
+            .map(|(id, org)| (id.as_str(), org.as_ref()))
+    }
+
+    /// A registry's policy of a request at an org that does not exist.
+    pub(crate) fn of_no_org(settings: &Settings) -> Policy {
+        Policy {
+            deployment: settings.deployment,
+            orgs: HashMap::new(),
+            taken_names: Arc::clone(&settings.reserved),
+            kept_org_ids: Vec::new(),
+            max_handle_len: settings.max_handle_len,
+        }
+    }
+
+    /// The same policy, knowing that the request's handle search could meet
+    /// `org_ids` (lower-cased).
+    pub(crate) fn with_kept_org_ids(mut self, org_ids: Vec<String>) -> Policy {
+        self.kept_org_ids = org_ids;
+        self
+    }
+
+    /// The same policy with `org` treated as active (a test sign-in of a draft).
+    pub(crate) fn with_org_active(mut self, org: &str) -> Policy {
+        if let Some(policy) = self.orgs.get_mut(org) {
+            if policy.state != OrgState::Active {
+                let mut active = (**policy).clone();
+                active.state = OrgState::Active;
+                *policy = Arc::new(active);
+            }
+        }
+        self
+    }
+
+    /// The policy of one request at one org of a registry: the deployment's settings,
+    /// the org, and the org ids the request's handle search could meet.
+    pub(crate) fn of_one_org(
+        settings: &Settings,
+        id: &str,
+        org: Arc<OrgPolicy>,
+        kept_org_ids: Vec<String>,
+    ) -> Policy {
+        Policy {
+            deployment: settings.deployment,
+            orgs: HashMap::from([(id.to_owned(), org)]),
+            taken_names: Arc::clone(&settings.reserved),
+            kept_org_ids,
+            max_handle_len: settings.max_handle_len,
+        }
     }
 
     /// Longest handle, suffix included.
@@ -606,13 +851,20 @@ impl Policy {
         self.taken_names
             .range::<str, _>((Bound::Included(stem), Bound::Unbounded))
             .take_while(move |name| name.starts_with(stem))
+            .chain(&self.kept_org_ids)
             .filter(move |name| crate::store::is_stem_or_suffixed(name, stem))
             .map(String::as_str)
     }
 }
 
 impl OrgPolicy {
-    /// The org's login portal, or `None` when the org has no JIT portal.
+    /// Where the org's SSO connection stands.
+    pub fn state(&self) -> OrgState {
+        self.state
+    }
+
+    /// The org's login portal, or `None` when the org has no JIT portal. An org that is
+    /// not [`OrgState::Active`] may have one: its portal is closed, not gone.
     pub fn portal(&self) -> Option<&Portal> {
         self.portal.as_ref()
     }

@@ -72,6 +72,12 @@ pub enum Reason {
     /// The IdP sent only part of the groups, and the org decides by groups (an addition
     /// of this crate).
     GroupsOverage,
+    /// The org's SSO connection is inactive: closed by an admin or by support (an
+    /// addition of this crate).
+    OrgInactive,
+    /// The org's SSO connection is a draft: being set up, open to test sign-ins only (an
+    /// addition of this crate).
+    OrgNotOpen,
 }
 
 impl Reason {
@@ -88,6 +94,8 @@ impl Reason {
             Reason::IdpError => "idp_error",
             Reason::HandleUnavailable => "handle_unavailable",
             Reason::GroupsOverage => "groups_overage",
+            Reason::OrgInactive => "org_inactive",
+            Reason::OrgNotOpen => "org_not_open",
         }
     }
 
@@ -128,6 +136,14 @@ impl Reason {
                 "Your identity provider sent too many groups for this app to read them all. \
                  Ask your SSO provider's admin to assign the groups this app needs to it, or to \
                  filter the groups it sends to this app, then sign in again."
+            }
+            Reason::OrgInactive => {
+                "Single sign-on is turned off for this organization. Sign in another way, or ask \
+                 an organization admin when it will be back."
+            }
+            Reason::OrgNotOpen => {
+                "Single sign-on for this organization is being set up and is not open yet. Ask \
+                 an organization admin when it will be."
             }
         }
     }

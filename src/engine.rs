@@ -12,6 +12,7 @@ use crate::email::{same_email, usable_email};
 use crate::handle::HandleBase;
 use crate::handle_choice::HandleChoice;
 use crate::lookup::AccountLookup;
+use crate::org::OrgState;
 use crate::redirect::safe_return_path;
 use crate::request::{Assertion, IdpError, PortalVisit, Request, Session};
 use crate::reserved;
@@ -125,6 +126,8 @@ pub fn handle_base(assertion: &Assertion) -> HandleBase {
 pub(crate) enum NoPortal {
     UnknownOrg,
     JitOff,
+    Inactive,
+    Draft,
 }
 
 impl NoPortal {
@@ -136,6 +139,12 @@ impl NoPortal {
             NoPortal::JitOff => {
                 Decision::refuse(Outcome::NotFound, Rule::NoPortal, Reason::JitDisabled)
             }
+            NoPortal::Inactive => {
+                Decision::refuse(Outcome::NotFound, Rule::NoPortal, Reason::OrgInactive)
+            }
+            NoPortal::Draft => {
+                Decision::refuse(Outcome::NotFound, Rule::NoPortal, Reason::OrgNotOpen)
+            }
         }
     }
 }
@@ -146,7 +155,15 @@ pub(crate) fn portal_of<'a>(
     org_id: &str,
 ) -> Result<(&'a OrgPolicy, &'a Portal), NoPortal> {
     let org = policy.org(org_id).ok_or(NoPortal::UnknownOrg)?;
+    // An inactive org is closed whatever else its record says; a draft is closed only
+    // if it has a portal to open.
+    if org.state() == OrgState::Inactive {
+        return Err(NoPortal::Inactive);
+    }
     let portal = org.portal().ok_or(NoPortal::JitOff)?;
+    if org.state() == OrgState::Draft {
+        return Err(NoPortal::Draft);
+    }
     Ok((org, portal))
 }
 

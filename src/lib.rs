@@ -19,12 +19,13 @@
 //! | what arrives | [`Request`], [`PortalVisit`], [`Session`], [`Assertion`], [`IdpError`], [`STATUS_REQUEST_DENIED`] |
 //! | what is decided | [`Decision`], [`Outcome`], [`Reason`], [`Rule`], [`Landing`], [`Action`], [`Step`], [`AccountRef`] |
 //! | carrying it out | [`Provisioned`], [`ProvisionError`], [`LoginError`], [`DEFAULT_MAX_ATTEMPTS`]; [`web`] turns it into an HTTP reply |
-//! | the config | [`OrgConfig`], [`GrantConfig`], [`GroupRoleConfig`], [`RoleSync`], [`Deployment`], [`OrgPolicy`], [`GroupRole`], [`Portal`], [`ConfigError`], [`ConfigProblem`], [`DEFAULT_REAUTH_AFTER_SECS`], [`MAX_REAUTH_AFTER_SECS`], [`MIN_HANDLE_LEN`], [`MAX_HANDLE_LEN`] |
+//! | the config | [`Config::load`], [`ConfigFileError`], [`CheckedConfig`], [`OrgConfig`], [`GrantConfig`], [`GroupRoleConfig`], [`RoleSync`], [`Deployment`], [`OrgPolicy`], [`GroupRole`], [`Portal`], [`ConfigError`], [`ConfigProblem`], [`DEFAULT_REAUTH_AFTER_SECS`], [`MAX_REAUTH_AFTER_SECS`], [`MIN_HANDLE_LEN`], [`MAX_HANDLE_LEN`] |
 //! | accounts and memberships | [`AccountId`], [`AccountRecord`], [`Identity`], [`NewAccount`], [`display_name`], [`full_name`], [`MAX_DISPLAY_NAME_CHARS`], [`Grant`], [`Role`], [`UnknownRole`] |
 //! | the SAML boundary | [`SamlVerifier`], [`SamlPost`], [`SamlAnswer`], [`VerifiedAssertion`], [`VerifyError`], [`IdpTrip`], [`IdpRedirect`], [`IdpBinding`], [`ReplayGuard`], [`MemoryReplayGuard`], [`REPLAY_GRACE_SECS`] |
 //! | writing a storage adapter | [`AccountStore`], [`MemoryStore`], [`SeedError`], [`CreateError`], [`LinkError`], [`StoreError`], [`BoxError`], [`is_stem_or_suffixed`], [`email_key`], [`usable_email`]; the `testing` feature's conformance suite |
 //! | driving the engine by hand | [`AccountLookup`], [`screen`], [`handle_base`], [`CLOCK_SKEW_SECS`], [`MAX_SUBJECT_LEN`] |
 //! | handles and return paths | [`HandleBase`], [`HandleSource`], [`HandleChoice`], [`DEFAULT_MAX_HANDLE_LEN`], the [`handles`] module, [`safe_return_path`], [`ReturnToError`], [`MAX_RETURN_TO_LEN`] |
+//! | orgs changed while the app runs | the [`org`] module: [`org::OrgRegistry`] over an [`org::OrgDirectory`], [`Provisioner::with_registry`], [`org::OrgState`] |
 //! | policy cases | the [`cases`] module: the case-file format and its runner |
 #![forbid(unsafe_code)]
 
@@ -40,6 +41,7 @@ mod handle;
 mod handle_choice;
 mod lookup;
 mod memory;
+pub mod org;
 mod provisioner;
 mod redirect;
 mod replay;
@@ -55,10 +57,11 @@ pub mod testing;
 pub mod web;
 
 pub use account::{AccountId, AccountRecord, Identity, NewAccount};
+pub use cases::ConfigFileError;
 pub use config::{
-    Config, ConfigError, ConfigProblem, Deployment, GrantConfig, GroupRole, GroupRoleConfig,
-    OrgConfig, OrgPolicy, Policy, Portal, RoleSync, DEFAULT_REAUTH_AFTER_SECS, MAX_HANDLE_LEN,
-    MAX_REAUTH_AFTER_SECS, MIN_HANDLE_LEN,
+    CheckedConfig, Config, ConfigError, ConfigProblem, Deployment, GrantConfig, GroupRole,
+    GroupRoleConfig, OrgConfig, OrgPolicy, Policy, Portal, RoleSync, DEFAULT_REAUTH_AFTER_SECS,
+    MAX_HANDLE_LEN, MAX_REAUTH_AFTER_SECS, MIN_HANDLE_LEN,
 };
 pub use decision::{AccountRef, Action, Decision, Landing, Outcome, Reason, Step};
 pub use display_name::{display_name, full_name, MAX_DISPLAY_NAME_CHARS};

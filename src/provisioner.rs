@@ -5,6 +5,9 @@
 //! atomic writes, and when a concurrent login wins a race (took the handle, linked the
 //! identity) it looks again and decides again.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use crate::account::AccountRecord;
@@ -13,6 +16,7 @@ use crate::decision::{Action, Decision, Landing, Outcome, Reason};
 use crate::email::usable_email;
 use crate::engine::{decide, handle_base, portal_of, screen};
 use crate::lookup::AccountLookup;
+use crate::org::OrgRegistry;
 use crate::replay::ReplayGuard;
 use crate::request::{Assertion, Request};
 use crate::rule::Rule;
@@ -57,7 +61,10 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 64;
 /// ```
 #[derive(Debug)]
 pub struct Provisioner<S> {
+    /// The fixed policy; under a registry, the deployment's settings with no org.
     policy: Policy,
+    /// Where each request's org comes from, when the orgs change at run time.
+    registry: Option<Arc<OrgRegistry>>,
     store: S,
     max_attempts: u32,
 }
@@ -121,6 +128,12 @@ impl Provisioned {
     }
 }
 
+/// A SAML post, verified: a request to decide, or already refused.
+enum Verified {
+    Request(Request),
+    Refused(Decision),
+}
+
 enum Applied {
     Done(Option<AccountRecord>),
     /// Another login changed what the decision was based on: look again.
@@ -132,6 +145,19 @@ impl<S: AccountStore> Provisioner<S> {
     pub fn new(policy: Policy, store: S) -> Self {
         Provisioner {
             policy,
+            registry: None,
+            store,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
+    }
+
+    /// A provisioner deciding each request with its org as `registry` has it at that
+    /// moment (a change made on any app server is seen within a second), and writing to
+    /// `store`.
+    pub fn with_registry(registry: Arc<OrgRegistry>, store: S) -> Self {
+        Provisioner {
+            policy: registry.policy_of("", None),
+            registry: Some(registry),
             store,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
@@ -143,9 +169,24 @@ impl<S: AccountStore> Provisioner<S> {
         self
     }
 
-    /// The policy decisions are made with.
+    /// The policy decisions are made with. Under a registry, the deployment's settings
+    /// with no org: see [`Provisioner::policy_for`].
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// The registry the orgs come from, if they change at run time.
+    pub fn registry(&self) -> Option<&Arc<OrgRegistry>> {
+        self.registry.as_ref()
+    }
+
+    /// The policy a request at `org` is decided with now: the fixed one, or the org as
+    /// the registry has it.
+    pub async fn policy_for(&self, org: &str) -> Result<Cow<'_, Policy>, StoreError> {
+        match &self.registry {
+            None => Ok(Cow::Borrowed(&self.policy)),
+            Some(registry) => Ok(Cow::Owned(registry.policy_for(org).await?)),
+        }
     }
 
     /// The store.
@@ -161,12 +202,42 @@ impl<S: AccountStore> Provisioner<S> {
         request: &Request,
         now: DateTime<Utc>,
     ) -> Result<Provisioned, ProvisionError> {
-        if let Some(decision) = screen(&self.policy, request, now) {
+        let policy = self.policy_for(request.org()).await?;
+        self.handle_with(&policy, request, now).await
+    }
+
+    /// What `request` would come to at `now`, were its org active, with nothing
+    /// written: what a test sign-in of a [draft](crate::org::OrgState::Draft) org shows
+    /// the admin setting it up.
+    pub async fn dry_run(
+        &self,
+        request: &Request,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, ProvisionError> {
+        let policy = self
+            .policy_for(request.org())
+            .await?
+            .into_owned()
+            .with_org_active(request.org());
+        if let Some(decision) = screen(&policy, request, now) {
+            return Ok(decision);
+        }
+        let known = self.look_up(&policy, request).await?;
+        Ok(self.decide(&policy, request, &known, now).await?)
+    }
+
+    async fn handle_with(
+        &self,
+        policy: &Policy,
+        request: &Request,
+        now: DateTime<Utc>,
+    ) -> Result<Provisioned, ProvisionError> {
+        if let Some(decision) = screen(policy, request, now) {
             return Ok(Provisioned::refused(decision));
         }
         for attempt in 1..=self.max_attempts {
-            let known = self.look_up(request).await?;
-            let decision = decide(&self.policy, request, &known, now);
+            let known = self.look_up(policy, request).await?;
+            let decision = self.decide(policy, request, &known, now).await?;
             if let Applied::Done(account) = self.apply(&decision, known).await? {
                 // The store may have created the account under the next free handle, the
                 // proposed one taken meanwhile: the decision names the handle it has.
@@ -190,6 +261,32 @@ impl<S: AccountStore> Provisioner<S> {
         })
     }
 
+    /// The engine's decision. Under a registry, a creation is decided again knowing the
+    /// org ids its handle search could meet: the registry's policy of one org does not
+    /// hold every org id, and asking the directory only for creations keeps sign-ins at
+    /// one round trip.
+    async fn decide(
+        &self,
+        policy: &Policy,
+        request: &Request,
+        known: &AccountLookup,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, StoreError> {
+        let decision = decide(policy, request, known, now);
+        let (Some(registry), Action::Create(_), Request::Assertion(assertion)) =
+            (&self.registry, decision.action(), request)
+        else {
+            return Ok(decision);
+        };
+        let stems = handle_base(assertion).stems(policy.max_handle_len());
+        let org_ids = registry.ids_under(&stems).await?;
+        if org_ids.is_empty() {
+            return Ok(decision);
+        }
+        let policy = policy.clone().with_kept_org_ids(org_ids);
+        Ok(decide(&policy, request, known, now))
+    }
+
     /// The whole SAML sign-in: verifies what the IdP posted, refuses a replayed
     /// assertion, then decides and applies like [`Provisioner::handle`].
     ///
@@ -203,14 +300,69 @@ impl<S: AccountStore> Provisioner<S> {
         post: &SamlPost,
         now: DateTime<Utc>,
     ) -> Result<Provisioned, LoginError> {
-        let portal = match portal_of(&self.policy, &post.org) {
+        let policy = self
+            .policy_for(&post.org)
+            .await
+            .map_err(ProvisionError::from)?;
+        match self
+            .verified(&policy, saml, replay_guard, post, now)
+            .await?
+        {
+            Verified::Request(request) => Ok(self.handle_with(&policy, &request, now).await?),
+            Verified::Refused(decision) => Ok(Provisioned::refused(decision)),
+        }
+    }
+
+    /// A test sign-in: verifies what the IdP posted and refuses a replay like
+    /// [`Provisioner::login`], then says what the sign-in would come to were the org
+    /// active, and writes nothing. For the admin of a
+    /// [draft](crate::org::OrgState::Draft) org checking the connection before opening it.
+    pub async fn test_login(
+        &self,
+        saml: &dyn SamlVerifier,
+        replay_guard: &dyn ReplayGuard,
+        post: &SamlPost,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, LoginError> {
+        let policy = self
+            .policy_for(&post.org)
+            .await
+            .map_err(ProvisionError::from)?
+            .into_owned()
+            .with_org_active(&post.org);
+        match self
+            .verified(&policy, saml, replay_guard, post, now)
+            .await?
+        {
+            Verified::Request(request) => {
+                let known = self
+                    .look_up(&policy, &request)
+                    .await
+                    .map_err(ProvisionError::from)?;
+                Ok(self
+                    .decide(&policy, &request, &known, now)
+                    .await
+                    .map_err(ProvisionError::from)?)
+            }
+            Verified::Refused(decision) => Ok(decision),
+        }
+    }
+
+    /// What the IdP posted, verified and not replayed, as a request to decide.
+    async fn verified(
+        &self,
+        policy: &Policy,
+        saml: &dyn SamlVerifier,
+        replay_guard: &dyn ReplayGuard,
+        post: &SamlPost,
+        now: DateTime<Utc>,
+    ) -> Result<Verified, LoginError> {
+        let portal = match portal_of(policy, &post.org) {
             Ok((_, portal)) => portal,
-            Err(missing) => return Ok(Provisioned::refused(missing.decision())),
+            Err(missing) => return Ok(Verified::Refused(missing.decision())),
         };
         let verified = match saml.verify(post, portal.idp(), now).await? {
-            SamlAnswer::Status(status) => {
-                return Ok(self.handle(&Request::IdpError(status), now).await?);
-            }
+            SamlAnswer::Status(status) => return Ok(Verified::Request(Request::IdpError(status))),
             SamlAnswer::Assertion(verified) => verified,
         };
         let VerifiedAssertion {
@@ -227,21 +379,21 @@ impl<S: AccountStore> Provisioner<S> {
         let issuer = assertion.issuer.clone();
         let request = Request::Assertion(assertion);
         // Screen first: an assertion refused on its face must not use up its id.
-        if let Some(decision) = screen(&self.policy, &request, now) {
-            return Ok(Provisioned::refused(decision));
+        if let Some(decision) = screen(policy, &request, now) {
+            return Ok(Verified::Refused(decision));
         }
         if !replay_guard
             .first_use(&issuer, &id, not_on_or_after, now)
             .await
             .map_err(ProvisionError::from)?
         {
-            return Ok(Provisioned::refused(Decision::refuse(
+            return Ok(Verified::Refused(Decision::refuse(
                 Outcome::Denied,
                 Rule::ReplayedAssertion,
                 Reason::InvalidAssertion,
             )));
         }
-        Ok(self.handle(&request, now).await?)
+        Ok(Verified::Request(request))
     }
 
     /// The browser redirect for a `redirect_to_idp` decision, issued at `now`; `None` for
@@ -276,7 +428,11 @@ impl<S: AccountStore> Provisioner<S> {
     /// Fetches what the engine reads for this request, and no more: a sign-in by a linked
     /// identity costs one round trip (`look_up_assertion`), a new account two (the look-up
     /// and the creation) on a store that answers the look-up in one query.
-    async fn look_up(&self, request: &Request) -> Result<AccountLookup, StoreError> {
+    async fn look_up(
+        &self,
+        policy: &Policy,
+        request: &Request,
+    ) -> Result<AccountLookup, StoreError> {
         let mut known = AccountLookup::default();
         match request {
             Request::PortalVisit(visit) => {
@@ -284,7 +440,10 @@ impl<S: AccountStore> Provisioner<S> {
                     known.session_account = self.store.account_by_id(&session.account).await?;
                 }
             }
-            Request::Assertion(assertion) => self.look_up_assertion(assertion, &mut known).await?,
+            Request::Assertion(assertion) => {
+                self.look_up_assertion(policy, assertion, &mut known)
+                    .await?
+            }
             Request::IdpError(_) => {}
         }
         Ok(known)
@@ -292,12 +451,13 @@ impl<S: AccountStore> Provisioner<S> {
 
     async fn look_up_assertion(
         &self,
+        policy: &Policy,
         assertion: &Assertion,
         known: &mut AccountLookup,
     ) -> Result<(), StoreError> {
         // The stems are only read if nobody is known, but asking for everything at once
         // is what lets a SQL store answer in one round trip.
-        let stems = handle_base(assertion).stems(self.policy.max_handle_len());
+        let stems = handle_base(assertion).stems(policy.max_handle_len());
         let found = self
             .store
             .look_up_assertion(

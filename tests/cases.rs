@@ -92,6 +92,7 @@ case_files! {
     idp_errors => "idp_errors.json",
     issuer_and_validity => "issuer_and_validity.json",
     jit_create => "jit_create.json",
+    org_states => "org_states.json",
     portal_visit => "portal_visit.json",
     private_instance => "private_instance.json",
     required_groups => "required_groups.json",

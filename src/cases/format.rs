@@ -811,7 +811,7 @@ pub(crate) const OUTCOMES: [&str; 6] = [
 ];
 
 /// The reasons a case may expect.
-pub(crate) const REASONS: [&str; 11] = [
+pub(crate) const REASONS: [&str; 13] = [
     Reason::AppNotAssigned.code(),
     Reason::WrongIssuer.code(),
     Reason::EmailInUse.code(),
@@ -822,6 +822,8 @@ pub(crate) const REASONS: [&str; 11] = [
     Reason::IdpError.code(),
     Reason::HandleUnavailable.code(),
     Reason::GroupsOverage.code(),
+    Reason::OrgInactive.code(),
+    Reason::OrgNotOpen.code(),
     INVALID_CONFIG_REASON,
 ];
 
@@ -903,6 +905,8 @@ const fn reason_position(reason: Reason) -> usize {
         Reason::IdpError => 7,
         Reason::HandleUnavailable => 8,
         Reason::GroupsOverage => 9,
+        Reason::OrgInactive => 10,
+        Reason::OrgNotOpen => 11,
     }
 }
 

@@ -33,6 +33,53 @@ const ORG: Shape = Object(&[
     ("required_groups", Leaf),
     ("group_roles", List(&GROUP_ROLE)),
     ("sync_roles", Leaf),
+    ("state", Leaf),
+    ("saml", SAML),
+]);
+
+/// An org's SAML settings: the keys of `jit-provisioning-saml`'s `OrgSamlConfig`, whose
+/// tests check that the two agree.
+pub(crate) const SAML: Shape = Object(&[
+    (
+        "idp",
+        Object(&[
+            ("metadata", Leaf),
+            ("metadata_file", Leaf),
+            ("metadata_url", Leaf),
+            ("entity_id", Leaf),
+            ("sso_url", Leaf),
+            ("certificates", Leaf),
+        ]),
+    ),
+    (
+        "options",
+        Object(&[
+            ("allow_sha1", Leaf),
+            ("require_signed_response", Leaf),
+            ("require_signed_assertion", Leaf),
+            ("allow_idp_initiated", Leaf),
+            ("skew_secs", Leaf),
+            ("insecure_allow_rsa1_5_key_transport", Leaf),
+        ]),
+    ),
+    (
+        "attributes",
+        Object(&[
+            ("preset", Leaf),
+            ("given_name", Leaf),
+            ("family_name", Leaf),
+            ("email", Leaf),
+            ("display_name", Leaf),
+            ("groups", Leaf),
+            // `"name_id"` or `{ "attribute": "<name>" }`.
+            ("subject", Leaf),
+            ("group_separator", Leaf),
+        ]),
+    ),
+    ("binding", Leaf),
+    ("sign_requests", Leaf),
+    ("sp_entity_id", Leaf),
+    ("acs_url", Leaf),
 ]);
 
 const GROUP_ROLE: Shape = Object(&[("group", Leaf), ("org", Leaf), ("role", Leaf)]);

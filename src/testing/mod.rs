@@ -1,5 +1,5 @@
-//! Test helpers for storage adapters and apps (feature `testing`): the store and
-//! replay-guard conformance suites, a burst of first logins of one name, and store
+//! Test helpers for storage adapters and apps (feature `testing`): the store,
+//! replay-guard and org-directory conformance suites, a burst of first logins of one name, and store
 //! wrappers that count round trips or fail on command.
 //!
 //! An adapter crate runs the whole storage contract from one test:
@@ -15,10 +15,12 @@
 
 mod burst;
 mod conformance;
+mod directory_conformance;
 mod replay_conformance;
 mod wrappers;
 
 pub use burst::{Burst, BurstReport, FIRST_LOGIN_CALLS};
 pub use conformance::{conformance, ConformanceError, Violation, CONCURRENCY};
+pub use directory_conformance::org_directory_conformance;
 pub use replay_conformance::replay_conformance;
 pub use wrappers::{CallCounts, CountingStore, FailingStore, InjectedFailure};
