@@ -1,4 +1,5 @@
-//! `jit-provisioning config check FILE`: load and validate a provisioning config.
+//! `jit-provisioning config check FILE`: load and check a config file, its orgs' SAML
+//! settings included.
 
 use std::path::PathBuf;
 
@@ -11,14 +12,19 @@ use crate::Verdict;
 /// Config subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum ConfigCommand {
-    /// Load and validate a provisioning config (JSON, or TOML by its `.toml` name); list
-    /// every problem, or what the config means.
+    /// Load and check a config file (JSON, or TOML by its `.toml` name), the orgs' SAML
+    /// settings included (metadata read, certificates parsed); list every problem, or
+    /// what the config means and the IdP certificates that end within 30 days.
     Check(CheckArgs),
 }
 
 /// `config check`.
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
+    /// Fetch `metadata_url`s on private and loopback addresses too (a test IdP on this
+    /// machine); refused by default.
+    #[arg(long)]
+    allow_private_addresses: bool,
     /// The config file.
     file: PathBuf,
 }
@@ -41,11 +47,32 @@ fn check(args: &CheckArgs) -> Verdict {
             return Verdict::No;
         }
     };
-    match config.validate() {
-        Ok(policy) => {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return crate::usage(format!("cannot start an async runtime: {error}")),
+    };
+    let sso = crate::orgs::sso_check_allowing(args.allow_private_addresses);
+    match runtime.block_on(config.check(&sso, args.file.parent())) {
+        Ok(checked) => {
             println!("`{shown}` is valid");
-            for line in summary(&policy) {
+            for line in summary(&checked.policy) {
                 println!("  {line}");
+            }
+            let now = chrono::Utc::now();
+            for (org, facts) in &checked.sso {
+                for certificate in
+                    facts.expiring(now, chrono::TimeDelta::days(crate::orgs::EXPIRY_WARNING_DAYS))
+                {
+                    let warning = crate::orgs::expiry_warning(
+                        &certificate.subject,
+                        certificate.not_after,
+                        now,
+                    );
+                    println!("  ! org `{org}`: {warning}");
+                }
             }
             Verdict::Yes
         }
@@ -78,9 +105,14 @@ fn summary(policy: &Policy) -> Vec<String> {
             lines.push(format!("org `{id}`: no SSO login portal"));
             continue;
         };
+        let state = match org.state() {
+            jit_provisioning::org::OrgState::Active => "",
+            jit_provisioning::org::OrgState::Draft => " (draft: closed but to test sign-ins)",
+            jit_provisioning::org::OrgState::Inactive => " (inactive: closed)",
+        };
         let grants: Vec<String> = org.provision().iter().map(ToString::to_string).collect();
         let mut line = format!(
-            "org `{id}`: portal with IdP `{}`; new accounts get {}; re-validation after {} s",
+            "org `{id}`: portal{state} with IdP `{}`; new accounts get {}; re-validation after {} s",
             portal.idp(),
             grants.join(", "),
             portal.reauth_after().as_secs()

@@ -5,6 +5,7 @@ mod config;
 mod decide;
 mod handles;
 mod input;
+mod orgs;
 mod saml;
 
 use std::process::ExitCode;
@@ -35,6 +36,10 @@ enum Command {
     /// SAML: verify an IdP's responses, print SP metadata.
     #[command(subcommand)]
     Saml(saml::SamlCommand),
+    /// The orgs of a running app, in its database: import a config file, list, show,
+    /// enable, disable, and each org's history.
+    #[command(subcommand)]
+    Orgs(orgs::OrgsCommand),
 }
 
 /// What a subcommand concluded: the process's exit status.
@@ -65,6 +70,7 @@ fn main() -> ExitCode {
         Command::Config(command) => command.run(),
         Command::Decide(args) => args.run(),
         Command::Saml(command) => command.run(),
+        Command::Orgs(command) => command.run(),
     };
     match verdict {
         Verdict::Yes => ExitCode::SUCCESS,
