@@ -520,13 +520,14 @@ async fn metadata<S: AccountStore + 'static>(
     nonce: CspNonce,
     Path(org): Path<String>,
 ) -> Response {
-    match portal.saml.metadata_xml(&org) {
-        Some(xml) => (
+    match portal.saml.sp_metadata_xml(&org, portal.now()).await {
+        Ok(Some(xml)) => (
             [(header::CONTENT_TYPE, "application/samlmetadata+xml")],
             xml,
         )
             .into_response(),
-        None => portal.page(
+        Err(error) => portal.failed("no SP metadata", &error, Some(&org), &nonce),
+        Ok(None) => portal.page(
             PageKind::NotFound,
             StatusCode::NOT_FOUND,
             NO_METADATA,

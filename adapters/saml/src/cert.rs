@@ -6,6 +6,7 @@
 //! done by listing the next certificate beside the current one.
 
 use base64::Engine as _;
+use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
 
 /// An X.509 certificate the SP trusts to sign an IdP's responses.
@@ -14,6 +15,8 @@ pub struct Certificate {
     der: Vec<u8>,
     fingerprint: String,
     rsa_bits: Option<usize>,
+    subject: String,
+    not_after: Option<DateTime<Utc>>,
 }
 
 /// RSA keys shorter than this are refused at verification: 512-bit keys are factored
@@ -46,10 +49,13 @@ impl Certificate {
                 .map(|public| public.key_size_bits())
         });
         let fingerprint = fingerprint(&der);
+        let (subject, not_after) = subject_and_not_after(&der);
         Ok(Self {
             der,
             fingerprint,
             rsa_bits,
+            subject,
+            not_after,
         })
     }
 
@@ -93,6 +99,18 @@ impl Certificate {
         self.rsa_bits
     }
 
+    /// The subject, as RFC 4514 text (`CN=Okta,O=Okta Inc.`, most specific first);
+    /// empty if the certificate has none.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// The end of the certificate's validity (`notAfter`). Reported, never enforced:
+    /// see the module documentation.
+    pub fn not_after(&self) -> Option<DateTime<Utc>> {
+        self.not_after
+    }
+
     /// The DER encoding.
     pub fn der(&self) -> &[u8] {
         &self.der
@@ -108,6 +126,20 @@ impl Certificate {
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
     }
+}
+
+/// The subject and `notAfter` of a certificate, read with x509-cert (which bergshamra
+/// has already parsed the certificate with, so this adds no dependency).
+fn subject_and_not_after(der: &[u8]) -> (String, Option<DateTime<Utc>>) {
+    use x509_cert::der::Decode as _;
+    let Ok(certificate) = x509_cert::Certificate::from_der(der) else {
+        return (String::new(), None);
+    };
+    let tbs = &certificate.tbs_certificate;
+    let not_after = i64::try_from(tbs.validity.not_after.to_unix_duration().as_secs())
+        .ok()
+        .and_then(|secs| DateTime::from_timestamp(secs, 0));
+    (tbs.subject.to_string(), not_after)
 }
 
 /// The SHA-256 fingerprint of DER bytes in `AB:CD:…` form.

@@ -318,6 +318,15 @@ fn display_list(items: &[String]) -> String {
 }
 
 impl VerifyError {
+    /// A signature that verifies with none of the trusted certificates: what an IdP
+    /// that rolled its key sends until its metadata is read again.
+    pub(crate) fn is_untrusted_key(&self) -> bool {
+        matches!(
+            self,
+            VerifyError::BadSignature { .. } | VerifyError::UntrustedSigner { .. }
+        )
+    }
+
     /// The check that failed.
     pub fn category(&self) -> Category {
         match self {

@@ -1,6 +1,8 @@
 //! SAML metadata: reading the IdP's (what admins download from Okta, Entra ID or Google
 //! Workspace) and writing the SP's (what they paste back into the IdP).
 
+use chrono::{DateTime, TimeDelta, Utc};
+
 use crate::cert::Certificate;
 use crate::error::VerifyError;
 use crate::xml::{self, escape, Limits, DS, MD};
@@ -12,6 +14,7 @@ pub const HTTP_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
 
 /// What an IdP's metadata says about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct IdpMetadata {
     /// The IdP's entity id (`entityID`).
     pub entity_id: String,
@@ -24,6 +27,12 @@ pub struct IdpMetadata {
     pub signing_certificates: Vec<Certificate>,
     /// `WantAuthnRequestsSigned`.
     pub wants_signed_requests: bool,
+    /// The earliest `validUntil` of the document element, the IdP's `EntityDescriptor`
+    /// and its `IDPSSODescriptor`: metadata fetched from a URL is fetched again then.
+    pub valid_until: Option<DateTime<Utc>>,
+    /// The shortest `cacheDuration` of the same elements: how long metadata fetched from
+    /// a URL may be kept before it is fetched again.
+    pub cache_duration: Option<TimeDelta>,
 }
 
 /// Metadata that could not be read.
@@ -98,7 +107,29 @@ impl IdpMetadata {
                 xml::attr(&doc, descriptor, "WantAuthnRequestsSigned"),
                 Some("true" | "1")
             ),
+            valid_until: None,
+            cache_duration: None,
         };
+        let mut levels = vec![root, entity, descriptor];
+        levels.dedup();
+        for node in levels {
+            if let Some(until) = xml::instant(&doc, node, "validUntil")? {
+                metadata.valid_until = Some(metadata.valid_until.map_or(until, |u| u.min(until)));
+            }
+            if let Some(text) = xml::attr(&doc, node, "cacheDuration") {
+                let duration = xs_duration(text).ok_or_else(|| {
+                    MetadataError(format!(
+                        "cacheDuration on {} is not an xs:duration: `{text}`",
+                        xml::local_name(&doc, node)
+                    ))
+                })?;
+                metadata.cache_duration = Some(
+                    metadata
+                        .cache_duration
+                        .map_or(duration, |d| d.min(duration)),
+                );
+            }
+        }
         for key in xml::children(&doc, descriptor, MD, "KeyDescriptor") {
             if !matches!(xml::attr(&doc, key, "use"), None | Some("signing")) {
                 continue;
@@ -145,6 +176,64 @@ impl IdpMetadata {
     }
 }
 
+/// Longest `cacheDuration` read: more is kept as this (a refetch is due after a day
+/// whatever the metadata says).
+const MAX_CACHE_DURATION_SECS: u64 = 366 * 24 * 3600;
+
+/// An `xs:duration` (`PT6H`, `P1D`, `P0Y0M1DT2H30M10.5S`) as a time span; `None` when
+/// it is not one or is negative. Years count 365 days and months 30: the span only
+/// schedules a refetch.
+pub(crate) fn xs_duration(text: &str) -> Option<TimeDelta> {
+    let rest = text.trim().strip_prefix('P')?;
+    let (date, time) = match rest.split_once('T') {
+        Some((date, time)) => {
+            if time.is_empty() {
+                return None;
+            }
+            (date, time)
+        }
+        None => (rest, ""),
+    };
+    if date.is_empty() && time.is_empty() {
+        return None;
+    }
+    let mut seconds: u64 = 0;
+    for (part, units) in [
+        (
+            date,
+            &[('Y', 365 * 86_400), ('M', 30 * 86_400), ('D', 86_400)][..],
+        ),
+        (time, &[('H', 3600), ('M', 60), ('S', 1)][..]),
+    ] {
+        let mut rest = part;
+        let mut unit_index = 0;
+        while !rest.is_empty() {
+            let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+            let (number, after) = rest.split_at(end);
+            let mut chars = after.chars();
+            let designator = chars.next()?;
+            rest = chars.as_str();
+            let position = units
+                .iter()
+                .skip(unit_index)
+                .position(|(unit, _)| *unit == designator)?;
+            unit_index += position + 1;
+            let (_, unit_seconds) = units.get(unit_index - 1)?;
+            let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+            if whole.is_empty() || (designator != 'S' && !fraction.is_empty()) {
+                return None;
+            }
+            if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let whole: u64 = whole.parse().ok()?;
+            seconds = seconds.saturating_add(whole.saturating_mul(*unit_seconds));
+        }
+    }
+    let seconds = seconds.min(MAX_CACHE_DURATION_SECS);
+    TimeDelta::try_seconds(i64::try_from(seconds).ok()?)
+}
+
 /// The SP's metadata for one org: its entity id, its ACS (HTTP-POST), and its
 /// certificate for signing requests and receiving encrypted assertions, if it has one.
 /// [`ServiceProvider::metadata_xml`](crate::ServiceProvider::metadata_xml) fills it in
@@ -182,4 +271,36 @@ pub fn sp_metadata_xml(
     ));
     out.push_str("\n  </md:SPSSODescriptor>\n</md:EntityDescriptor>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn xs_durations() {
+        for (text, seconds) in [
+            ("PT10M", 600),
+            ("PT6H", 6 * 3600),
+            ("P1D", 86_400),
+            ("PT1H30M", 5400),
+            ("PT1.5S", 1),
+            ("P1M", 30 * 86_400),
+            ("P0Y0M1DT2H30M10S", 86_400 + 2 * 3600 + 1800 + 10),
+            (" PT5M ", 300),
+            ("P1000Y", MAX_CACHE_DURATION_SECS),
+        ] {
+            assert_eq!(
+                xs_duration(text),
+                Some(TimeDelta::seconds(i64::try_from(seconds).unwrap())),
+                "{text}"
+            );
+        }
+        for text in [
+            "", "P", "PT", "-PT5M", "5M", "PT5", "P5H", "PT1M1H", "P1.5D", "PT5M5M", "PTM", "P1DT",
+        ] {
+            assert_eq!(xs_duration(text), None, "{text}");
+        }
+    }
 }

@@ -24,7 +24,8 @@ fn good() -> String {
 
 fn check_with(xml: &str, limits: Limits) -> Result<(), VerifyError> {
     let saml = idp::provider();
-    let trusted = saml.org("acme").unwrap().idp();
+    let settings = saml.org("acme").unwrap();
+    let trusted = settings.idp();
     let requests = [REQUEST_ID.to_owned()];
     let expected = Expected::new(SP_ENTITY_ID, ACS_URL, InResponseTo::OneOf(&requests));
     let mut options = VerifyOptions::default();
@@ -146,7 +147,8 @@ fn a_cdata_section_in_signed_text_is_text_on_both_backends() {
     // `00u1jane` however the IdP split it; both backends must read that whole text.
     let xml = edit(&good(), ">00u1jane<", ">00u1<![CDATA[jane]]><");
     let saml = idp::provider();
-    let trusted = saml.org("acme").unwrap().idp();
+    let settings = saml.org("acme").unwrap();
+    let trusted = settings.idp();
     let requests = [REQUEST_ID.to_owned()];
     let expected = Expected::new(SP_ENTITY_ID, ACS_URL, InResponseTo::OneOf(&requests));
     for &backend in SignatureBackend::available() {

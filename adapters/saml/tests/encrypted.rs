@@ -443,30 +443,14 @@ async fn through_the_provisioner_every_decryption_failure_is_one_category() {
 
 #[test]
 fn the_detail_goes_to_the_debug_log_and_never_names_padding() {
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     for defect in CiphertextDefect::ALL {
         let xml = encrypted_with(|options| options.defect = Some(defect));
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::with_default(subscriber, || refusal(&xml));
-        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let captured = common::log::Captured::default();
+        {
+            let _logging = captured.set_default(tracing::Level::DEBUG);
+            refusal(&xml);
+        }
+        let log = captured.text();
         assert!(
             log.contains("jit_provisioning_saml::decryption"),
             "{defect:?}: {log}"

@@ -32,7 +32,8 @@ fn verify_on(
     )
     .validate(&idp::policy(), None)
     .unwrap();
-    let trusted = saml.org("acme").unwrap().idp();
+    let settings = saml.org("acme").unwrap();
+    let trusted = settings.idp();
     let requests = [REQUEST_ID.to_owned()];
     let expected = Expected::new(SP_ENTITY_ID, ACS_URL, InResponseTo::OneOf(&requests));
     let mut options = VerifyOptions::default();

@@ -80,3 +80,17 @@ pub fn post(xml: &str) -> SamlPost {
 pub fn target_without_request() -> ResponseTarget {
     ResponseTarget::new(SP_ENTITY_ID, ACS_URL)
 }
+
+/// `facts` are the test IdP's: its entity id, and `certificates` certificates each with
+/// the test IdP's subject and no end of validity to speak of.
+pub fn assert_test_idp_facts(facts: &jit_provisioning::org::SsoFacts, certificates: usize) {
+    assert_eq!(facts.entity_id, IDP_ENTITY_ID);
+    assert_eq!(facts.certificates.len(), certificates);
+    for certificate in &facts.certificates {
+        assert_eq!(certificate.subject, "CN=jit-provisioning-saml test IdP");
+        assert_eq!(
+            certificate.not_after.to_rfc3339(),
+            "9999-12-31T23:59:59+00:00"
+        );
+    }
+}

@@ -2,4 +2,6 @@
 #![allow(dead_code)]
 
 pub mod idp;
+pub mod log;
+pub mod metadata_server;
 pub mod verdicts;
