@@ -16,6 +16,22 @@ pub(crate) enum ConfigCommand {
     /// settings included (metadata read, certificates parsed); list every problem, or
     /// what the config means and the IdP certificates that end within 30 days.
     Check(CheckArgs),
+    /// Turn the old two-file form (a policy file and a SAML file) into one config file,
+    /// each org's SAML settings under its `saml` (metadata files inlined), printed on
+    /// standard output.
+    Convert(ConvertArgs),
+}
+
+/// `config convert`.
+#[derive(Debug, Args)]
+pub(crate) struct ConvertArgs {
+    /// The policy file (the core's config).
+    #[arg(long, value_name = "FILE")]
+    policy: PathBuf,
+    /// The SAML file (`sp` and per-org `orgs`); its `sp`, `limits` and `backend` stay
+    /// the app's and are not carried over.
+    #[arg(long, value_name = "FILE")]
+    saml: PathBuf,
 }
 
 /// `config check`.
@@ -33,6 +49,7 @@ impl ConfigCommand {
     pub(crate) fn run(&self) -> Verdict {
         match self {
             ConfigCommand::Check(args) => check(args),
+            ConfigCommand::Convert(args) => convert(args),
         }
     }
 }
@@ -85,6 +102,31 @@ fn check(args: &CheckArgs) -> Verdict {
             }
             Verdict::No
         }
+    }
+}
+
+fn convert(args: &ConvertArgs) -> Verdict {
+    let policy = match input::config(&args.policy) {
+        Ok(config) => config,
+        Err(error) => return crate::usage(error.message()),
+    };
+    let saml = match jit_provisioning_saml::SamlConfig::read(&args.saml) {
+        Ok(saml) => saml,
+        Err(error) => return crate::usage(error),
+    };
+    let merged = match saml.merge_into(&policy, args.saml.parent()) {
+        Ok(merged) => merged,
+        Err(error) => {
+            println!("{error}");
+            return Verdict::No;
+        }
+    };
+    match crate::orgs::as_toml(&merged) {
+        Ok(text) => {
+            print!("{text}");
+            Verdict::Yes
+        }
+        Err(error) => crate::usage(error),
     }
 }
 

@@ -282,10 +282,7 @@ async fn show(registry: &OrgRegistry, org: &str) -> Verdict {
 pub(crate) fn as_config_file(record: &OrgRecord) -> Result<String, String> {
     let mut config = Config::default();
     config.orgs.insert(record.id.clone(), record.config.clone());
-    // TOML has no null: a JSON null in the SAML settings means "not set".
-    let mut value = serde_json::to_value(&config).map_err(|error| error.to_string())?;
-    drop_nulls(&mut value);
-    let text = toml::to_string_pretty(&value).map_err(|error| error.to_string())?;
+    let text = as_toml(&config)?;
     Ok(format!(
         "# org `{}`, version {}, written {} by {}\n{text}",
         record.id,
@@ -293,6 +290,14 @@ pub(crate) fn as_config_file(record: &OrgRecord) -> Result<String, String> {
         record.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         record.updated_by
     ))
+}
+
+/// A config as a TOML file.
+pub(crate) fn as_toml(config: &Config) -> Result<String, String> {
+    // TOML has no null: a JSON null in the SAML settings means "not set".
+    let mut value = serde_json::to_value(config).map_err(|error| error.to_string())?;
+    drop_nulls(&mut value);
+    toml::to_string_pretty(&value).map_err(|error| error.to_string())
 }
 
 fn drop_nulls(value: &mut serde_json::Value) {

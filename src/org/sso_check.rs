@@ -84,3 +84,26 @@ impl CertificateFacts {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn expiring_names_the_certificates_that_end_within_the_window() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap();
+        let days = |n| now + chrono::Duration::days(n);
+        let facts = SsoFacts::new("https://idp").with_certificates(vec![
+            CertificateFacts::new("CN=old", days(-1)),
+            CertificateFacts::new("CN=soon", days(29)),
+            CertificateFacts::new("CN=later", days(31)),
+        ]);
+        let soon: Vec<&str> = facts
+            .expiring(now, chrono::Duration::days(30))
+            .map(|certificate| certificate.subject.as_str())
+            .collect();
+        assert_eq!(soon, ["CN=old", "CN=soon"]);
+    }
+}
