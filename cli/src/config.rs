@@ -80,9 +80,10 @@ fn check(args: &CheckArgs) -> Verdict {
             }
             let now = chrono::Utc::now();
             for (org, facts) in &checked.sso {
-                for certificate in
-                    facts.expiring(now, chrono::TimeDelta::days(crate::orgs::EXPIRY_WARNING_DAYS))
-                {
+                for certificate in facts.expiring(
+                    now,
+                    chrono::TimeDelta::days(crate::orgs::EXPIRY_WARNING_DAYS),
+                ) {
                     let warning = crate::orgs::expiry_warning(
                         &certificate.subject,
                         certificate.not_after,

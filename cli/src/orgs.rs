@@ -221,7 +221,9 @@ fn list_line(record: &OrgRecord) -> String {
         if config.jit { "on" } else { "off" },
         config.idp.as_deref().unwrap_or("-"),
         record.version,
-        record.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        record
+            .updated_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         record.updated_by
     )
 }
@@ -249,7 +251,11 @@ pub(crate) async fn expiring(
 }
 
 /// "the IdP certificate `CN=…` ends in 12 days (…)", or "ended …".
-pub(crate) fn expiry_warning(subject: &str, not_after: DateTime<Utc>, now: DateTime<Utc>) -> String {
+pub(crate) fn expiry_warning(
+    subject: &str,
+    not_after: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> String {
     let when = not_after.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let days = (not_after - now).num_days();
     if not_after <= now {
@@ -287,7 +293,9 @@ pub(crate) fn as_config_file(record: &OrgRecord) -> Result<String, String> {
         "# org `{}`, version {}, written {} by {}\n{text}",
         record.id,
         record.version,
-        record.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        record
+            .updated_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         record.updated_by
     ))
 }
@@ -353,11 +361,20 @@ fn history_lines(entry: &AuditEntry) -> Vec<String> {
 
 async fn set_state(registry: &OrgRegistry, args: &ChangeArgs, state: OrgState) -> Verdict {
     match registry
-        .set_state(&args.org.org, state, args.expect_version, &args.actor, Utc::now())
+        .set_state(
+            &args.org.org,
+            state,
+            args.expect_version,
+            &args.actor,
+            Utc::now(),
+        )
         .await
     {
         Ok(record) => {
-            println!("`{}` is {} (version {})", record.id, record.config.state, record.version);
+            println!(
+                "`{}` is {} (version {})",
+                record.id, record.config.state, record.version
+            );
             Verdict::Yes
         }
         Err(UpdateError::UnknownOrg(org)) => {

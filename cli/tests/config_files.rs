@@ -57,7 +57,10 @@ fn the_two_file_form_converts_into_one_file_that_checks() {
     assert_eq!(converted.status.code(), Some(0), "{converted:?}");
     let text = out(&converted);
     assert!(text.contains("[orgs.acme.saml"), "{text}");
-    assert!(text.contains("EntityDescriptor"), "the metadata file is inlined: {text}");
+    assert!(
+        text.contains("EntityDescriptor"),
+        "the metadata file is inlined: {text}"
+    );
     // Moved elsewhere, the one file still checks: it needs no file beside it.
     let elsewhere = scratch("convert-moved").join("orgs.toml");
     fs::write(&elsewhere, &text).unwrap();
@@ -76,10 +79,18 @@ fn the_entity_id_comes_from_the_metadata_and_a_mismatch_is_named() {
     )
     .unwrap();
     let file = folder.join("orgs.toml");
-    fs::write(&file, "[orgs.acme]\njit = true\n[orgs.acme.saml]\nidp = { metadata_file = \"idp.xml\" }\n").unwrap();
+    fs::write(
+        &file,
+        "[orgs.acme]\njit = true\n[orgs.acme.saml]\nidp = { metadata_file = \"idp.xml\" }\n",
+    )
+    .unwrap();
     let checked = cli(&["config", "check", file.to_str().unwrap()]);
     assert_eq!(checked.status.code(), Some(0), "{}", out(&checked));
-    assert!(out(&checked).contains("with IdP `https://idp.acme.example`"), "{}", out(&checked));
+    assert!(
+        out(&checked).contains("with IdP `https://idp.acme.example`"),
+        "{}",
+        out(&checked)
+    );
 
     fs::write(&file, "[orgs.acme]\njit = true\nidp = \"https://other.example\"\n[orgs.acme.saml]\nidp = { metadata_file = \"idp.xml\" }\n").unwrap();
     let mismatch = cli(&["config", "check", file.to_str().unwrap()]);
@@ -91,11 +102,17 @@ fn the_entity_id_comes_from_the_metadata_and_a_mismatch_is_named() {
 fn a_typo_in_the_saml_settings_is_named_where_it_is() {
     let folder = scratch("typo");
     let file = folder.join("orgs.toml");
-    fs::write(&file, "[orgs.acme]\njit = true\nidp = \"x\"\n[orgs.acme.saml.options]\nallow_sha_1 = true\n").unwrap();
+    fs::write(
+        &file,
+        "[orgs.acme]\njit = true\nidp = \"x\"\n[orgs.acme.saml.options]\nallow_sha_1 = true\n",
+    )
+    .unwrap();
     let checked = cli(&["config", "check", file.to_str().unwrap()]);
     assert_eq!(checked.status.code(), Some(1));
     assert!(
-        out(&checked).contains("unknown key `allow_sha_1` at `.orgs.acme.saml.options`: did you mean `allow_sha1`?"),
+        out(&checked).contains(
+            "unknown key `allow_sha_1` at `.orgs.acme.saml.options`: did you mean `allow_sha1`?"
+        ),
         "{}",
         out(&checked)
     );

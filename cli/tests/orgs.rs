@@ -37,7 +37,15 @@ provision = [{ org = "acme", role = "member" }, { org = "acme-labs", role = "con
 "#;
 
 fn import(url: &str, file: &std::path::Path) -> Output {
-    cli(&["orgs", "import", "--database", url, "--actor", "support:sam", file.to_str().unwrap()])
+    cli(&[
+        "orgs",
+        "import",
+        "--database",
+        url,
+        "--actor",
+        "support:sam",
+        file.to_str().unwrap(),
+    ])
 }
 
 #[test]
@@ -48,7 +56,10 @@ fn import_list_show_disable_enable_history() {
 
     let imported = import(&url, &file);
     assert_eq!(imported.status.code(), Some(0), "{imported:?}");
-    assert_eq!(out(&imported), "created `acme` (version 1)\ncreated `acme-labs` (version 1)\n");
+    assert_eq!(
+        out(&imported),
+        "created `acme` (version 1)\ncreated `acme-labs` (version 1)\n"
+    );
     // Again: nothing to write.
     let again = import(&url, &file);
     assert_eq!(out(&again), "unchanged `acme`\nunchanged `acme-labs`\n");
@@ -56,34 +67,81 @@ fn import_list_show_disable_enable_history() {
     let list = out(&cli(&["orgs", "list", "--database", &url]));
     let lines: Vec<&str> = list.lines().collect();
     assert_eq!(lines.len(), 2, "{list}");
-    assert!(lines[0].starts_with("acme\tactive\tjit on\tidp https://idp.acme.example\tversion 1\t"), "{list}");
+    assert!(
+        lines[0].starts_with("acme\tactive\tjit on\tidp https://idp.acme.example\tversion 1\t"),
+        "{list}"
+    );
     assert!(lines[0].ends_with(" by support:sam"), "{list}");
-    assert!(lines[1].starts_with("acme-labs\tactive\tjit off\tidp -\tversion 1"), "{list}");
+    assert!(
+        lines[1].starts_with("acme-labs\tactive\tjit off\tidp -\tversion 1"),
+        "{list}"
+    );
 
     // `show` prints a file that `import` reads back as the same org.
     let shown = cli(&["orgs", "show", "--database", &url, "acme"]);
     assert_eq!(shown.status.code(), Some(0));
     let shown_file = folder.join("acme.toml");
     fs::write(&shown_file, out(&shown)).unwrap();
-    assert!(out(&shown).starts_with("# org `acme`, version 1, written "), "{}", out(&shown));
+    assert!(
+        out(&shown).starts_with("# org `acme`, version 1, written "),
+        "{}",
+        out(&shown)
+    );
     assert_eq!(out(&import(&url, &shown_file)), "unchanged `acme`\n");
 
-    let disabled = cli(&["orgs", "disable", "--database", &url, "--actor", "admin:jane", "acme"]);
+    let disabled = cli(&[
+        "orgs",
+        "disable",
+        "--database",
+        &url,
+        "--actor",
+        "admin:jane",
+        "acme",
+    ]);
     assert_eq!(out(&disabled), "`acme` is inactive (version 2)\n");
     assert!(out(&cli(&["orgs", "list", "--database", &url])).starts_with("acme\tinactive\t"));
     // A change that names a version the org has left is refused.
-    let stale = cli(&["orgs", "enable", "--database", &url, "--expect-version", "1", "acme"]);
+    let stale = cli(&[
+        "orgs",
+        "enable",
+        "--database",
+        &url,
+        "--expect-version",
+        "1",
+        "acme",
+    ]);
     assert_eq!(stale.status.code(), Some(1));
-    assert!(out(&stale).contains("is at version 2, not 1"), "{}", out(&stale));
-    let enabled = cli(&["orgs", "enable", "--database", &url, "--expect-version", "2", "acme"]);
+    assert!(
+        out(&stale).contains("is at version 2, not 1"),
+        "{}",
+        out(&stale)
+    );
+    let enabled = cli(&[
+        "orgs",
+        "enable",
+        "--database",
+        &url,
+        "--expect-version",
+        "2",
+        "acme",
+    ]);
     assert_eq!(out(&enabled), "`acme` is active (version 3)\n");
 
     let history = out(&cli(&["orgs", "history", "--database", &url, "acme"]));
-    let versions: Vec<&str> = history.lines().filter(|line| line.starts_with("version")).collect();
+    let versions: Vec<&str> = history
+        .lines()
+        .filter(|line| line.starts_with("version"))
+        .collect();
     assert_eq!(versions.len(), 3, "{history}");
     assert!(versions[1].ends_with("\tadmin:jane"), "{history}");
-    assert!(history.contains("  state: (not set) → \"inactive\""), "{history}");
-    assert!(history.contains("  state: \"inactive\" → (not set)"), "{history}");
+    assert!(
+        history.contains("  state: (not set) → \"inactive\""),
+        "{history}"
+    );
+    assert!(
+        history.contains("  state: \"inactive\" → (not set)"),
+        "{history}"
+    );
 }
 
 #[test]
@@ -105,27 +163,44 @@ fn a_bad_file_writes_nothing_and_lists_every_problem() {
     let refused = import(&url, &file);
     assert_eq!(refused.status.code(), Some(1));
     let text = out(&refused);
-    assert!(text.starts_with("nothing was written: 3 problems\n"), "{text}");
+    assert!(
+        text.starts_with("nothing was written: 3 problems\n"),
+        "{text}"
+    );
     assert!(text.contains("unknown org `nowhere`"), "{text}");
     assert!(text.contains("unknown role `owner`"), "{text}");
-    assert_eq!(out(&cli(&["orgs", "list", "--database", &url])), "no orgs\n");
+    assert_eq!(
+        out(&cli(&["orgs", "list", "--database", &url])),
+        "no orgs\n"
+    );
 }
 
 #[test]
 fn a_typo_is_named_with_what_was_meant() {
     let (folder, url) = scratch("typo");
     let file = folder.join("orgs.toml");
-    fs::write(&file, "[orgs.acme]\njit = true\n[orgs.acme.saml.idp]\nmetadata_ulr = \"https://x\"\n").unwrap();
+    fs::write(
+        &file,
+        "[orgs.acme]\njit = true\n[orgs.acme.saml.idp]\nmetadata_ulr = \"https://x\"\n",
+    )
+    .unwrap();
     let refused = import(&url, &file);
     assert_eq!(refused.status.code(), Some(1));
-    assert!(out(&refused).contains("did you mean `metadata_url`"), "{}", out(&refused));
+    assert!(
+        out(&refused).contains("did you mean `metadata_url`"),
+        "{}",
+        out(&refused)
+    );
 }
 
 #[test]
 fn an_unknown_org_and_a_bad_url_are_said_plainly() {
     let (_, url) = scratch("unknown");
     let missing = cli(&["orgs", "show", "--database", &url, "ghost"]);
-    assert_eq!((missing.status.code(), out(&missing)), (Some(1), "there is no org `ghost`\n".into()));
+    assert_eq!(
+        (missing.status.code(), out(&missing)),
+        (Some(1), "there is no org `ghost`\n".into())
+    );
     let bad = cli(&["orgs", "list", "--database", "mysql://x"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("use `sqlite://PATH` or `postgres://…`"));

@@ -1,9 +1,7 @@
 //! The demo's config file (`demo/config.toml`).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use jit_provisioning_saml::{AttributeMapping, IdpOptions};
 use serde::Deserialize;
 
 /// Everything the demo runs on.
@@ -14,28 +12,16 @@ pub struct DemoConfig {
     pub addr: String,
     /// Where accounts, sessions and the IdP's key live.
     pub data_dir: PathBuf,
-    /// The core policy.
+    /// The orgs imported into the demo's database on first run, each with its SAML
+    /// settings under `saml` (the test IdP's metadata is filled in where `saml.idp` is
+    /// left out), and the deployment-wide settings. After the first run the database
+    /// wins: change orgs with `jit-provisioning orgs …`.
     pub policy: jit_provisioning::Config,
-    /// Per-org SAML settings besides the test IdP's metadata.
-    #[serde(default)]
-    pub saml: BTreeMap<String, OrgSaml>,
     /// Who the test IdP can sign in as.
     pub people: Vec<Person>,
     /// Accounts that exist before the first SSO sign-in.
     #[serde(default)]
     pub seed: Seed,
-}
-
-/// An org's SAML options and attribute mapping.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OrgSaml {
-    /// The IdP options.
-    #[serde(default)]
-    pub options: IdpOptions,
-    /// The attribute mapping.
-    #[serde(default)]
-    pub attributes: AttributeMapping,
 }
 
 /// Someone the test IdP knows.

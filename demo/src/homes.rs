@@ -30,15 +30,34 @@ fn page(title: &str, nonce: &CspNonce, body: &str) -> Html<String> {
     ))
 }
 
-/// Links to each org's SSO login portal.
-fn portal_links<S: AccountStore>(provisioner: &Provisioner<S>) -> String {
-    let mut orgs: Vec<&str> = provisioner
-        .policy()
-        .orgs()
-        .filter(|(_, org)| org.portal().is_some())
-        .map(|(id, _)| id)
-        .collect();
-    orgs.sort_unstable();
+/// How many orgs the demo's pages link to, at most.
+const LISTED_ORGS: usize = 100;
+
+/// Links to each org's SSO login portal that is open, as the registry has the orgs now.
+async fn portal_links<S: AccountStore>(provisioner: &Provisioner<S>) -> String {
+    let orgs = match provisioner.registry() {
+        Some(registry) => match registry.list(None, LISTED_ORGS).await {
+            Ok(records) => records
+                .into_iter()
+                .filter(|record| record.config.jit && record.config.state.is_active())
+                .map(|record| record.id)
+                .collect(),
+            Err(error) => {
+                tracing::error!(error = %error, "the orgs could not be listed");
+                Vec::new()
+            }
+        },
+        None => {
+            let mut orgs: Vec<String> = provisioner
+                .policy()
+                .orgs()
+                .filter(|(_, org)| org.portal().is_some())
+                .map(|(id, _)| id.to_owned())
+                .collect();
+            orgs.sort_unstable();
+            orgs
+        }
+    };
     let links: String = orgs
         .iter()
         .map(|org| {
@@ -60,7 +79,7 @@ async fn index<S: AccountStore + 'static>(
         &nonce,
         &format!(
             "<h1>jit-provisioning demo</h1><p>Each org's SSO login portal:</p>{}<p>The demo IdP lets you pick who signs in.</p>",
-            portal_links(&provisioner)
+            portal_links(&provisioner).await
         ),
     )
     .into_response()
@@ -109,7 +128,10 @@ fn not_a_member(signed_in: &SignedIn, account: &AccountRecord) -> String {
 }
 
 /// The page for someone not signed in: where to start.
-fn not_signed_in<S: AccountStore>(provisioner: &Provisioner<S>, nonce: &CspNonce) -> Response {
+async fn not_signed_in<S: AccountStore>(
+    provisioner: &Provisioner<S>,
+    nonce: &CspNonce,
+) -> Response {
     (
         StatusCode::UNAUTHORIZED,
         page(
@@ -117,7 +139,7 @@ fn not_signed_in<S: AccountStore>(provisioner: &Provisioner<S>, nonce: &CspNonce
             nonce,
             &format!(
                 "<h1 id=\"title\">Not signed in</h1><p id=\"message\">Sign in through your organization's SSO login portal:</p>{}",
-                portal_links(provisioner)
+                portal_links(provisioner).await
             ),
         ),
     )
@@ -131,7 +153,7 @@ async fn home<S: AccountStore + 'static>(
     Path(name): Path<String>,
 ) -> Response {
     let Some(signed_in) = signed_in(&session).await else {
-        return not_signed_in(&provisioner, &nonce);
+        return not_signed_in(&provisioner, &nonce).await;
     };
     let account = match provisioner.store().account_by_id(&signed_in.account).await {
         Ok(Some(account)) => account,
@@ -159,7 +181,14 @@ async fn home<S: AccountStore + 'static>(
                 .into_response();
         }
     };
-    if provisioner.policy().org(&name).is_some() {
+    let is_org = match provisioner.policy_for(&name).await {
+        Ok(policy) => policy.org(&name).is_some(),
+        Err(error) => {
+            tracing::error!(error = %error, "org look-up failed");
+            false
+        }
+    };
+    if is_org {
         let title = format!("{name} — home");
         return page(
             &title,
@@ -208,7 +237,7 @@ async fn deep_page<S: AccountStore + 'static>(
     Path((name, rest)): Path<(String, String)>,
 ) -> Response {
     if signed_in(&session).await.is_none() {
-        return not_signed_in(&provisioner, &nonce);
+        return not_signed_in(&provisioner, &nonce).await;
     }
     page(
         "A deep page",

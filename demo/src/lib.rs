@@ -15,11 +15,14 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::Router;
+use jit_provisioning::org::{OrgDirectory, OrgRegistry, SamlSection};
 use jit_provisioning::{AccountStore, Assertion, Provisioner, ReplayGuard, Request};
 use jit_provisioning_axum::{security_headers, session_layer, SecurityHeaders, SsoPortal};
 use jit_provisioning_saml::test_idp::TestIdp;
-use jit_provisioning_saml::{IdpSource, OrgSamlConfig, SamlConfig, SpConfig};
-use jit_provisioning_sqlx::{SqliteReplayGuard, SqliteStore};
+use jit_provisioning_saml::{
+    HttpFetcher, MetadataFetcher, SamlSettingsCheck, ServiceProvider, SpConfig,
+};
+use jit_provisioning_sqlx::{SqliteDirectory, SqliteReplayGuard, SqliteStore};
 use tower_sessions::SessionStore;
 
 pub use config::DemoConfig;
@@ -46,13 +49,18 @@ pub fn load_or_make_idp(data_dir: &Path) -> Result<TestIdp, String> {
 }
 
 /// The whole demo for a site at `base_url`, over any account and session store, with
-/// the assertion ids it has seen kept in `replay_guard`: the guard of the accounts'
-/// database (`SqliteReplayGuard`, `PgReplayGuard`), so that a restart does not forget
-/// them.
-pub fn app<S, Sessions>(
+/// its orgs in `directory` and the assertion ids it has seen kept in `replay_guard`: the
+/// guard of the accounts' database (`SqliteReplayGuard`, `PgReplayGuard`), so that a
+/// restart does not forget them.
+///
+/// On first run (an empty directory) the orgs of `config.policy` are imported, each
+/// trusting the demo's test IdP unless its `saml.idp` says otherwise; after that the
+/// directory wins, and orgs change with `jit-provisioning orgs …` while the demo runs.
+pub async fn app<S, Sessions>(
     config: &DemoConfig,
     idp: Arc<TestIdp>,
     store: S,
+    directory: Arc<dyn OrgDirectory>,
     sessions: Sessions,
     replay_guard: Arc<dyn ReplayGuard>,
     base_url: &str,
@@ -61,50 +69,25 @@ where
     S: AccountStore + 'static,
     Sessions: SessionStore + Clone,
 {
-    let policy = config
-        .policy
-        .validate()
-        .map_err(|error| error.to_string())?;
-    let metadata = idp
-        .metadata_xml(&format!("{base_url}/idp/sso"))
-        .map_err(|error| error.to_string())?;
-    let saml = SamlConfig {
-        sp: SpConfig {
-            base_url: base_url.to_owned(),
-            key_pem: None,
-            key_file: None,
-            certificate_pem: None,
-            certificate_file: None,
-        },
-        orgs: policy
-            .orgs()
-            .filter(|(_, org)| org.portal().is_some())
-            .map(|(id, _)| {
-                let extras = config.saml.get(id).cloned().unwrap_or_default();
-                (
-                    id.to_owned(),
-                    OrgSamlConfig {
-                        idp: IdpSource {
-                            metadata: Some(metadata.clone()),
-                            ..IdpSource::default()
-                        },
-                        options: extras.options,
-                        attributes: extras.attributes,
-                        binding: jit_provisioning_saml::RequestBinding::Redirect,
-                        sign_requests: None,
-                        sp_entity_id: None,
-                        acs_url: None,
-                    },
-                )
-            })
-            .collect(),
-        limits: jit_provisioning_saml::Limits::default(),
-        backend: jit_provisioning_saml::SignatureBackend::Pure,
-    };
-    let saml = saml
-        .validate(&policy, None)
-        .map_err(|error| error.to_string())?;
-    let provisioner = Arc::new(Provisioner::new(policy, store));
+    // The test IdP is on this machine: an org that names its metadata URL
+    // (`http://127.0.0.1:3000/idp/metadata`) must be fetched from a loopback address.
+    let fetcher: Arc<dyn MetadataFetcher> = Arc::new(
+        HttpFetcher::new()
+            .allow_private_addresses(true)
+            .allow_http(true),
+    );
+    let registry = OrgRegistry::new(directory, &config.policy)
+        .map_err(|error| error.to_string())?
+        .with_sso_check(Arc::new(
+            SamlSettingsCheck::new().with_fetcher(Arc::clone(&fetcher)),
+        ));
+    let registry = Arc::new(registry);
+    seed_orgs(config, &registry, &idp, base_url).await?;
+    let sp = SpConfig::new(base_url);
+    let saml = ServiceProvider::from_registry(Arc::clone(&registry), &sp, None)
+        .map_err(|error| error.to_string())?
+        .with_metadata_fetcher(fetcher);
+    let provisioner = Arc::new(Provisioner::with_registry(registry, store));
     let portal = SsoPortal::new(Arc::clone(&provisioner), Arc::new(saml), replay_guard)
         .with_origin(base_url);
     // The demo's own pages (its homes and its IdP) get the portal's headers too; the
@@ -122,9 +105,51 @@ where
     Ok((router, provisioner))
 }
 
+/// Imports the orgs of `config.policy` into an empty directory: each org with JIT on and
+/// no `saml.idp` of its own trusts the test IdP (its metadata inline).
+async fn seed_orgs(
+    config: &DemoConfig,
+    registry: &OrgRegistry,
+    idp: &TestIdp,
+    base_url: &str,
+) -> Result<(), String> {
+    let empty = registry
+        .list(None, 1)
+        .await
+        .map_err(|error| error.to_string())?
+        .is_empty();
+    if !empty {
+        return Ok(());
+    }
+    let metadata = idp
+        .metadata_xml(&format!("{base_url}/idp/sso"))
+        .map_err(|error| error.to_string())?;
+    let mut seed = config.policy.clone();
+    for org in seed.orgs.values_mut() {
+        if !org.jit {
+            continue;
+        }
+        let mut settings = org
+            .saml
+            .as_ref()
+            .map(|saml| saml.as_json().clone())
+            .unwrap_or_default();
+        if !settings.contains_key("idp") {
+            settings.insert("idp".into(), serde_json::json!({ "metadata": metadata }));
+        }
+        org.saml = Some(SamlSection::from_json(settings));
+    }
+    registry
+        .import(&seed, "demo:first-run", SystemTime::now().into(), None)
+        .await
+        .map(|_| ())
+        .map_err(|error| error.to_string())
+}
+
 /// The demo as `main` runs it, over the SQLite file `database` (made if missing):
-/// accounts, sessions and the assertion ids seen all live there, so that a restart keeps
-/// them. Seeds the accounts made before SSO and the members.
+/// accounts, sessions, orgs and the assertion ids seen all live there, so that a
+/// restart keeps them. Seeds the orgs on first run, the accounts made before SSO and
+/// the members.
 pub async fn sqlite_app(
     config: &DemoConfig,
     idp: Arc<TestIdp>,
@@ -144,9 +169,37 @@ pub async fn sqlite_app(
     // In memory, the ids would be forgotten at every restart, and a captured response
     // could sign in once more.
     let replay_guard = Arc::new(SqliteReplayGuard::new(store.pool().clone()));
-    let (router, provisioner) = app(config, idp, store, sessions, replay_guard, base_url)?;
+    let directory = Arc::new(SqliteDirectory::new(store.pool().clone()));
+    let (router, provisioner) = app(
+        config,
+        idp,
+        store,
+        directory,
+        sessions,
+        replay_guard,
+        base_url,
+    )
+    .await?;
     seed_members(config, &provisioner).await?;
     Ok((router, provisioner))
+}
+
+/// The ids of the orgs whose portal is open, in order (at most a hundred).
+pub async fn open_portals<S: AccountStore>(
+    provisioner: &Provisioner<S>,
+) -> Result<Vec<String>, String> {
+    let Some(registry) = provisioner.registry() else {
+        return Ok(Vec::new());
+    };
+    let records = registry
+        .list(None, 100)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(records
+        .into_iter()
+        .filter(|record| record.config.jit && record.config.state.is_active())
+        .map(|record| record.id)
+        .collect())
 }
 
 /// Signs the configured members in once through the policy, so that they exist as
@@ -155,17 +208,22 @@ pub async fn seed_members<S: AccountStore>(
     config: &DemoConfig,
     provisioner: &Provisioner<S>,
 ) -> Result<(), String> {
+    let orgs = open_portals(provisioner).await?;
     for member in &config.seed.members {
         let person = config
             .people
             .iter()
             .find(|person| person.subject == member.subject)
             .ok_or_else(|| format!("seed member `{}` is not among the people", member.subject))?;
-        for (org, policy) in provisioner.policy().orgs() {
-            let Some(portal) = policy.portal() else {
+        for org in &orgs {
+            let policy = provisioner
+                .policy_for(org)
+                .await
+                .map_err(|error| error.to_string())?;
+            let Some(portal) = policy.org(org).and_then(|policy| policy.portal()) else {
                 continue;
             };
-            let mut assertion = Assertion::new(org, portal.idp(), person.subject.clone())
+            let mut assertion = Assertion::new(org.as_str(), portal.idp(), person.subject.clone())
                 .with_groups(person.groups.clone());
             assertion.given_name.clone_from(&person.given_name);
             assertion.family_name.clone_from(&person.family_name);

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use jit_provisioning_demo::{load_or_make_idp, sqlite_app, DemoConfig};
+use jit_provisioning_demo::{load_or_make_idp, open_portals, sqlite_app, DemoConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), String> {
@@ -36,16 +36,14 @@ async fn main() -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(&config.addr)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", config.addr))?;
-    let first_org = provisioner
-        .policy()
-        .orgs()
-        .filter(|(_, org)| org.portal().is_some())
-        .map(|(id, _)| id.to_owned())
-        .min()
+    let first_org = open_portals(&provisioner)
+        .await?
+        .into_iter()
+        .next()
         .unwrap_or_else(|| "acme".into());
     println!("open {base_url}/{first_org}/login");
     println!(
-        "(accounts, sessions and the SAML assertion ids seen in {}; edit demo/config.toml and restart to change the setup)",
+        "(orgs, accounts, sessions and the SAML assertion ids seen in {0}; add or change orgs while this runs with `cargo run -p jit-provisioning-cli -- orgs import --database sqlite://{0} --allow-private-addresses FILE`)",
         database.display()
     );
     axum::serve(listener, router)

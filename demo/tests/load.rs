@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use chrono::Utc;
+use jit_provisioning::org::OrgDirectory;
 use jit_provisioning::{AccountStore, ReplayGuard};
 use jit_provisioning_demo::{app, DemoConfig};
 use jit_provisioning_saml::test_idp::{post_form_value, ResponseTarget, TestIdp, TestPerson};
@@ -25,6 +26,7 @@ const LOGINS: usize = 32;
 /// returns its base URL and the IdP.
 async fn serve<S, Sessions>(
     store: S,
+    directory: Arc<dyn OrgDirectory>,
     sessions: Sessions,
     replay_guard: Arc<dyn ReplayGuard>,
 ) -> (String, Arc<TestIdp>)
@@ -39,10 +41,12 @@ where
         &DemoConfig::shipped().unwrap(),
         Arc::clone(&idp),
         store,
+        directory,
         sessions,
         replay_guard,
         &base_url,
     )
+    .await
     .unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     (base_url, idp)
@@ -164,7 +168,8 @@ async fn concurrent_first_logins_on_sqlite_make_one_account_each() {
     sessions.migrate().await.unwrap();
     let pool = store.pool().clone();
     let replay_guard = Arc::new(jit_provisioning_sqlx::SqliteReplayGuard::new(pool.clone()));
-    let (base_url, idp) = serve(store, sessions, replay_guard).await;
+    let directory = Arc::new(jit_provisioning_sqlx::SqliteDirectory::new(pool.clone()));
+    let (base_url, idp) = serve(store, directory, sessions, replay_guard).await;
     crowd(&base_url, &idp).await;
     let handles: Vec<String> = sqlx::query_scalar("SELECT handle FROM jit_accounts")
         .fetch_all(&pool)
@@ -202,7 +207,8 @@ async fn concurrent_first_logins_on_postgres_make_one_account_each() {
         .unwrap();
     sessions.migrate().await.unwrap();
     let replay_guard = Arc::new(jit_provisioning_sqlx::PgReplayGuard::new(pool.clone()));
-    let (base_url, idp) = serve(store, sessions, replay_guard).await;
+    let directory = Arc::new(jit_provisioning_sqlx::PgDirectory::new(pool.clone()));
+    let (base_url, idp) = serve(store, directory, sessions, replay_guard).await;
     crowd(&base_url, &idp).await;
     let handles: Vec<String> = sqlx::query_scalar("SELECT handle FROM jit_accounts")
         .fetch_all(&pool)

@@ -56,6 +56,17 @@ pub struct FieldChange {
     pub after: Option<Value>,
 }
 
+impl FieldChange {
+    /// `field` changed from `before` to `after` (`None`: not set).
+    pub fn new(field: impl Into<String>, before: Option<Value>, after: Option<Value>) -> Self {
+        FieldChange {
+            field: field.into(),
+            before,
+            after,
+        }
+    }
+}
+
 /// The fields that differ between `before` (`None`: the org is new) and `after`, in the
 /// order of their paths. Tables are followed key by key; anything else is one field.
 pub fn changes_between(before: Option<&OrgConfig>, after: &OrgConfig) -> Vec<FieldChange> {

@@ -47,7 +47,9 @@ pub trait OrgDirectory: Send + Sync + fmt::Debug {
     async fn history(&self, id: &str) -> Result<Vec<AuditEntry>, StoreError>;
 
     /// The orgs written after change mark `since`, and the mark to ask from next time.
-    /// Start from 0, or from the mark an earlier answer gave.
+    /// Start from 0, or from the mark an earlier answer gave. A `since` past the latest
+    /// mark (the database was restored from a backup) is answered with
+    /// [`Changes::everything`].
     async fn changes_since(&self, since: u64) -> Result<Changes, StoreError>;
 }
 

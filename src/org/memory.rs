@@ -109,6 +109,10 @@ impl OrgDirectory for MemoryDirectory {
     async fn changes_since(&self, since: u64) -> Result<Changes, StoreError> {
         let orgs = self.lock();
         let mark = orgs.changes.last().map_or(0, |(mark, _)| *mark);
+        if since > mark {
+            // A mark this directory never gave: a cache of another directory's.
+            return Ok(Changes::everything(mark));
+        }
         // Marks are 1, 2, 3…: the changes after `since` start at index `since`.
         let after = orgs
             .changes

@@ -257,6 +257,12 @@ impl OrgRegistry {
         Ok(Some(live))
     }
 
+    /// The org as the cache holds it, without asking the directory: for what must not
+    /// wait (a page's links), right after a request has looked the org up.
+    pub fn cached_org(&self, id: &str) -> Option<Arc<LiveOrg>> {
+        self.read_cache().get(id).cloned()
+    }
+
     /// What a request at `org` is decided with: the deployment's settings and the org (no
     /// org when it does not exist).
     pub async fn policy_for(&self, org: &str) -> Result<Policy, StoreError> {

@@ -11,6 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
+use jit_provisioning::org::OrgState;
 use jit_provisioning::web::{self, Reply, RootSitemap, Sitemap};
 use jit_provisioning::{
     AccountStore, IdpBinding, LoginError, PortalVisit, Provisioned, Provisioner, ReplayGuard,
@@ -204,12 +205,7 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
     /// home (but not from a portal that does not exist).
     fn render(&self, page: RefusalPage<'_>, org: Option<&str>) -> Response {
         let portal_href = org
-            .filter(|org| {
-                self.provisioner
-                    .policy()
-                    .org(org)
-                    .is_some_and(|policy| policy.portal().is_some())
-            })
+            .filter(|org| self.has_open_portal(org))
             .map(|org| (format!("/{}/login", percent_encode(org)), org));
         let label;
         let next = match &portal_href {
@@ -227,6 +223,21 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
         }
         let status = StatusCode::from_u16(page.status).unwrap_or(StatusCode::FORBIDDEN);
         (status, Html(self.pages.refusal(&page))).into_response()
+    }
+
+    /// Whether `org` has a portal open to sign-ins, to link back to. Under a registry,
+    /// as its cache holds the org: the request that renders the page has just looked it
+    /// up.
+    fn has_open_portal(&self, org: &str) -> bool {
+        let open = |policy: &jit_provisioning::OrgPolicy| {
+            policy.portal().is_some() && policy.state() == OrgState::Active
+        };
+        match self.provisioner.registry() {
+            None => self.provisioner.policy().org(org).is_some_and(open),
+            Some(registry) => registry
+                .cached_org(org)
+                .is_some_and(|live| open(live.policy())),
+        }
     }
 
     fn failed(

@@ -208,6 +208,18 @@ pub(crate) struct SpParts {
 }
 
 impl SpConfig {
+    /// An SP at `base_url` with no key: it neither signs AuthnRequests nor decrypts
+    /// assertions (see [`SpConfig::key_file`]).
+    pub fn new(base_url: impl Into<String>) -> Self {
+        SpConfig {
+            base_url: base_url.into(),
+            key_pem: None,
+            key_file: None,
+            certificate_pem: None,
+            certificate_file: None,
+        }
+    }
+
     /// The base URL checked and the key read (files against `base_dir`), with every
     /// problem.
     pub(crate) fn load(&self, base_dir: Option<&Path>) -> (SpParts, Vec<SamlConfigProblem>) {

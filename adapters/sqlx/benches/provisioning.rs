@@ -40,15 +40,6 @@ const TASKS: [usize; 2] = [1, 8];
 /// First logins of one name at once.
 const BURSTS: [usize; 3] = [10, 100, 1_000];
 
-/// Two workers: the machine the figures come from has two cores.
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// The handle a Jane Doe gets when `jane-doe`, `jane-doe-2` … `jane-doe-k` are taken.
 fn next_jane_doe(k: usize) -> String {
     if k == 0 {
@@ -363,7 +354,7 @@ fn plain_insert_throughput(
 }
 
 fn sqlite(c: &mut Criterion) {
-    let runtime = runtime();
+    let runtime = common::runtime();
     let (db, store) = runtime.block_on(Db::sqlite());
     collision_depth(c, &runtime, "sqlite", &db, store);
     runtime.block_on(db.close());
@@ -394,7 +385,7 @@ fn postgres(c: &mut Criterion) {
         );
         return;
     };
-    let runtime = runtime();
+    let runtime = common::runtime();
     let (db, store) = runtime.block_on(Db::postgres(&url));
     collision_depth(c, &runtime, "postgres", &db, store);
     runtime.block_on(db.close());

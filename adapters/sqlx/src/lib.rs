@@ -3,6 +3,7 @@
 
 mod error;
 mod import;
+mod orgs;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod queries;
@@ -13,6 +14,10 @@ mod schema;
 mod sqlite;
 
 pub use import::ImportedAccount;
+#[cfg(feature = "postgres")]
+pub use orgs::PgDirectory;
+#[cfg(feature = "sqlite")]
+pub use orgs::SqliteDirectory;
 #[cfg(feature = "postgres")]
 pub use postgres::{PgStore, PING_AFTER_IDLE};
 #[cfg(feature = "postgres")]

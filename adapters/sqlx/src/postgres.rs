@@ -106,7 +106,8 @@ impl PgStore {
     }
 
     /// Creates or updates the adapter's tables (`jit_accounts`, `jit_identities`,
-    /// `jit_memberships`, and `jit_schema_migrations` to remember what was applied).
+    /// `jit_memberships`, `jit_assertion_ids`, `jit_orgs`, `jit_org_history`, and
+    /// `jit_schema_migrations` to remember what was applied).
     /// Safe to call at every start-up, from several app servers at once.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         self.migrate_inner().await.map_err(store_error)

@@ -30,6 +30,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         description: "given and family names",
         sql: include_str!("../migrations/sqlite/0004_display_names.sql"),
     },
+    Migration {
+        version: 5,
+        description: "orgs and their history",
+        sql: include_str!("../migrations/sqlite/0005_orgs.sql"),
+    },
 ];
 
 /// The PostgreSQL schema, oldest first.
@@ -52,6 +57,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 4,
         description: "given and family names",
         sql: include_str!("../migrations/postgres/0004_display_names.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "orgs and their history",
+        sql: include_str!("../migrations/postgres/0005_orgs.sql"),
     },
 ];
 
@@ -150,11 +160,14 @@ mod tests {
 
     #[test]
     fn only_missing_versions_are_pending() {
-        let pending: Vec<i64> = pending(SQLITE, &[1, 2, 3, 4]).map(|m| m.version).collect();
+        let pending: Vec<i64> = pending(SQLITE, &[1, 2, 3, 4, 5])
+            .map(|m| m.version)
+            .collect();
         assert!(pending.is_empty());
-        assert_eq!(pending_versions(&[1, 2, 3]), [4]);
-        assert_eq!(pending_versions(&[1]), [2, 4]);
-        assert_eq!(pending_versions(&[]), [1, 2, 4]);
+        assert_eq!(pending_versions(&[1, 2, 3, 4]), [5]);
+        assert_eq!(pending_versions(&[1, 2, 3]), [4, 5]);
+        assert_eq!(pending_versions(&[1]), [2, 4, 5]);
+        assert_eq!(pending_versions(&[]), [1, 2, 4, 5]);
     }
 
     fn pending_versions(applied: &[i64]) -> Vec<i64> {

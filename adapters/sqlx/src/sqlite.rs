@@ -89,7 +89,8 @@ impl SqliteStore {
     }
 
     /// Creates or updates the adapter's tables (`jit_accounts`, `jit_identities`,
-    /// `jit_memberships`, and `jit_schema_migrations` to remember what was applied).
+    /// `jit_memberships`, `jit_assertion_ids`, `jit_orgs`, `jit_org_history`, and
+    /// `jit_schema_migrations` to remember what was applied).
     /// Safe to call at every start-up, from several processes at once.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let mut lease = Lease::acquire(&self.pool).await?;
@@ -285,13 +286,13 @@ async fn taken_in<'c>(
 /// rolls back whatever it began, instead of going back to the pool: sqlx cannot roll
 /// back a `BEGIN IMMEDIATE` it is still confirming, and the pool would hand out a
 /// connection holding the write lock.
-struct Lease {
+pub(crate) struct Lease {
     connection: PoolConnection<Sqlite>,
     settled: bool,
 }
 
 impl Lease {
-    async fn acquire(pool: &SqlitePool) -> Result<Self, StoreError> {
+    pub(crate) async fn acquire(pool: &SqlitePool) -> Result<Self, StoreError> {
         let connection = pool.acquire().await.map_err(store_error)?;
         Ok(Lease {
             connection,
@@ -299,12 +300,12 @@ impl Lease {
         })
     }
 
-    fn connection(&mut self) -> &mut SqliteConnection {
+    pub(crate) fn connection(&mut self) -> &mut SqliteConnection {
         &mut self.connection
     }
 
     /// The transaction committed or rolled back: the connection may go back to the pool.
-    fn settle(&mut self) {
+    pub(crate) fn settle(&mut self) {
         self.settled = true;
     }
 }
@@ -436,11 +437,11 @@ impl AccountStore for SqliteStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// What SQLite plans to do for `sql` with `binds`, one line per step.
-    async fn plan(store: &SqliteStore, sql: &str, binds: &[&str]) -> String {
+    pub(crate) async fn plan(store: &SqliteStore, sql: &str, binds: &[&str]) -> String {
         let explain = format!("EXPLAIN QUERY PLAN {sql}");
         let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
         for bind in binds {

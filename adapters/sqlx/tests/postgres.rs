@@ -10,12 +10,13 @@ mod common;
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use jit_provisioning::org::OrgDirectory;
 use jit_provisioning::testing::Burst;
 use jit_provisioning::{testing, AccountStore, CreateError, Grant, NewAccount, Role, StoreError};
-use jit_provisioning_sqlx::PgStore;
+use jit_provisioning_sqlx::{PgDirectory, PgStore};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 const NEEDS_SERVER: &str = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL";
@@ -93,6 +94,15 @@ impl Schemas {
         stores
     }
 
+    /// An org directory for each of [`Schemas::app_servers`].
+    async fn org_servers(&self) -> Vec<Arc<dyn OrgDirectory>> {
+        let stores = self.app_servers().await;
+        stores
+            .iter()
+            .map(|store| Arc::new(PgDirectory::new(store.pool().clone())) as Arc<dyn OrgDirectory>)
+            .collect()
+    }
+
     /// A migrated store in a fresh schema.
     async fn fresh(&self) -> PgStore {
         let store = self.store_in(&self.schema().await).await;
@@ -148,6 +158,49 @@ async fn postgres_meets_the_storage_contract() {
     }
 }
 
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn postgres_meets_the_org_directory_contract() {
+    let schemas = Schemas::new().await;
+    let result = testing::org_directory_conformance(|| async {
+        PgDirectory::new(schemas.fresh().await.pool().clone())
+    })
+    .await;
+    schemas.drop_all().await;
+    if let Err(error) = result {
+        panic!("{error}");
+    }
+}
+
+/// Four app servers (four pools on one schema), a registry each: a change made through
+/// any one is served by every other within a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn four_app_servers_see_an_org_change_within_a_second() {
+    let schemas = Schemas::new().await;
+    let servers = schemas.org_servers().await;
+    common::every_server_sees_each_change("PostgreSQL", servers).await;
+    schemas.drop_all().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn two_updates_of_one_org_version_over_two_app_servers_one_wins() {
+    let schemas = Schemas::new().await;
+    common::two_updates_of_one_version(schemas.org_servers().await).await;
+    schemas.drop_all().await;
+}
+
+/// Org writes on four pools at once: a reader following the change marks misses none,
+/// which a sequence alone, without the writes' lock, would not promise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn change_marks_over_four_app_servers_miss_no_write() {
+    let schemas = Schemas::new().await;
+    common::change_marks_miss_no_write(schemas.org_servers().await).await;
+    schemas.drop_all().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
 async fn four_app_servers_make_one_account_per_person() {
@@ -193,7 +246,7 @@ async fn app_servers_starting_together_migrate_once() {
     .await
     .unwrap();
     schemas.drop_all().await;
-    assert_eq!(versions, 4, "each migration once");
+    assert_eq!(versions, 5, "each migration once");
 }
 
 #[tokio::test]

@@ -6,13 +6,15 @@ mod common;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
+use jit_provisioning::org::OrgDirectory;
 use jit_provisioning::testing::Burst;
 use jit_provisioning::{
     testing, AccountId, AccountStore, CreateError, Grant, LinkError, NewAccount, Role, StoreError,
 };
-use jit_provisioning_sqlx::{SqliteReplayGuard, SqliteStore};
+use jit_provisioning_sqlx::{SqliteDirectory, SqliteReplayGuard, SqliteStore};
 
 fn url(path: &Path) -> String {
     format!("sqlite://{}", path.display())
@@ -22,6 +24,26 @@ async fn store_at(path: &Path) -> SqliteStore {
     let store = SqliteStore::connect(&url(path)).await.unwrap();
     store.migrate().await.unwrap();
     store
+}
+
+/// App servers sharing one file: a migrated database at `path` and a store (a pool) for
+/// each of [`common::SERVERS`].
+async fn app_servers(path: &Path) -> Vec<SqliteStore> {
+    store_at(path).await;
+    let mut stores = Vec::new();
+    for _ in 0..common::SERVERS {
+        stores.push(SqliteStore::connect(&url(path)).await.unwrap());
+    }
+    stores
+}
+
+/// An org directory for each of [`app_servers`].
+async fn org_servers(path: &Path) -> Vec<Arc<dyn OrgDirectory>> {
+    let stores = app_servers(path).await;
+    stores
+        .iter()
+        .map(|store| Arc::new(SqliteDirectory::new(store.pool().clone())) as Arc<dyn OrgDirectory>)
+        .collect()
 }
 
 fn new_account(handle: &str, subject: &str) -> NewAccount {
@@ -103,6 +125,53 @@ async fn files_meet_the_replay_guard_contract() {
 }
 
 #[tokio::test]
+async fn files_meet_the_org_directory_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = AtomicUsize::new(0);
+    let fresh = || async {
+        let n = made.fetch_add(1, Ordering::Relaxed);
+        let store = store_at(&dir.path().join(format!("orgs-{n}.db"))).await;
+        SqliteDirectory::new(store.pool().clone())
+    };
+    if let Err(error) = testing::org_directory_conformance(fresh).await {
+        panic!("{error}");
+    }
+}
+
+#[tokio::test]
+async fn an_in_memory_database_meets_the_org_directory_contract() {
+    let fresh = || async {
+        let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        SqliteDirectory::new(store.pool().clone())
+    };
+    if let Err(error) = testing::org_directory_conformance(fresh).await {
+        panic!("{error}");
+    }
+}
+
+/// Four app servers on one file, a registry each: a change made through any one is
+/// served by every other within a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_app_servers_on_one_file_see_an_org_change_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let servers = org_servers(&dir.path().join("orgs.db")).await;
+    common::every_server_sees_each_change("SQLite", servers).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_updates_of_one_org_version_on_one_file_one_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    common::two_updates_of_one_version(org_servers(&dir.path().join("orgs.db")).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn change_marks_on_one_file_miss_no_write() {
+    let dir = tempfile::tempdir().unwrap();
+    common::change_marks_miss_no_write(org_servers(&dir.path().join("orgs.db")).await).await;
+}
+
+#[tokio::test]
 async fn expired_assertion_ids_are_swept_by_their_index() {
     use chrono::{TimeDelta, TimeZone, Utc};
     use jit_provisioning::ReplayGuard;
@@ -153,12 +222,7 @@ async fn in_memory_databases_meet_the_storage_contract() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_app_servers_on_one_file_make_one_account_per_person() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("shared.db");
-    store_at(&path).await;
-    let mut stores = Vec::new();
-    for _ in 0..common::SERVERS {
-        stores.push(SqliteStore::connect(&url(&path)).await.unwrap());
-    }
+    let stores = app_servers(&dir.path().join("shared.db")).await;
     let report = common::crowd(stores).await;
     println!("SQLite crowd: {report:?}");
     assert_eq!(report.accounts, common::PEOPLE);
@@ -170,12 +234,7 @@ async fn four_app_servers_on_one_file_make_one_account_per_person() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_first_logins_of_one_name_over_four_app_servers_on_one_file() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("burst.db");
-    store_at(&path).await;
-    let mut stores = Vec::new();
-    for _ in 0..common::SERVERS {
-        stores.push(SqliteStore::connect(&url(&path)).await.unwrap());
-    }
+    let stores = app_servers(&dir.path().join("burst.db")).await;
     let report = Burst::new(1_000)
         .run(&stores)
         .await
@@ -242,7 +301,7 @@ async fn app_servers_starting_together_migrate_once() {
         .fetch_one(stores[0].pool())
         .await
         .unwrap();
-    assert_eq!(versions, 4, "each migration once");
+    assert_eq!(versions, 5, "each migration once");
 }
 
 #[tokio::test]

@@ -12,19 +12,21 @@
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
+use jit_provisioning::org::OrgDirectory;
 use jit_provisioning::{
     AccountId, AccountLookup, AccountRecord, AccountStore, Assertion, Config, CreateError, Grant,
     Identity, LinkError, NewAccount, Policy, Request, StoreError,
 };
-use jit_provisioning_sqlx::{PgStore, SqliteStore};
+use jit_provisioning_sqlx::{PgDirectory, PgStore, SqliteDirectory, SqliteStore};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::SqlitePool;
+use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
 use tempfile::TempDir;
+use tokio::runtime::Runtime;
 
 pub const IDP: &str = "https://idp.acme.example";
 
@@ -33,6 +35,15 @@ pub const SERVERS: usize = 4;
 
 /// The variable naming the PostgreSQL database the benches may create schemas in.
 pub const PG_URL_VAR: &str = "JIT_PROVISIONING_PG_URL";
+
+/// Two workers: the machine the figures come from has two cores.
+pub fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
 
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap()
@@ -171,6 +182,70 @@ const PG_SEED: &str = "INSERT INTO jit_accounts (handle, handle_key)
          SELECT CASE i WHEN 1 THEN 'jane-doe' ELSE 'jane-doe-' || i END AS h
            FROM generate_series($1::bigint, $2::bigint) AS i
      ) AS seeded";
+
+/// A seeded org's config, as SQL that builds it from the row's `id`: SSO like a real
+/// org's (JIT, its IdP, a grant, a verified domain, SAML metadata and attribute preset).
+macro_rules! seeded_config {
+    () => {
+        r#"'{"jit":true,"idp":"https://idp.' || id || '.example",'
+            || '"provision":[{"org":"' || id || '","role":"member"}],'
+            || '"verified_domains":["' || id || '.example"],'
+            || '"saml":{"idp":{"metadata_url":"https://idp.' || id || '.example/metadata"},'
+            || '"attributes":{"preset":"okta"}}}'"#
+    };
+}
+
+/// SQLite: orgs `org-000001` … `org-<$1>` (the id zero-padded to six digits) at version 1,
+/// in one statement.
+const SQLITE_ORGS_SEED: &str = concat!(
+    "INSERT INTO jit_orgs (id, folded, config, version, updated_at, updated_by)
+     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1),
+          o(id) AS (SELECT printf('org-%06d', i) FROM n)
+     SELECT id, id, ",
+    seeded_config!(),
+    ", 1, '2026-12-06T12:00:00+00:00', 'seed' FROM o"
+);
+/// PostgreSQL: the same orgs, in one statement.
+const PG_ORGS_SEED: &str = concat!(
+    "INSERT INTO jit_orgs (id, folded, config, version, updated_at, updated_by)
+     SELECT id, id, ",
+    seeded_config!(),
+    ", 1, timestamptz '2026-12-06T12:00:00Z', 'seed'
+       FROM (SELECT 'org-' || lpad(i::text, 6, '0') AS id
+               FROM generate_series(1, $1::bigint) AS i) AS o"
+);
+/// The first version's history entry of every seeded org: the same on both backends.
+const ORG_HISTORY_SEED: &str = "INSERT INTO jit_org_history (org_id, version, at, actor, changes)
+     SELECT id, 1, updated_at, updated_by, '[]' FROM jit_orgs ORDER BY id";
+
+/// The id of seeded org `n` (from 1).
+pub fn org_id(n: usize) -> String {
+    format!("org-{n:06}")
+}
+
+/// A new app server's org directory: a pool of its own on a [`Db`]'s database, with the
+/// options of the [`Db`]'s pool, not connected yet.
+#[derive(Debug, Clone)]
+pub enum OrgServer {
+    Sqlite(SqliteDirectory),
+    Postgres(PgDirectory),
+}
+
+impl OrgServer {
+    pub fn directory(&self) -> Arc<dyn OrgDirectory> {
+        match self {
+            OrgServer::Sqlite(directory) => Arc::new(directory.clone()),
+            OrgServer::Postgres(directory) => Arc::new(directory.clone()),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            OrgServer::Sqlite(directory) => directory.pool().close().await,
+            OrgServer::Postgres(directory) => directory.pool().close().await,
+        }
+    }
+}
 
 /// Runs the same code on whichever pool a [`Db`] holds: the pool types differ, the SQL
 /// and the steps do not.
@@ -347,6 +422,45 @@ impl Db {
                     .execute(pool)
                     .await
                     .unwrap();
+            }
+        }
+    }
+
+    /// Adds orgs `org-000001` … [`org_id`]`(n)` at version 1, and their history entries, in
+    /// two bulk statements; then refreshes PostgreSQL's statistics.
+    pub async fn seed_orgs(&self, n: usize) {
+        let seed = match self {
+            Db::Sqlite { .. } => SQLITE_ORGS_SEED,
+            Db::Postgres { .. } => PG_ORGS_SEED,
+        };
+        let seeded = on_pool!(self, pool => {
+            let orgs = sqlx::query(seed).bind(n as i64).execute(pool).await.unwrap();
+            let history = sqlx::query(ORG_HISTORY_SEED).execute(pool).await.unwrap();
+            (orgs.rows_affected(), history.rows_affected())
+        });
+        assert_eq!(seeded, (n as u64, n as u64));
+        if let Db::Postgres { pool, .. } = self {
+            sqlx::raw_sql("VACUUM ANALYZE jit_orgs, jit_org_history")
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// A new app server's org directory on this database.
+    pub fn org_server(&self) -> OrgServer {
+        match self {
+            Db::Sqlite { pool, .. } => {
+                let options = (*pool.connect_options()).clone();
+                OrgServer::Sqlite(SqliteDirectory::new(
+                    SqlitePoolOptions::new().connect_lazy_with(options),
+                ))
+            }
+            Db::Postgres { pool, .. } => {
+                let options = (*pool.connect_options()).clone();
+                OrgServer::Postgres(PgDirectory::new(
+                    PgStore::pool_options().connect_lazy_with(options),
+                ))
             }
         }
     }

@@ -12,10 +12,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
+use jit_provisioning::org::{
+    OrgDirectory, OrgRegistry, OrgState, OrgUpdate, OrgWrite, UpdateError,
+};
 use jit_provisioning::testing::{BurstReport, CountingStore, FIRST_LOGIN_CALLS};
 use jit_provisioning::{
-    AccountId, AccountStore, Assertion, Config, Identity, Outcome, Policy, Provisioner, Request,
-    Role,
+    AccountId, AccountStore, Assertion, Config, Identity, OrgConfig, Outcome, Policy, Provisioner,
+    Request, Role,
 };
 
 pub const IDP: &str = "https://idp.acme.example";
@@ -207,4 +210,190 @@ pub fn assert_burst_of_a_thousand(backend: &str, report: &BurstReport) {
         report.max_calls
     );
     assert_eq!(report.max_attempts, 1, "no login had to decide twice");
+}
+
+/// Acme's SSO as an org record keeps it.
+pub fn acme_org() -> OrgConfig {
+    serde_json::from_str(
+        r#"{"jit": true, "idp": "https://idp.acme.example", "verified_domains": ["acme.example"]}"#,
+    )
+    .unwrap()
+}
+
+/// One registry per app server, each over its own directory (its own pool), with the
+/// default refresh.
+fn registries(directories: Vec<Arc<dyn OrgDirectory>>) -> Vec<Arc<OrgRegistry>> {
+    directories
+        .into_iter()
+        .map(|directory| Arc::new(OrgRegistry::new(directory, &Config::default()).unwrap()))
+        .collect()
+}
+
+/// The version of `org` as `registry` serves it now.
+async fn version_seen(registry: &OrgRegistry, org: &str) -> u64 {
+    let live = registry.org(org).await.unwrap().expect("the org exists");
+    live.record().version
+}
+
+/// Each app server in turn changes acme (an update, then a state change, alternately)
+/// while every server has it cached; every other server is polled until it serves the
+/// new version, which must take under a second from the start of the write (the
+/// registries' default refresh is half a second, plus a round trip).
+pub async fn every_server_sees_each_change(backend: &str, directories: Vec<Arc<dyn OrgDirectory>>) {
+    let registries = registries(directories);
+    registries[0]
+        .update(OrgUpdate::new("acme", acme_org(), "support:sam", now()))
+        .await
+        .unwrap();
+    for registry in &registries {
+        assert_eq!(version_seen(registry, "acme").await, 1);
+    }
+    let mut seen_after = Vec::new();
+    for round in 0..2 * registries.len() {
+        let writer = round % registries.len();
+        let version = round as u64 + 1;
+        let started = Instant::now();
+        let written = if round % 2 == 0 {
+            let mut config = acme_org();
+            config.required_groups = vec![format!("round-{round}")];
+            let update = OrgUpdate::new("acme", config, format!("admin:{writer}"), now());
+            registries[writer].update(update.expecting(version)).await
+        } else {
+            let state = OrgState::Inactive;
+            let actor = format!("admin:{writer}");
+            registries[writer]
+                .set_state("acme", state, Some(version), &actor, now())
+                .await
+        };
+        assert_eq!(written.unwrap().version, version + 1);
+        assert_eq!(
+            version_seen(&registries[writer], "acme").await,
+            version + 1,
+            "the writer sees its own change at once"
+        );
+        let mut waiting: Vec<usize> = (0..registries.len()).filter(|&n| n != writer).collect();
+        while !waiting.is_empty() {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "servers {waiting:?} still serve version {version} after 5 s"
+            );
+            let mut still = Vec::new();
+            for n in waiting {
+                if version_seen(&registries[n], "acme").await == version + 1 {
+                    seen_after.push(started.elapsed());
+                } else {
+                    still.push(n);
+                }
+            }
+            waiting = still;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    let slowest = seen_after.iter().max().unwrap();
+    println!(
+        "{backend}, {} app servers: each change served by every other after at most \
+         {slowest:.2?}",
+        registries.len()
+    );
+    assert!(*slowest < Duration::from_secs(1), "{seen_after:?}");
+}
+
+/// Rounds of two updates of acme at once on two app servers, both made from the version
+/// it is at: one is written, the other is refused as a conflict, and the history gains
+/// one entry, the winner's.
+pub async fn two_updates_of_one_version(directories: Vec<Arc<dyn OrgDirectory>>) {
+    let registries = registries(directories);
+    registries[0]
+        .update(OrgUpdate::new("acme", acme_org(), "support:sam", now()))
+        .await
+        .unwrap();
+    for round in 0..5u64 {
+        let expected = round + 1;
+        let updates: Vec<_> = [1, 2]
+            .into_iter()
+            .map(|server| {
+                let registry = Arc::clone(&registries[server]);
+                let mut config = acme_org();
+                config.required_groups = vec![format!("group-{server}-{round}")];
+                let update = OrgUpdate::new("acme", config, format!("admin:{server}"), now())
+                    .expecting(expected);
+                tokio::spawn(async move { (server, registry.update(update).await) })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for update in updates {
+            match update.await.unwrap() {
+                (server, Ok(record)) => {
+                    assert_eq!(record.version, expected + 1);
+                    winners.push(server);
+                }
+                (
+                    _,
+                    Err(UpdateError::Conflict {
+                        expected: named,
+                        current,
+                        ..
+                    }),
+                ) => assert_eq!((named, current), (expected, expected + 1)),
+                (server, Err(error)) => panic!("server {server}: {error}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}: {winners:?} won");
+        let history = registries[0].history("acme").await.unwrap();
+        assert_eq!(history.len() as u64, expected + 1, "round {round}");
+        let last = history.last().unwrap();
+        assert_eq!(last.actor, format!("admin:{}", winners[0]));
+        assert_eq!(last.version, expected + 1);
+        let record = registries[3].list(None, 10).await.unwrap();
+        let winner = format!("group-{}-{round}", winners[0]);
+        assert_eq!(record[0].config.required_groups, [winner]);
+    }
+}
+
+/// Every app server writes orgs of its own at once while a reader follows the change
+/// marks of one of them: every org written is listed by some answer, however the writes
+/// interleave (a mark handed out before a lower one commits would be missed for good).
+pub async fn change_marks_miss_no_write(directories: Vec<Arc<dyn OrgDirectory>>) {
+    const WRITES_EACH: usize = 100;
+    let reader = Arc::clone(&directories[0]);
+    let writers: Vec<_> = directories
+        .into_iter()
+        .enumerate()
+        .map(|(server, directory)| {
+            tokio::spawn(async move {
+                for n in 0..WRITES_EACH {
+                    let id = format!("org-{server}-{n}");
+                    let write = OrgWrite::new(id, acme_org(), 0, now(), "import", vec![]);
+                    directory.write(write).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut mark = 0;
+    let mut seen = BTreeSet::new();
+    let mut polls = 0;
+    loop {
+        let done = writers.iter().all(|writer| writer.is_finished());
+        let changes = reader.changes_since(mark).await.unwrap();
+        assert!(!changes.all, "{WRITES_EACH} writes a server list");
+        assert!(changes.mark >= mark);
+        seen.extend(changes.orgs);
+        mark = changes.mark;
+        polls += 1;
+        if done {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let written = SERVERS * WRITES_EACH;
+    assert!(polls > 2, "the reader asked while the writers wrote");
+    assert_eq!(
+        seen.len(),
+        written,
+        "{} writes missed",
+        written - seen.len()
+    );
 }
