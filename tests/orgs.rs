@@ -358,3 +358,25 @@ async fn a_new_handle_is_never_an_org_id_the_request_did_not_load() {
         .unwrap();
     assert_eq!(created.account.unwrap().handle, "jane-doe-2");
 }
+
+#[tokio::test]
+async fn a_file_seeds_an_empty_directory_and_then_the_directory_wins() {
+    let registry = registry();
+    let file: Config = toml::from_str("[orgs.acme]\njit = true\nidp = \"https://idp\"\n").unwrap();
+    let first = registry.seed(&file, "seed", now(), None).await.unwrap();
+    assert_eq!(first.unwrap().created, ["acme"]);
+    registry
+        .set_state("acme", OrgState::Inactive, None, "admin:jane", now())
+        .await
+        .unwrap();
+    // The next start seeds nothing: the change made since stays.
+    assert!(registry
+        .seed(&file, "seed", now(), None)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        registry.org("acme").await.unwrap().unwrap().state(),
+        OrgState::Inactive
+    );
+}

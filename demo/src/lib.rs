@@ -105,22 +105,14 @@ where
     Ok((router, provisioner))
 }
 
-/// Imports the orgs of `config.policy` into an empty directory: each org with JIT on and
-/// no `saml.idp` of its own trusts the test IdP (its metadata inline).
+/// Imports the orgs of `config.policy` into an empty directory (the first run): each org
+/// with JIT on and no `saml.idp` of its own trusts the test IdP (its metadata inline).
 async fn seed_orgs(
     config: &DemoConfig,
     registry: &OrgRegistry,
     idp: &TestIdp,
     base_url: &str,
 ) -> Result<(), String> {
-    let empty = registry
-        .list(None, 1)
-        .await
-        .map_err(|error| error.to_string())?
-        .is_empty();
-    if !empty {
-        return Ok(());
-    }
     let metadata = idp
         .metadata_xml(&format!("{base_url}/idp/sso"))
         .map_err(|error| error.to_string())?;
@@ -140,7 +132,7 @@ async fn seed_orgs(
         org.saml = Some(SamlSection::from_json(settings));
     }
     registry
-        .import(&seed, "demo:first-run", SystemTime::now().into(), None)
+        .seed(&seed, "demo:first-run", SystemTime::now().into(), None)
         .await
         .map(|_| ())
         .map_err(|error| error.to_string())

@@ -8,7 +8,7 @@
 //!
 //! | for | items |
 //! | --- | --- |
-//! | reading and changing orgs | [`OrgRegistry`], [`LiveOrg`], [`OrgUpdate`], [`UpdateError`], [`ImportReport`], [`valid_org_id`] |
+//! | reading and changing orgs | [`OrgRegistry`] (and [`OrgRegistry::seed`]: a file as the source, or the first run's), [`LiveOrg`], [`OrgUpdate`], [`UpdateError`], [`ImportReport`], [`valid_org_id`] |
 //! | what is kept | [`OrgRecord`], [`OrgState`], [`SamlSection`], [`AuditEntry`], [`FieldChange`], [`changes_between`] |
 //! | writing a directory | [`OrgDirectory`], [`MemoryDirectory`], [`OrgWrite`], [`WriteError`], [`Changes`]; the `testing` feature's `conformance::org_directory` |
 //! | the SAML adapter's part | [`SsoCheck`], [`SsoFacts`], [`CertificateFacts`] |

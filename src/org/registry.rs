@@ -408,6 +408,25 @@ impl OrgRegistry {
         Ok(report)
     }
 
+    /// Imports `config`'s orgs if the directory has none yet, and otherwise leaves it
+    /// alone: a file seeds the database on first run, and after that the database wins.
+    /// `None` when the directory had orgs already.
+    ///
+    /// A deployment whose orgs only ever come from a file uses a
+    /// [`MemoryDirectory`](super::MemoryDirectory) seeded this way at every start.
+    pub async fn seed(
+        &self,
+        config: &Config,
+        actor: &str,
+        at: DateTime<Utc>,
+        base_dir: Option<&Path>,
+    ) -> Result<Option<ImportReport>, UpdateError> {
+        if !self.directory.orgs(None, 1).await?.is_empty() {
+            return Ok(None);
+        }
+        self.import(config, actor, at, base_dir).await.map(Some)
+    }
+
     /// Asks the directory what changed now, whenever the last time was.
     pub async fn refresh(&self) -> Result<(), StoreError> {
         self.sync(true).await.map(|_| ())
