@@ -64,12 +64,9 @@ fn check(args: &CheckArgs) -> Verdict {
             return Verdict::No;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::runtime() {
         Ok(runtime) => runtime,
-        Err(error) => return crate::usage(format!("cannot start an async runtime: {error}")),
+        Err(verdict) => return verdict,
     };
     let sso = crate::orgs::sso_check_allowing(args.allow_private_addresses);
     match runtime.block_on(config.check(&sso, args.file.parent())) {

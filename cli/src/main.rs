@@ -56,6 +56,15 @@ fn usage(message: impl std::fmt::Display) -> Verdict {
     Verdict::Usage
 }
 
+/// A runtime for the commands that talk to a database or fetch metadata (sqlx and the
+/// fetcher run on tokio); a usage error if it cannot start.
+fn runtime() -> Result<tokio::runtime::Runtime, Verdict> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| usage(format!("cannot start an async runtime: {error}")))
+}
+
 fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text)
         .map(|instant| instant.with_timezone(&Utc))

@@ -89,14 +89,10 @@ pub(crate) struct ChangeArgs {
 
 impl OrgsCommand {
     pub(crate) fn run(&self) -> Verdict {
-        let runtime = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(runtime) => runtime,
-            Err(error) => return crate::usage(format!("cannot start an async runtime: {error}")),
-        };
-        runtime.block_on(self.run_async())
+        match crate::runtime() {
+            Ok(runtime) => runtime.block_on(self.run_async()),
+            Err(verdict) => verdict,
+        }
     }
 
     async fn run_async(&self) -> Verdict {

@@ -3,33 +3,17 @@
 //! certificates that end soon.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::fs;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+
+use common::{cli, out, scratch};
 
 use jit_provisioning_saml::test_idp::TestIdp;
 
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jit-provisioning"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn out(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let folder = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-config-{name}"));
-    let _ = fs::remove_dir_all(&folder);
-    fs::create_dir_all(&folder).unwrap();
-    folder
-}
-
 #[test]
 fn the_two_file_form_converts_into_one_file_that_checks() {
-    let folder = scratch("convert");
+    let folder = scratch("config-convert");
     let idp = TestIdp::generate("https://idp.acme.example").unwrap();
     fs::write(
         folder.join("idp.xml"),
@@ -62,7 +46,7 @@ fn the_two_file_form_converts_into_one_file_that_checks() {
         "the metadata file is inlined: {text}"
     );
     // Moved elsewhere, the one file still checks: it needs no file beside it.
-    let elsewhere = scratch("convert-moved").join("orgs.toml");
+    let elsewhere = scratch("config-convert-moved").join("orgs.toml");
     fs::write(&elsewhere, &text).unwrap();
     let checked = cli(&["config", "check", elsewhere.to_str().unwrap()]);
     assert_eq!(checked.status.code(), Some(0), "{}", out(&checked));
@@ -71,7 +55,7 @@ fn the_two_file_form_converts_into_one_file_that_checks() {
 
 #[test]
 fn the_entity_id_comes_from_the_metadata_and_a_mismatch_is_named() {
-    let folder = scratch("entity-id");
+    let folder = scratch("config-entity-id");
     let idp = TestIdp::generate("https://idp.acme.example").unwrap();
     fs::write(
         folder.join("idp.xml"),
@@ -100,7 +84,7 @@ fn the_entity_id_comes_from_the_metadata_and_a_mismatch_is_named() {
 
 #[test]
 fn a_typo_in_the_saml_settings_is_named_where_it_is() {
-    let folder = scratch("typo");
+    let folder = scratch("config-typo");
     let file = folder.join("orgs.toml");
     fs::write(
         &file,

@@ -2,26 +2,17 @@
 //! import), disable, enable, history, and what a refused change prints.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::fs;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jit-provisioning"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn out(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
+use common::{cli, out};
 
 /// A fresh scratch folder and the URL of a database in it.
 fn scratch(name: &str) -> (PathBuf, String) {
-    let folder = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-orgs-{name}"));
-    let _ = fs::remove_dir_all(&folder);
-    fs::create_dir_all(&folder).unwrap();
+    let folder = common::scratch(&format!("orgs-{name}"));
     let url = format!("sqlite://{}", folder.join("app.db").display());
     (folder, url)
 }
