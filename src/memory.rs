@@ -6,10 +6,14 @@ use std::ops::Bound;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::account::{AccountId, AccountRecord, Identity, NewAccount};
 use crate::email::email_key;
+use crate::invite::{Invite, Joined, Member};
+use crate::membership::{MembershipError, MembershipStore};
 use crate::role::Grant;
+use crate::role::Role;
 use crate::store::{is_stem_or_suffixed, AccountStore, CreateError, LinkError, StoreError};
 
 /// An [`AccountStore`] in memory. Every operation takes one lock, so each is atomic and
@@ -49,6 +53,11 @@ struct Accounts {
     /// [`email_key`] → ids; several accounts may share one email.
     by_email: HashMap<String, Vec<AccountId>>,
     next_id: u64,
+    /// How each membership came to be, where it was not by hand.
+    joined: HashMap<(AccountId, String), Joined>,
+    /// Open and expired invites, by id.
+    invites: BTreeMap<u64, Invite>,
+    next_invite: u64,
 }
 
 /// Why accounts given to [`MemoryStore::with_accounts`] cannot coexist.
@@ -236,6 +245,11 @@ impl AccountStore for MemoryStore {
         let mut record = account.record(inner.fresh_id());
         let key = handle.to_lowercase();
         record.handle = handle;
+        for org in record.memberships.keys() {
+            inner
+                .joined
+                .insert((record.id.clone(), org.clone()), Joined::Jit);
+        }
         inner.insert(record.clone(), key);
         Ok(record)
     }
@@ -281,5 +295,163 @@ impl AccountStore for MemoryStore {
             }
             _ => Ok(false),
         }
+    }
+}
+
+impl Accounts {
+    /// How many admins `org` has.
+    fn admins_of(&self, org: &str) -> usize {
+        self.by_id
+            .values()
+            .filter(|account| account.memberships.get(org) == Some(&Role::Admin))
+            .count()
+    }
+}
+
+#[async_trait]
+impl MembershipStore for MemoryStore {
+    async fn create_invite(&self, invite: &Invite) -> Result<Invite, StoreError> {
+        let mut inner = self.lock();
+        inner.next_invite += 1;
+        let id = inner.next_invite;
+        let stored = invite.clone().with_id(format!("inv-{id}"));
+        inner.invites.insert(id, stored.clone());
+        Ok(stored)
+    }
+
+    async fn open_invites(&self, org: &str, now: DateTime<Utc>) -> Result<Vec<Invite>, StoreError> {
+        Ok(self
+            .lock()
+            .invites
+            .values()
+            .filter(|invite| invite.org == org && invite.is_open(now))
+            .cloned()
+            .collect())
+    }
+
+    async fn invites_for(
+        &self,
+        org: &str,
+        identity: &Identity,
+        email: Option<&str>,
+        account: Option<&AccountId>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Invite>, StoreError> {
+        let inner = self.lock();
+        let account = account.and_then(|id| inner.by_id.get(id));
+        Ok(inner
+            .invites
+            .values()
+            .filter(|invite| invite.org == org && invite.is_for(identity, email, account, now))
+            .cloned()
+            .collect())
+    }
+
+    async fn revoke_invite(&self, org: &str, id: &str) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let key = inner
+            .invites
+            .iter()
+            .find(|(_, invite)| invite.id == id && invite.org == org)
+            .map(|(key, _)| *key);
+        Ok(key.and_then(|key| inner.invites.remove(&key)).is_some())
+    }
+
+    async fn accept_invite(
+        &self,
+        id: &str,
+        account: &AccountId,
+    ) -> Result<Option<Grant>, StoreError> {
+        let mut inner = self.lock();
+        if !inner.by_id.contains_key(account) {
+            return Ok(None);
+        }
+        let Some(key) = inner
+            .invites
+            .iter()
+            .find(|(_, invite)| invite.id == id)
+            .map(|(key, _)| *key)
+        else {
+            return Ok(None);
+        };
+        let Some(invite) = inner.invites.remove(&key) else {
+            return Ok(None);
+        };
+        let Some(record) = inner.by_id.get_mut(account) else {
+            return Ok(None);
+        };
+        let role = record
+            .memberships
+            .entry(invite.org.clone())
+            .and_modify(|held| *held = (*held).max(invite.role))
+            .or_insert(invite.role);
+        let grant = Grant {
+            org: invite.org.clone(),
+            role: *role,
+        };
+        inner
+            .joined
+            .entry((account.clone(), invite.org))
+            .or_insert(Joined::Invite);
+        Ok(Some(grant))
+    }
+
+    async fn members(&self, org: &str) -> Result<Vec<Member>, StoreError> {
+        let inner = self.lock();
+        let mut members: Vec<Member> = inner
+            .by_id
+            .values()
+            .filter_map(|account| {
+                let role = *account.memberships.get(org)?;
+                let joined = inner
+                    .joined
+                    .get(&(account.id.clone(), org.to_owned()))
+                    .copied()
+                    .unwrap_or(Joined::ByHand);
+                Some(Member::new(account.clone(), role, joined))
+            })
+            .collect();
+        members.sort_by(|a, b| {
+            a.account
+                .handle
+                .to_lowercase()
+                .cmp(&b.account.handle.to_lowercase())
+        });
+        Ok(members)
+    }
+
+    async fn set_role(
+        &self,
+        account: &AccountId,
+        org: &str,
+        role: Role,
+    ) -> Result<(), MembershipError> {
+        let mut inner = self.lock();
+        let admins = inner.admins_of(org);
+        let record = inner
+            .by_id
+            .get_mut(account)
+            .ok_or_else(|| MembershipError::NoSuchAccount(account.clone()))?;
+        let held = record.memberships.get(org).copied();
+        if held == Some(Role::Admin) && role != Role::Admin && admins <= 1 {
+            return Err(MembershipError::LastAdmin);
+        }
+        record.memberships.insert(org.to_owned(), role);
+        Ok(())
+    }
+
+    async fn remove_member(&self, account: &AccountId, org: &str) -> Result<bool, MembershipError> {
+        let mut inner = self.lock();
+        let admins = inner.admins_of(org);
+        let record = inner
+            .by_id
+            .get_mut(account)
+            .ok_or_else(|| MembershipError::NoSuchAccount(account.clone()))?;
+        if record.memberships.get(org) == Some(&Role::Admin) && admins <= 1 {
+            return Err(MembershipError::LastAdmin);
+        }
+        let removed = record.memberships.remove(org).is_some();
+        inner.joined.remove(&(account.clone(), org.to_owned()));
+        Ok(removed)
     }
 }
