@@ -6,6 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::handle_choice::HandleChoice;
+use crate::invite::Invite;
 use crate::role::{Grant, Role};
 
 /// The store's id for an account.
@@ -173,6 +174,12 @@ pub struct NewAccount {
     /// created as it is or not at all. The engine always sets it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handle_choice: Option<HandleChoice>,
+    /// The org admin's invite this creation accepts: its role is among `memberships`,
+    /// and the provisioner uses the invite up once the account exists. A store that is
+    /// also a [`MembershipStore`](crate::MembershipStore) records that the account joined
+    /// the invite's org by invite; other stores ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite: Option<Box<Invite>>,
 }
 
 impl NewAccount {
@@ -189,6 +196,7 @@ impl NewAccount {
             identity,
             memberships: Vec::new(),
             handle_choice: None,
+            invite: None,
         }
     }
 

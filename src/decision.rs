@@ -231,6 +231,16 @@ pub enum Step {
         /// The org and the role it rises to.
         grant: Grant,
     },
+    /// Accept an org admin's invite: the invite is used up and the account holds at
+    /// least its role in its org.
+    AcceptInvite {
+        /// The account.
+        account: AccountRef,
+        /// The invite's id.
+        invite: String,
+        /// The membership it gives.
+        grant: Grant,
+    },
     /// Sign the account in.
     StartSession {
         /// The account.
@@ -271,6 +281,11 @@ impl fmt::Display for Step {
             }
             Step::GrantMembership(grant) => write!(f, "grant {grant}"),
             Step::RaiseRole { account, grant } => write!(f, "raise {account} to {grant}"),
+            Step::AcceptInvite {
+                account,
+                invite,
+                grant,
+            } => write!(f, "accept invite `{invite}` for {account}: {grant}"),
             Step::StartSession { account } => write!(f, "start a session for {account}"),
             Step::RedirectToIdp {
                 idp, force_authn, ..
@@ -312,6 +327,19 @@ pub enum Action {
         account: AccountId,
         /// Each org whose role rises, with the role it rises to.
         raises: Vec<Grant>,
+    },
+    /// Accept an org admin's invite for an existing account (linking the identity first
+    /// when the person was found by email), then start a session for it.
+    AcceptInviteAndSignIn {
+        /// The account.
+        account: AccountId,
+        /// The invite's id.
+        invite: String,
+        /// The membership the invite gives: its role, or the one held if higher.
+        grant: Grant,
+        /// The identity to link first, when the account was matched by email.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        identity: Option<Identity>,
     },
     /// Create the account with its identity and memberships, then start a session for it.
     Create(NewAccount),
@@ -435,8 +463,30 @@ impl Decision {
                 steps.push(Step::StartSession { account });
                 steps
             }
+            Action::AcceptInviteAndSignIn {
+                account,
+                invite,
+                grant,
+                identity,
+            } => {
+                let account = AccountRef::Existing(account.clone());
+                let mut steps = Vec::with_capacity(3);
+                if let Some(identity) = identity {
+                    steps.push(Step::LinkIdentity {
+                        account: account.clone(),
+                        identity: identity.clone(),
+                    });
+                }
+                steps.push(Step::AcceptInvite {
+                    account: account.clone(),
+                    invite: invite.clone(),
+                    grant: grant.clone(),
+                });
+                steps.push(Step::StartSession { account });
+                steps
+            }
             Action::Create(new) => {
-                let mut steps = Vec::with_capacity(new.memberships.len() + 3);
+                let mut steps = Vec::with_capacity(new.memberships.len() + 4);
                 steps.push(Step::CreateAccount {
                     handle: new.handle.clone(),
                     email: new.email.clone(),
@@ -448,6 +498,15 @@ impl Decision {
                     identity: new.identity.clone(),
                 });
                 steps.extend(new.memberships.iter().cloned().map(Step::GrantMembership));
+                if let Some(invite) = &new.invite {
+                    if let Some(grant) = new.memberships.iter().find(|grant| grant.org == invite.org) {
+                        steps.push(Step::AcceptInvite {
+                            account: AccountRef::New,
+                            invite: invite.id.clone(),
+                            grant: grant.clone(),
+                        });
+                    }
+                }
                 steps.push(Step::StartSession {
                     account: AccountRef::New,
                 });
@@ -470,10 +529,12 @@ impl Decision {
         self.landing.as_ref()
     }
 
-    /// The memberships this decision grants (only ever to a new account).
+    /// The memberships this decision grants: a new account's, or the one an accepted invite
+    /// gives an existing account.
     pub fn grants(&self) -> &[Grant] {
         match &self.action {
             Action::Create(new) => &new.memberships,
+            Action::AcceptInviteAndSignIn { grant, .. } => std::slice::from_ref(grant),
             _ => &[],
         }
     }
@@ -499,14 +560,22 @@ impl Decision {
         match &self.action {
             Action::SignIn { account }
             | Action::LinkAndSignIn { account, .. }
-            | Action::RaiseRolesAndSignIn { account, .. } => Some(account),
+            | Action::RaiseRolesAndSignIn { account, .. }
+            | Action::AcceptInviteAndSignIn { account, .. } => Some(account),
             _ => None,
         }
     }
 
     /// Whether an SSO identity is linked to an existing account.
     pub fn links_existing_account(&self) -> bool {
-        matches!(self.action, Action::LinkAndSignIn { .. })
+        matches!(
+            self.action,
+            Action::LinkAndSignIn { .. }
+                | Action::AcceptInviteAndSignIn {
+                    identity: Some(_),
+                    ..
+                }
+        )
     }
 
     /// Whether the trip to the IdP asks it to re-authenticate; `None` unless redirecting.
@@ -563,6 +632,7 @@ mod tests {
                     role: Role::Member,
                 }],
                 handle_choice: None,
+                invite: None,
             }),
             Landing::OrgHome("acme".into()),
         )

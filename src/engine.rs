@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::account::{AccountRecord, NewAccount};
+use crate::account::{AccountRecord, Identity, NewAccount};
+use crate::invite::Invite;
+use crate::role::Grant;
 use crate::config::{Deployment, OrgPolicy, Policy, Portal, RoleSync};
 use crate::decision::{Action, Decision, Landing, Outcome, Reason};
 use crate::display_name::display_name_of;
@@ -309,7 +311,7 @@ impl AtOrg<'_> {
             .as_ref()
             .or_else(|| known.by_email.iter().find(holds_this_identity));
         if let Some(account) = linked {
-            return self.sign_in_linked(account, assertion);
+            return self.sign_in_linked(account, assertion, known);
         }
 
         let email = usable_email(assertion.email.as_deref());
@@ -327,7 +329,7 @@ impl AtOrg<'_> {
             None => Vec::new(),
         };
         match (email, matches.as_slice()) {
-            (Some(email), [account]) => self.link_by_email(account, email, assertion),
+            (Some(email), [account]) => self.link_by_email(account, email, assertion, known),
             (_, []) => self.create(assertion, known),
             _ => Decision::refuse(Outcome::Denied, Rule::EmailAmbiguous, Reason::EmailInUse),
         }
@@ -348,13 +350,23 @@ impl AtOrg<'_> {
         subject_ok && not_from_the_future
     }
 
-    fn sign_in_linked(&self, account: &AccountRecord, assertion: &Assertion) -> Decision {
+    fn sign_in_linked(
+        &self,
+        account: &AccountRecord,
+        assertion: &Assertion,
+        known: &AccountLookup,
+    ) -> Decision {
         if account.disabled {
             return Decision::refuse(
                 Outcome::Denied,
                 Rule::LinkedAccountDisabled,
                 Reason::AccountDisabled,
             );
+        }
+        if !account.is_member_of(self.id) {
+            if let Some(invite) = self.invite_for(assertion, Some(account), known) {
+                return self.accept(account, invite, None, assertion);
+            }
         }
         let (rule, landing) = if account.is_member_of(self.id) {
             (
@@ -398,6 +410,7 @@ impl AtOrg<'_> {
         account: &AccountRecord,
         email: &str,
         assertion: &Assertion,
+        known: &AccountLookup,
     ) -> Decision {
         let domain = email.rsplit('@').next().unwrap_or_default();
         let trusted = self.policy.deployment() == Deployment::PrivateInstance
@@ -426,6 +439,11 @@ impl AtOrg<'_> {
                 Rule::EmailAccountDisabled,
                 Reason::AccountDisabled,
             );
+        }
+        if !account.is_member_of(self.id) {
+            if let Some(invite) = self.invite_for(assertion, Some(account), known) {
+                return self.accept(account, invite, Some(assertion.identity()), assertion);
+            }
         }
         let landing = if account.is_member_of(self.id) {
             self.member_landing(assertion.return_to.as_deref())
@@ -456,7 +474,18 @@ impl AtOrg<'_> {
                 Reason::HandleUnavailable,
             );
         };
-        let grants = self.org.grants_for(&assertion.groups);
+        let mut grants = self.org.grants_for(&assertion.groups);
+        let invite = self.invite_for(assertion, None, known);
+        if let Some(invite) = invite {
+            // The invite's role where it is higher, or a membership the org's grants lack.
+            match grants.iter_mut().find(|grant| grant.org == invite.org) {
+                Some(grant) => grant.role = grant.role.max(invite.role),
+                None => grants.push(Grant {
+                    org: invite.org.clone(),
+                    role: invite.role,
+                }),
+            }
+        }
         let landing = if grants.iter().any(|grant| grant.org == self.id) {
             self.member_landing(assertion.return_to.as_deref())
         } else {
@@ -470,12 +499,59 @@ impl AtOrg<'_> {
             identity: assertion.identity(),
             memberships: grants,
             handle_choice: Some(choice),
+            invite: invite.cloned().map(Box::new),
         };
         Decision::new(
             Outcome::AccountCreated,
             Rule::JitCreate,
             Action::Create(account),
             landing,
+        )
+    }
+
+    /// The open invite to this org that this sign-in accepts, if any: the one with the
+    /// highest role when there are several.
+    fn invite_for<'k>(
+        &self,
+        assertion: &Assertion,
+        account: Option<&AccountRecord>,
+        known: &'k AccountLookup,
+    ) -> Option<&'k Invite> {
+        let identity = assertion.identity();
+        let email = usable_email(assertion.email.as_deref());
+        known
+            .invites
+            .iter()
+            .filter(|invite| {
+                invite.org == self.id && invite.is_for(&identity, email, account, self.now)
+            })
+            .max_by_key(|invite| invite.role)
+    }
+
+    /// An existing account accepts `invite` (linking `identity` first when it was found
+    /// by email) and signs in on the org's home.
+    fn accept(
+        &self,
+        account: &AccountRecord,
+        invite: &Invite,
+        identity: Option<Identity>,
+        assertion: &Assertion,
+    ) -> Decision {
+        let held = account.memberships.get(&invite.org).copied();
+        let grant = Grant {
+            org: invite.org.clone(),
+            role: held.map_or(invite.role, |held| held.max(invite.role)),
+        };
+        Decision::new(
+            Outcome::SignedIn,
+            Rule::InviteAccepted,
+            Action::AcceptInviteAndSignIn {
+                account: account.id.clone(),
+                invite: invite.id.clone(),
+                grant,
+                identity,
+            },
+            self.member_landing(assertion.return_to.as_deref()),
         )
     }
 

@@ -26,6 +26,7 @@
 //! | driving the engine by hand | [`AccountLookup`], [`screen`], [`handle_base`], [`CLOCK_SKEW_SECS`], [`MAX_SUBJECT_LEN`] |
 //! | handles and return paths | [`HandleBase`], [`HandleSource`], [`HandleChoice`], [`DEFAULT_MAX_HANDLE_LEN`], the [`handles`] module, [`safe_return_path`], [`ReturnToError`], [`MAX_RETURN_TO_LEN`] |
 //! | orgs changed while the app runs | the [`org`] module: [`org::OrgRegistry`] over an [`org::OrgDirectory`], [`Provisioner::with_registry`], [`org::OrgState`] |
+//! | org admins' invites and members | [`MembershipStore`], [`MembershipError`], [`Invite`], [`Invitee`], [`Member`], [`Joined`], [`DEFAULT_INVITE_DAYS`], [`Provisioner::with_invites`] |
 //! | policy cases | the [`cases`] module: the case-file format and its runner |
 #![forbid(unsafe_code)]
 

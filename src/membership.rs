@@ -23,7 +23,9 @@ use crate::store::StoreError;
 ///    ([`MembershipError::LastAdmin`]), even when two run at once.
 /// 4. [`members`](Self::members) says how each member joined: an account the store
 ///    created ([`AccountStore::create_account`](crate::AccountStore::create_account)) joined
-///    its orgs by JIT, one that accepted an invite by invite, the rest by hand.
+///    its orgs by JIT, but the org of the [`NewAccount::invite`](crate::NewAccount::invite)
+///    it was created with by invite; one that accepted an invite by invite; the rest by
+///    hand.
 #[async_trait]
 pub trait MembershipStore: Send + Sync {
     /// Stores `invite` (its `id` is ignored) and returns it with the id the store gave.

@@ -121,6 +121,19 @@ impl MemoryStore {
         self.lock().by_id.values().cloned().collect()
     }
 
+    /// Adds `invite` as it is, its id included (tests and policy cases name their
+    /// invites); refused when an invite has that id already.
+    pub fn seed_invite(&self, invite: Invite) -> Result<(), String> {
+        let mut inner = self.lock();
+        if inner.invites.values().any(|held| held.id == invite.id) {
+            return Err(format!("invite id `{}` appears twice", invite.id));
+        }
+        inner.next_invite += 1;
+        let key = inner.next_invite;
+        inner.invites.insert(key, invite);
+        Ok(())
+    }
+
     /// Removes an account with its identities, returning it if it existed. (The
     /// [`AccountStore`] boundary has no deletion; tests and benchmarks use this to undo.)
     pub fn remove(&self, id: &AccountId) -> Option<AccountRecord> {
@@ -245,10 +258,14 @@ impl AccountStore for MemoryStore {
         let mut record = account.record(inner.fresh_id());
         let key = handle.to_lowercase();
         record.handle = handle;
+        let invited_to = account.invite.as_ref().map(|invite| invite.org.as_str());
         for org in record.memberships.keys() {
-            inner
-                .joined
-                .insert((record.id.clone(), org.clone()), Joined::Jit);
+            let joined = if invited_to == Some(org.as_str()) {
+                Joined::Invite
+            } else {
+                Joined::Jit
+            };
+            inner.joined.insert((record.id.clone(), org.clone()), joined);
         }
         inner.insert(record.clone(), key);
         Ok(record)
@@ -320,13 +337,17 @@ impl MembershipStore for MemoryStore {
     }
 
     async fn open_invites(&self, org: &str, now: DateTime<Utc>) -> Result<Vec<Invite>, StoreError> {
-        Ok(self
+        let mut open: Vec<Invite> = self
             .lock()
             .invites
             .values()
             .filter(|invite| invite.org == org && invite.is_open(now))
             .cloned()
-            .collect())
+            .collect();
+        // Oldest first by when they were made; a stable sort keeps invites made at one
+        // moment in the order they were stored.
+        open.sort_by_key(|invite| invite.created_at);
+        Ok(open)
     }
 
     async fn invites_for(
@@ -380,6 +401,7 @@ impl MembershipStore for MemoryStore {
         let Some(record) = inner.by_id.get_mut(account) else {
             return Ok(None);
         };
+        let added = !record.memberships.contains_key(&invite.org);
         let role = record
             .memberships
             .entry(invite.org.clone())
@@ -389,10 +411,13 @@ impl MembershipStore for MemoryStore {
             org: invite.org.clone(),
             role: *role,
         };
-        inner
-            .joined
-            .entry((account.clone(), invite.org))
-            .or_insert(Joined::Invite);
+        // Joined by invite only when the invite added the membership: a member already
+        // there (by JIT, by hand) keeps how it joined.
+        if added {
+            inner
+                .joined
+                .insert((account.clone(), invite.org), Joined::Invite);
+        }
         Ok(Some(grant))
     }
 

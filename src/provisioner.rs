@@ -15,7 +15,9 @@ use crate::config::Policy;
 use crate::decision::{Action, Decision, Landing, Outcome, Reason};
 use crate::email::usable_email;
 use crate::engine::{decide, handle_base, portal_of, screen};
+use crate::account::AccountId;
 use crate::lookup::AccountLookup;
+use crate::membership::MembershipStore;
 use crate::org::OrgRegistry;
 use crate::replay::ReplayGuard;
 use crate::request::{Assertion, Request};
@@ -59,14 +61,27 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 64;
 /// assert_eq!(second.account.unwrap().id, first.account.unwrap().id);
 /// # });
 /// ```
-#[derive(Debug)]
 pub struct Provisioner<S> {
     /// The fixed policy; under a registry, the deployment's settings with no org.
     policy: Policy,
     /// Where each request's org comes from, when the orgs change at run time.
     registry: Option<Arc<OrgRegistry>>,
     store: S,
+    /// Where invites are, when the app has org admins who invite.
+    invites: Option<Arc<dyn MembershipStore>>,
     max_attempts: u32,
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for Provisioner<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provisioner")
+            .field("policy", &self.policy)
+            .field("registry", &self.registry)
+            .field("store", &self.store)
+            .field("invites", &self.invites.as_ref().map(|_| "a membership store"))
+            .field("max_attempts", &self.max_attempts)
+            .finish()
+    }
 }
 
 /// A decision that has been carried out.
@@ -147,6 +162,7 @@ impl<S: AccountStore> Provisioner<S> {
             policy,
             registry: None,
             store,
+            invites: None,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
     }
@@ -159,8 +175,18 @@ impl<S: AccountStore> Provisioner<S> {
             policy: registry.policy_of("", None),
             registry: Some(registry),
             store,
+            invites: None,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
+    }
+
+    /// Accepts org admins' invites from `invites` at sign-in (rule
+    /// [`InviteAccepted`](crate::Rule::InviteAccepted)): usually the same store as the
+    /// accounts', shared. Asked only when the decision would otherwise leave the person a
+    /// non-member, or create their account, so a member's sign-in costs no more.
+    pub fn with_invites(mut self, invites: Arc<dyn MembershipStore>) -> Self {
+        self.invites = Some(invites);
+        self
     }
 
     /// How many times to decide again after losing a race before giving up (at least 1).
@@ -222,8 +248,8 @@ impl<S: AccountStore> Provisioner<S> {
         if let Some(decision) = screen(&policy, request, now) {
             return Ok(decision);
         }
-        let known = self.look_up(&policy, request).await?;
-        Ok(self.decide(&policy, request, &known, now).await?)
+        let mut known = self.look_up(&policy, request).await?;
+        Ok(self.decide(&policy, request, &mut known, now).await?)
     }
 
     async fn handle_with(
@@ -236,8 +262,8 @@ impl<S: AccountStore> Provisioner<S> {
             return Ok(Provisioned::refused(decision));
         }
         for attempt in 1..=self.max_attempts {
-            let known = self.look_up(policy, request).await?;
-            let decision = self.decide(policy, request, &known, now).await?;
+            let mut known = self.look_up(policy, request).await?;
+            let decision = self.decide(policy, request, &mut known, now).await?;
             if let Applied::Done(account) = self.apply(&decision, known).await? {
                 // The store may have created the account under the next free handle, the
                 // proposed one taken meanwhile: the decision names the handle it has.
@@ -269,10 +295,26 @@ impl<S: AccountStore> Provisioner<S> {
         &self,
         policy: &Policy,
         request: &Request,
-        known: &AccountLookup,
+        known: &mut AccountLookup,
         now: DateTime<Utc>,
     ) -> Result<Decision, StoreError> {
-        let decision = decide(policy, request, known, now);
+        let mut decision = decide(policy, request, known, now);
+        if let (Some(invites), Request::Assertion(assertion)) = (&self.invites, request) {
+            if let Some(account) = self.may_take_an_invite(&decision, known) {
+                known.invites = invites
+                    .invites_for(
+                        &assertion.org,
+                        &assertion.identity(),
+                        usable_email(assertion.email.as_deref()),
+                        account.as_ref(),
+                        now,
+                    )
+                    .await?;
+                if !known.invites.is_empty() {
+                    decision = decide(policy, request, known, now);
+                }
+            }
+        }
         let (Some(registry), Action::Create(_), Request::Assertion(assertion)) =
             (&self.registry, decision.action(), request)
         else {
@@ -285,6 +327,31 @@ impl<S: AccountStore> Provisioner<S> {
         }
         let policy = policy.clone().with_kept_org_ids(org_ids);
         Ok(decide(&policy, request, known, now))
+    }
+
+    /// Whether `decision` leaves the person a non-member or creates their account, so
+    /// that an invite could change it; with the account it concerns (`None`: a new one).
+    fn may_take_an_invite(
+        &self,
+        decision: &Decision,
+        known: &AccountLookup,
+    ) -> Option<Option<AccountId>> {
+        match (decision.rule(), decision.action()) {
+            (Rule::LinkedNonMember, Action::SignIn { account }) => Some(Some(account.clone())),
+            (Rule::EmailLinked, Action::LinkAndSignIn { account, .. })
+                if matches!(decision.landing(), Some(Landing::UserHome(_))) =>
+            {
+                Some(Some(account.clone()))
+            }
+            (Rule::JitCreate, Action::Create(_)) => Some(None),
+            // A sign-in whose roles rise may still be a non-member's.
+            (Rule::RolesRaised | Rule::RoleSyncSkipped, _) => known
+                .by_identity
+                .as_ref()
+                .filter(|account| decision.landing() == Some(&Landing::UserHome(account.handle.clone())))
+                .map(|account| Some(account.id.clone())),
+            _ => None,
+        }
     }
 
     /// The whole SAML sign-in: verifies what the IdP posted, refuses a replayed
@@ -335,12 +402,12 @@ impl<S: AccountStore> Provisioner<S> {
             .await?
         {
             Verified::Request(request) => {
-                let known = self
+                let mut known = self
                     .look_up(&policy, &request)
                     .await
                     .map_err(ProvisionError::from)?;
                 Ok(self
-                    .decide(&policy, &request, &known, now)
+                    .decide(&policy, &request, &mut known, now)
                     .await
                     .map_err(ProvisionError::from)?)
             }
@@ -530,8 +597,42 @@ impl<S: AccountStore> Provisioner<S> {
                 };
                 Ok(Applied::Done(record))
             }
+            Action::AcceptInviteAndSignIn {
+                account,
+                invite,
+                identity,
+                ..
+            } => {
+                let Some(invites) = &self.invites else {
+                    // Only a provisioner with a membership store looks invites up.
+                    return Ok(Applied::LostRace);
+                };
+                if let Some(identity) = identity {
+                    match self.store.link_identity(account, identity).await {
+                        Ok(()) => {}
+                        Err(
+                            LinkError::IdentityTaken(_)
+                            | LinkError::IssuerTaken { .. }
+                            | LinkError::NoSuchAccount(_),
+                        ) => return Ok(Applied::LostRace),
+                        Err(LinkError::Store(error)) => return Err(error),
+                    }
+                }
+                // Revoked, expired or used meanwhile: the next decision goes without it.
+                if invites.accept_invite(invite, account).await?.is_none() {
+                    return Ok(Applied::LostRace);
+                }
+                Ok(Applied::Done(self.store.account_by_id(account).await?))
+            }
             Action::Create(new) => match self.store.create_account(new).await {
-                Ok(record) => Ok(Applied::Done(Some(record))),
+                Ok(record) => {
+                    // The invite's role is in the new account's memberships already;
+                    // using it up may fail or find it gone, and the account stands.
+                    if let (Some(invites), Some(invite)) = (&self.invites, &new.invite) {
+                        invites.accept_invite(&invite.id, &record.id).await?;
+                    }
+                    Ok(Applied::Done(Some(record)))
+                }
                 // The next look-up sees the new holder of the handle (on a store that
                 // picks the free suffix itself: a handle of another base, or no free
                 // handle left, which the next decision refuses), or signs in to the

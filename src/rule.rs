@@ -39,6 +39,10 @@ pub enum Rule {
     RolesRaised,
     /// The identity is linked to an account that is a member of the org.
     LinkedMember,
+    /// An org admin invited the person, and the invite is open: it is accepted, the
+    /// account becomes a member with the invite's role (an email match in a verified
+    /// domain links the identity first), then signs in.
+    InviteAccepted,
     /// The identity is linked to an account that is not a member of the org.
     LinkedNonMember,
     /// Several accounts have the assertion's email; none is chosen.
@@ -84,6 +88,7 @@ impl Rule {
             Rule::RoleSyncSkipped => "role_sync_skipped",
             Rule::RolesRaised => "roles_raised",
             Rule::LinkedMember => "linked_member",
+            Rule::InviteAccepted => "invite_accepted",
             Rule::LinkedNonMember => "linked_non_member",
             Rule::EmailAmbiguous => "email_ambiguous",
             Rule::EmailUnverifiedDomain => "email_unverified_domain",
@@ -132,8 +137,11 @@ impl Rule {
             Rule::LinkedMember => {
                 "an identity linked to a member signs in and lands on the org's home"
             }
+            Rule::InviteAccepted => {
+                "an open invite by an org admin is accepted at the person's sign-in: they become a member with its role and land on the org's home"
+            }
             Rule::LinkedNonMember => {
-                "an identity linked to a non-member signs in, lands on its own home and gets no membership"
+                "an identity linked to a non-member with no invite signs in, lands on its own home and gets no membership"
             }
             Rule::EmailAmbiguous => {
                 "an email shared by several accounts matches none of them: nothing is linked or created"

@@ -90,6 +90,7 @@ case_files! {
     existing_accounts => "existing_accounts.json",
     handles => "handles.json",
     idp_errors => "idp_errors.json",
+    invites => "invites.json",
     issuer_and_validity => "issuer_and_validity.json",
     jit_create => "jit_create.json",
     org_states => "org_states.json",

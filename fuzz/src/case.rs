@@ -51,6 +51,7 @@ pub fn to_case(name: &str, scenario: &Scenario, ran: &Ran) -> Option<Case> {
         config: scenario.config.clone(),
         config_source: ConfigSource::Inline,
         accounts: scenario.accounts.clone(),
+        invites: Vec::new(),
         steps: vec![Step {
             name: None,
             now: scenario.now,

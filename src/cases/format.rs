@@ -12,13 +12,14 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::account::{AccountId, AccountRecord};
+use crate::account::{AccountId, AccountRecord, Identity};
+use crate::invite::{Invite, Invitee};
 use crate::cases::schema::{self, suggestion};
 use crate::config::Config;
 use crate::decision::{Landing, Outcome, Reason};
 use crate::memory::MemoryStore;
 use crate::request::{Assertion, IdpError, PortalVisit, Request, Session};
-use crate::role::Grant;
+use crate::role::{Grant, Role};
 use crate::rule::Rule;
 
 /// The case-file format this crate reads and writes.
@@ -48,6 +49,9 @@ pub struct Case {
     pub config_source: ConfigSource,
     /// What the account store holds before the first step.
     pub accounts: Vec<AccountRecord>,
+    /// The org admins' open invites before the first step (`invites` in the file; see
+    /// [`CaseInvite`]).
+    pub invites: Vec<Invite>,
     /// The requests, applied in order to the same store: one for a case written with
     /// `request` and `expect`, several for a scenario written with `steps`.
     pub steps: Vec<Step>,
@@ -722,13 +726,89 @@ fn case_from(value: Value, configs: &mut Configs) -> Result<Case, String> {
 
     MemoryStore::with_accounts(accounts.iter().cloned())
         .map_err(|e| format!("the accounts cannot coexist: {e}"))?;
+    let first_now = steps.first().map(|step| step.now).unwrap_or_default();
+    let invites = match object.remove("invites") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .enumerate()
+            .map(|(index, item)| {
+                CaseInvite::deserialize(item)
+                    .map_err(|error| error.to_string())
+                    .and_then(|invite| invite.into_invite(index, first_now))
+                    .map_err(|error| format!("`.invites[{index}]`: {error}"))
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err("`invites` must be an array of invites".into()),
+    };
     Ok(Case {
         name,
         config,
         config_source,
         accounts,
+        invites,
         steps,
     })
+}
+
+/// An open invite as a case file writes it: `org` and `role`, and who: `account` (an
+/// account id of `accounts`) or `email`, optionally bound to `subject` (`issuer` and
+/// `subject`); `expires_at` defaults to a week after the first step's `now`. Its id is
+/// `invite-N`, N counting from 1 in file order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseInvite {
+    /// The org.
+    pub org: String,
+    /// `member`, `contributor` or `admin`.
+    pub role: Role,
+    /// An existing account's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountId>,
+    /// An email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The IdP identity the invite is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Identity>,
+    /// When it expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl CaseInvite {
+    fn into_invite(self, index: usize, created_at: DateTime<Utc>) -> Result<Invite, String> {
+        let invitee = match (self.account, self.email) {
+            (Some(account), None) => Invitee::Account(account),
+            (None, Some(email)) => Invitee::Email(email),
+            _ => return Err("give `account` or `email`, one of them".into()),
+        };
+        let mut invite = Invite::new(self.org, self.role, invitee, "case", created_at)
+            .with_id(format!("invite-{}", index + 1));
+        if let Some(subject) = self.subject {
+            invite = invite.bound_to(subject);
+        }
+        if let Some(expires_at) = self.expires_at {
+            invite = invite.expiring_at(expires_at);
+        }
+        Ok(invite)
+    }
+
+    /// The case-file form of `invite`.
+    fn of(invite: &Invite) -> CaseInvite {
+        let (account, email) = match &invite.invitee {
+            Invitee::Account(account) => (Some(account.clone()), None),
+            Invitee::Email(email) => (None, Some(email.clone())),
+        };
+        CaseInvite {
+            org: invite.org.clone(),
+            role: invite.role,
+            account,
+            email,
+            subject: invite.subject.clone(),
+            expires_at: Some(invite.expires_at),
+        }
+    }
 }
 
 fn display_folder(folder: &Path) -> String {
@@ -828,7 +908,7 @@ pub(crate) const REASONS: [&str; 13] = [
 ];
 
 /// Every rule, in the policy's order.
-pub(crate) const RULES: [Rule; 26] = [
+pub(crate) const RULES: [Rule; 27] = [
     Rule::UnknownOrg,
     Rule::NoPortal,
     Rule::IdpRequestDenied,
@@ -842,6 +922,7 @@ pub(crate) const RULES: [Rule; 26] = [
     Rule::RoleSyncSkipped,
     Rule::RolesRaised,
     Rule::LinkedMember,
+    Rule::InviteAccepted,
     Rule::LinkedNonMember,
     Rule::EmailAmbiguous,
     Rule::EmailUnverifiedDomain,
@@ -875,19 +956,20 @@ const fn rule_position(rule: Rule) -> usize {
         Rule::RoleSyncSkipped => 10,
         Rule::RolesRaised => 11,
         Rule::LinkedMember => 12,
-        Rule::LinkedNonMember => 13,
-        Rule::EmailAmbiguous => 14,
-        Rule::EmailUnverifiedDomain => 15,
-        Rule::EmailAccountLinkedElsewhere => 16,
-        Rule::EmailAccountDisabled => 17,
-        Rule::EmailLinked => 18,
-        Rule::JitCreate => 19,
-        Rule::NoFreeHandle => 20,
-        Rule::PortalAnonymous => 21,
-        Rule::PortalAccountDisabled => 22,
-        Rule::PortalFreshMember => 23,
-        Rule::PortalStaleMember => 24,
-        Rule::PortalNonMember => 25,
+        Rule::InviteAccepted => 13,
+        Rule::LinkedNonMember => 14,
+        Rule::EmailAmbiguous => 15,
+        Rule::EmailUnverifiedDomain => 16,
+        Rule::EmailAccountLinkedElsewhere => 17,
+        Rule::EmailAccountDisabled => 18,
+        Rule::EmailLinked => 19,
+        Rule::JitCreate => 20,
+        Rule::NoFreeHandle => 21,
+        Rule::PortalAnonymous => 22,
+        Rule::PortalAccountDisabled => 23,
+        Rule::PortalFreshMember => 24,
+        Rule::PortalStaleMember => 25,
+        Rule::PortalNonMember => 26,
     }
 }
 
@@ -948,6 +1030,10 @@ impl Serialize for Case {
         map.serialize_entry("name", &self.name)?;
         map.serialize_entry("config", &self.config)?;
         map.serialize_entry("accounts", &self.accounts)?;
+        if !self.invites.is_empty() {
+            let invites: Vec<CaseInvite> = self.invites.iter().map(CaseInvite::of).collect();
+            map.serialize_entry("invites", &invites)?;
+        }
         match self.steps.as_slice() {
             [only] if only.name.is_none() => {
                 map.serialize_entry("now", &only.now)?;

@@ -10,7 +10,8 @@ mod run;
 mod schema;
 
 pub use format::{
-    load_config, load_file, load_paths, parse, Case, CaseAccount, CaseFile, CaseLoadError,
+    load_config, load_file, load_paths, parse, Case, CaseAccount, CaseFile, CaseInvite,
+    CaseLoadError,
     CasePortalVisit, CaseRequest, CaseSession, ConfigFileError, ConfigSource, Expect, Step,
     FOLDER_CONFIGS, FORMAT_VERSION,
 };

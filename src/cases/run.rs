@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::account::AccountId;
 use crate::cases::format::{
@@ -9,6 +10,7 @@ use crate::cases::format::{
 };
 use crate::cases::report::Report;
 use crate::decision::Landing;
+use crate::invite::Invite;
 use crate::memory::MemoryStore;
 use crate::provisioner::Provisioner;
 use crate::role::Grant;
@@ -91,7 +93,12 @@ pub async fn run_case_async(case: &Case) -> CaseResult {
     let mut explanations = Vec::new();
     let provisioner = match case.config.validate() {
         Ok(policy) => match MemoryStore::with_accounts(case.accounts.iter().cloned()) {
-            Ok(store) => Ok(Provisioner::new(policy, store)),
+            Ok(store) => {
+                let store = Arc::new(store);
+                seed_invites(&store, &case.invites).await.map(|()| {
+                    Provisioner::new(policy, Arc::clone(&store)).with_invites(store)
+                })
+            }
             Err(error) => Err(format!("the case's accounts: {error}")),
         },
         Err(error) => Err(error.to_string()),
@@ -146,8 +153,18 @@ fn invalid_config() -> Result<Observed, usize> {
 
 /// What one step did: what came out (or the step whose account its request names but
 /// which made none), its explanation, and the account it signed in or created.
+/// Puts the case's invites into the store, keeping the ids the case gave them.
+async fn seed_invites(store: &MemoryStore, invites: &[Invite]) -> Result<(), String> {
+    for invite in invites {
+        store
+            .seed_invite(invite.clone())
+            .map_err(|error| format!("the case's invites: {error}"))?;
+    }
+    Ok(())
+}
+
 async fn observe(
-    provisioner: &Provisioner<MemoryStore>,
+    provisioner: &Provisioner<Arc<MemoryStore>>,
     step: &Step,
     made: &[Option<AccountId>],
 ) -> (Result<Observed, usize>, String, Option<AccountId>) {

@@ -182,6 +182,17 @@ pub(crate) const CASE: Shape = Object(&[
     ("now", Leaf),
     ("config", Leaf),
     ("accounts", List(&ACCOUNT)),
+    (
+        "invites",
+        List(&Object(&[
+            ("org", Leaf),
+            ("role", Leaf),
+            ("account", Leaf),
+            ("email", Leaf),
+            ("subject", Object(&[("issuer", Leaf), ("subject", Leaf)])),
+            ("expires_at", Leaf),
+        ])),
+    ),
     ("request", REQUEST),
     ("expect", EXPECT),
     ("steps", List(&STEP)),

@@ -152,6 +152,7 @@ fn new_account(handle: &str, subject: &str, email: Option<&str>) -> NewAccount {
             },
         ],
         handle_choice: None,
+        invite: None,
     }
 }
 
