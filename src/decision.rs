@@ -499,7 +499,9 @@ impl Decision {
                 });
                 steps.extend(new.memberships.iter().cloned().map(Step::GrantMembership));
                 if let Some(invite) = &new.invite {
-                    if let Some(grant) = new.memberships.iter().find(|grant| grant.org == invite.org) {
+                    if let Some(grant) =
+                        new.memberships.iter().find(|grant| grant.org == invite.org)
+                    {
                         steps.push(Step::AcceptInvite {
                             account: AccountRef::New,
                             invite: invite.id.clone(),

@@ -5,19 +5,19 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::account::{AccountRecord, Identity, NewAccount};
-use crate::invite::Invite;
-use crate::role::Grant;
 use crate::config::{Deployment, OrgPolicy, Policy, Portal, RoleSync};
 use crate::decision::{Action, Decision, Landing, Outcome, Reason};
 use crate::display_name::display_name_of;
 use crate::email::{same_email, usable_email};
 use crate::handle::HandleBase;
 use crate::handle_choice::HandleChoice;
+use crate::invite::Invite;
 use crate::lookup::AccountLookup;
 use crate::org::OrgState;
 use crate::redirect::safe_return_path;
 use crate::request::{Assertion, IdpError, PortalVisit, Request, Session};
 use crate::reserved;
+use crate::role::Grant;
 use crate::rule::Rule;
 
 /// How far in the future an IdP's clock may run before its timestamps are refused.

@@ -265,7 +265,9 @@ impl AccountStore for MemoryStore {
             } else {
                 Joined::Jit
             };
-            inner.joined.insert((record.id.clone(), org.clone()), joined);
+            inner
+                .joined
+                .insert((record.id.clone(), org.clone()), joined);
         }
         inner.insert(record.clone(), key);
         Ok(record)

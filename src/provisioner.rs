@@ -10,12 +10,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::account::AccountId;
 use crate::account::AccountRecord;
 use crate::config::Policy;
 use crate::decision::{Action, Decision, Landing, Outcome, Reason};
 use crate::email::usable_email;
 use crate::engine::{decide, handle_base, portal_of, screen};
-use crate::account::AccountId;
 use crate::lookup::AccountLookup;
 use crate::membership::MembershipStore;
 use crate::org::OrgRegistry;
@@ -78,7 +78,10 @@ impl<S: std::fmt::Debug> std::fmt::Debug for Provisioner<S> {
             .field("policy", &self.policy)
             .field("registry", &self.registry)
             .field("store", &self.store)
-            .field("invites", &self.invites.as_ref().map(|_| "a membership store"))
+            .field(
+                "invites",
+                &self.invites.as_ref().map(|_| "a membership store"),
+            )
             .field("max_attempts", &self.max_attempts)
             .finish()
     }
@@ -348,7 +351,9 @@ impl<S: AccountStore> Provisioner<S> {
             (Rule::RolesRaised | Rule::RoleSyncSkipped, _) => known
                 .by_identity
                 .as_ref()
-                .filter(|account| decision.landing() == Some(&Landing::UserHome(account.handle.clone())))
+                .filter(|account| {
+                    decision.landing() == Some(&Landing::UserHome(account.handle.clone()))
+                })
                 .map(|account| Some(account.id.clone())),
             _ => None,
         }

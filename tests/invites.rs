@@ -11,9 +11,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use jit_provisioning::{
-    AccountId, AccountRecord, AccountStore, Assertion, Grant, Identity, Invite, Invitee, Joined, Landing,
-    Member, MembershipError, MembershipStore, MemoryStore, Outcome, Provisioner, Request, Role,
-    Rule, StoreError,
+    AccountId, AccountRecord, AccountStore, Assertion, Grant, Identity, Invite, Invitee, Joined,
+    Landing, Member, MembershipError, MembershipStore, MemoryStore, Outcome, Provisioner, Request,
+    Role, Rule, StoreError,
 };
 
 fn identity(subject: &str) -> Identity {
@@ -62,7 +62,12 @@ fn joined(members: &[Member], handle: &str) -> Option<(Role, Joined)> {
 #[tokio::test]
 async fn the_seeds_invited_non_member_lands_on_the_org_home_as_a_member() {
     let store = store_with_non_member();
-    invite(&store, Invitee::Account(AccountId::from("u1")), Role::Contributor).await;
+    invite(
+        &store,
+        Invitee::Account(AccountId::from("u1")),
+        Role::Contributor,
+    )
+    .await;
 
     let done = provisioner(&store)
         .handle(&sign_in("00u1", "jo@acme.example"), common::now())
@@ -71,10 +76,17 @@ async fn the_seeds_invited_non_member_lands_on_the_org_home_as_a_member() {
 
     assert_eq!(done.decision.outcome(), Outcome::SignedIn);
     assert_eq!(done.decision.rule(), Rule::InviteAccepted);
-    assert_eq!(done.decision.landing(), Some(&Landing::OrgHome("acme".into())));
+    assert_eq!(
+        done.decision.landing(),
+        Some(&Landing::OrgHome("acme".into()))
+    );
     let account = done.account.unwrap();
     assert_eq!(account.memberships.get("acme"), Some(&Role::Contributor));
-    assert!(store.open_invites("acme", common::now()).await.unwrap().is_empty());
+    assert!(store
+        .open_invites("acme", common::now())
+        .await
+        .unwrap()
+        .is_empty());
     let members = store.members("acme").await.unwrap();
     assert_eq!(
         joined(&members, "jo-ng"),
@@ -85,7 +97,12 @@ async fn the_seeds_invited_non_member_lands_on_the_org_home_as_a_member() {
 #[tokio::test]
 async fn without_a_membership_store_invites_are_not_looked_up() {
     let store = store_with_non_member();
-    invite(&store, Invitee::Account(AccountId::from("u1")), Role::Member).await;
+    invite(
+        &store,
+        Invitee::Account(AccountId::from("u1")),
+        Role::Member,
+    )
+    .await;
 
     let done = Provisioner::new(common::policy(), Arc::clone(&store))
         .handle(&sign_in("00u1", "jo@acme.example"), common::now())
@@ -93,13 +110,25 @@ async fn without_a_membership_store_invites_are_not_looked_up() {
         .unwrap();
 
     assert_eq!(done.decision.rule(), Rule::LinkedNonMember);
-    assert_eq!(store.open_invites("acme", common::now()).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .open_invites("acme", common::now())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
 async fn an_email_invite_creates_the_account_with_its_role_and_is_used_up() {
     let store = Arc::new(MemoryStore::new());
-    invite(&store, Invitee::Email("Ines@ACME.example".into()), Role::Admin).await;
+    invite(
+        &store,
+        Invitee::Email("Ines@ACME.example".into()),
+        Role::Admin,
+    )
+    .await;
 
     let done = provisioner(&store)
         .handle(&sign_in("00u7", "ines@acme.example"), common::now())
@@ -110,8 +139,15 @@ async fn an_email_invite_creates_the_account_with_its_role_and_is_used_up() {
     let account = done.account.unwrap();
     assert_eq!(account.memberships.get("acme"), Some(&Role::Admin));
     // The org's other default membership is the JIT one.
-    assert_eq!(account.memberships.get("acme-labs"), Some(&Role::Contributor));
-    assert!(store.open_invites("acme", common::now()).await.unwrap().is_empty());
+    assert_eq!(
+        account.memberships.get("acme-labs"),
+        Some(&Role::Contributor)
+    );
+    assert!(store
+        .open_invites("acme", common::now())
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
         joined(&store.members("acme").await.unwrap(), "jo-ng"),
         Some((Role::Admin, Joined::Invite))
@@ -142,7 +178,14 @@ async fn a_bound_invite_ignores_another_subject_with_the_invited_email() {
 
     assert_eq!(done.decision.rule(), Rule::LinkedNonMember);
     assert!(done.account.unwrap().memberships.is_empty());
-    assert_eq!(store.open_invites("acme", common::now()).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .open_invites("acme", common::now())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -163,7 +206,11 @@ async fn an_expired_invite_is_neither_listed_nor_accepted() {
         .unwrap();
 
     assert_eq!(done.decision.rule(), Rule::LinkedNonMember);
-    assert!(store.open_invites("acme", common::now()).await.unwrap().is_empty());
+    assert!(store
+        .open_invites("acme", common::now())
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// A membership store that counts the provisioner's invite look-ups and, when asked,
@@ -192,7 +239,10 @@ impl MembershipStore for Watched {
         now: DateTime<Utc>,
     ) -> Result<Vec<Invite>, StoreError> {
         self.look_ups.fetch_add(1, Ordering::SeqCst);
-        let found = self.inner.invites_for(org, identity, email, account, now).await?;
+        let found = self
+            .inner
+            .invites_for(org, identity, email, account, now)
+            .await?;
         if self.revoke_after_look_up {
             for invite in &found {
                 self.inner.revoke_invite(org, &invite.id).await?;
@@ -203,13 +253,22 @@ impl MembershipStore for Watched {
     async fn revoke_invite(&self, org: &str, id: &str) -> Result<bool, StoreError> {
         self.inner.revoke_invite(org, id).await
     }
-    async fn accept_invite(&self, id: &str, account: &AccountId) -> Result<Option<Grant>, StoreError> {
+    async fn accept_invite(
+        &self,
+        id: &str,
+        account: &AccountId,
+    ) -> Result<Option<Grant>, StoreError> {
         self.inner.accept_invite(id, account).await
     }
     async fn members(&self, org: &str) -> Result<Vec<Member>, StoreError> {
         self.inner.members(org).await
     }
-    async fn set_role(&self, account: &AccountId, org: &str, role: Role) -> Result<(), MembershipError> {
+    async fn set_role(
+        &self,
+        account: &AccountId,
+        org: &str,
+        role: Role,
+    ) -> Result<(), MembershipError> {
         self.inner.set_role(account, org, role).await
     }
     async fn remove_member(&self, account: &AccountId, org: &str) -> Result<bool, MembershipError> {
@@ -266,7 +325,10 @@ async fn a_members_sign_in_never_asks_for_invites() {
     // A non-member's sign-in asks once.
     store.remove(&AccountId::from("u1"));
     store
-        .create_account(&jit_provisioning::NewAccount::new("jo-ng", identity("00u1")))
+        .create_account(&jit_provisioning::NewAccount::new(
+            "jo-ng",
+            identity("00u1"),
+        ))
         .await
         .unwrap();
     provisioner

@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::account::{AccountId, AccountRecord, Identity};
-use crate::invite::{Invite, Invitee};
 use crate::cases::schema::{self, suggestion};
 use crate::config::Config;
 use crate::decision::{Landing, Outcome, Reason};
+use crate::invite::{Invite, Invitee};
 use crate::memory::MemoryStore;
 use crate::request::{Assertion, IdpError, PortalVisit, Request, Session};
 use crate::role::{Grant, Role};

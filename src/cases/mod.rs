@@ -11,9 +11,8 @@ mod schema;
 
 pub use format::{
     load_config, load_file, load_paths, parse, Case, CaseAccount, CaseFile, CaseInvite,
-    CaseLoadError,
-    CasePortalVisit, CaseRequest, CaseSession, ConfigFileError, ConfigSource, Expect, Step,
-    FOLDER_CONFIGS, FORMAT_VERSION,
+    CaseLoadError, CasePortalVisit, CaseRequest, CaseSession, ConfigFileError, ConfigSource,
+    Expect, Step, FOLDER_CONFIGS, FORMAT_VERSION,
 };
 pub use report::Report;
 pub use run::{run_case, run_case_async, run_paths, CaseResult, Mismatch};

@@ -95,9 +95,9 @@ pub async fn run_case_async(case: &Case) -> CaseResult {
         Ok(policy) => match MemoryStore::with_accounts(case.accounts.iter().cloned()) {
             Ok(store) => {
                 let store = Arc::new(store);
-                seed_invites(&store, &case.invites).await.map(|()| {
-                    Provisioner::new(policy, Arc::clone(&store)).with_invites(store)
-                })
+                seed_invites(&store, &case.invites)
+                    .await
+                    .map(|()| Provisioner::new(policy, Arc::clone(&store)).with_invites(store))
             }
             Err(error) => Err(format!("the case's accounts: {error}")),
         },
