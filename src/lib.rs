@@ -26,11 +26,13 @@
 //! | driving the engine by hand | [`AccountLookup`], [`screen`], [`handle_base`], [`CLOCK_SKEW_SECS`], [`MAX_SUBJECT_LEN`] |
 //! | handles and return paths | [`HandleBase`], [`HandleSource`], [`HandleChoice`], [`DEFAULT_MAX_HANDLE_LEN`], the [`handles`] module, [`safe_return_path`], [`ReturnToError`], [`MAX_RETURN_TO_LEN`] |
 //! | orgs changed while the app runs | the [`org`] module: [`org::OrgRegistry`] over an [`org::OrgDirectory`], [`Provisioner::with_registry`], [`org::OrgState`] |
-//! | org admins' invites and members | [`MembershipStore`], [`MembershipError`], [`Invite`], [`Invitee`], [`Member`], [`Joined`], [`DEFAULT_INVITE_DAYS`], [`Provisioner::with_invites`] |
+//! | org admins' invites and members | [`MembershipStore`], [`MembershipError`], [`Invite`], [`Invitee`], [`Member`], [`Joined`], [`DEFAULT_INVITE_DAYS`], [`Provisioner::with_invites`]; before an org's SSO works, [`OwnerLinks`] ([`MemoryOwnerLinks`], [`new_owner_token`], [`owner_link_expiry`], [`DEFAULT_OWNER_LINK_MINUTES`]) |
+//! | what org admins did | [`AuditLog`], [`AdminEvent`], [`AdminAction`], [`MemoryAuditLog`] |
 //! | policy cases | the [`cases`] module: the case-file format and its runner |
 #![forbid(unsafe_code)]
 
 mod account;
+mod audit;
 pub mod cases;
 mod char_class;
 mod config;
@@ -45,6 +47,7 @@ mod lookup;
 mod membership;
 mod memory;
 pub mod org;
+mod owner_link;
 mod provisioner;
 mod redirect;
 mod replay;
@@ -60,6 +63,7 @@ pub mod testing;
 pub mod web;
 
 pub use account::{AccountId, AccountRecord, Identity, NewAccount};
+pub use audit::{AdminAction, AdminEvent, AuditLog, MemoryAuditLog};
 pub use cases::ConfigFileError;
 pub use config::{
     CheckedConfig, Config, ConfigError, ConfigProblem, Deployment, GrantConfig, GroupRole,
@@ -76,6 +80,9 @@ pub use invite::{Invite, Invitee, Joined, Member, DEFAULT_INVITE_DAYS};
 pub use lookup::AccountLookup;
 pub use membership::{MembershipError, MembershipStore};
 pub use memory::{MemoryStore, SeedError};
+pub use owner_link::{
+    new_owner_token, owner_link_expiry, MemoryOwnerLinks, OwnerLinks, DEFAULT_OWNER_LINK_MINUTES,
+};
 pub use provisioner::{LoginError, ProvisionError, Provisioned, Provisioner, DEFAULT_MAX_ATTEMPTS};
 pub use redirect::{safe_return_path, ReturnToError, MAX_RETURN_TO_LEN};
 pub use replay::{MemoryReplayGuard, ReplayGuard, REPLAY_GRACE_SECS};

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::account::{AccountId, Identity};
+use crate::account::{AccountId, AccountRecord, Identity};
 use crate::invite::{Invite, Member};
 use crate::role::{Grant, Role};
 use crate::store::StoreError;
@@ -56,6 +56,10 @@ pub trait MembershipStore: Send + Sync {
         id: &str,
         account: &AccountId,
     ) -> Result<Option<Grant>, StoreError>;
+
+    /// The account whose handle is `handle`, compared case-insensitively as handles are
+    /// unique: how an admin names an existing account to invite.
+    async fn account_by_handle(&self, handle: &str) -> Result<Option<AccountRecord>, StoreError>;
 
     /// The org's members, in order of handle.
     async fn members(&self, org: &str) -> Result<Vec<Member>, StoreError>;

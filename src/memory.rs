@@ -423,6 +423,15 @@ impl MembershipStore for MemoryStore {
         Ok(Some(grant))
     }
 
+    async fn account_by_handle(&self, handle: &str) -> Result<Option<AccountRecord>, StoreError> {
+        let inner = self.lock();
+        Ok(inner
+            .by_handle
+            .get(&handle.to_lowercase())
+            .and_then(|id| inner.by_id.get(id))
+            .cloned())
+    }
+
     async fn members(&self, org: &str) -> Result<Vec<Member>, StoreError> {
         let inner = self.lock();
         let mut members: Vec<Member> = inner

@@ -224,6 +224,9 @@ struct Watched {
 
 #[async_trait]
 impl MembershipStore for Watched {
+    async fn account_by_handle(&self, handle: &str) -> Result<Option<AccountRecord>, StoreError> {
+        self.inner.account_by_handle(handle).await
+    }
     async fn create_invite(&self, invite: &Invite) -> Result<Invite, StoreError> {
         self.inner.create_invite(invite).await
     }

@@ -1,12 +1,17 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod admin;
 mod headers;
 mod hook;
 mod pages;
 mod portal;
 mod session;
 
+pub use admin::{
+    AdminAccess, AdminAuthorization, AdminRefusal, AdminVisitor, MembersPage, Notice, OrgAdmin,
+    PendingInvite, RequireOrgAdmin, CSRF_FIELD, CSRF_HEADER, MAX_EVENTS, RECENT_EVENTS,
+};
 pub use headers::{security_headers, CspNonce, SecurityHeaders};
 pub use hook::{AfterSignIn, NoHook};
 pub use pages::{

@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 
 use jit_provisioning::Reason;
 
+use crate::admin::MembersPage;
+
 /// What the portal page shows.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
@@ -55,6 +57,13 @@ pub enum PageKind {
     SignOutRefused,
     /// Something failed on the site's side (500).
     Failed,
+    /// An org's admin pages, asked for by someone signed in who may not use them (403).
+    NotAllowed,
+    /// An admin change refused because it did not come from this site's own page, or
+    /// carried no valid CSRF token (403): nothing changed.
+    FormRefused,
+    /// Admin pages of an org that does not exist (404).
+    NoSuchOrg,
 }
 
 impl PageKind {
@@ -69,6 +78,9 @@ impl PageKind {
             PageKind::WrongMethod => "Nothing to see at this address",
             PageKind::SignOutRefused => "Not signed out",
             PageKind::Failed => "Something went wrong",
+            PageKind::NotAllowed => "Not allowed",
+            PageKind::FormRefused => "Nothing changed",
+            PageKind::NoSuchOrg => "No such organization",
         }
     }
 }
@@ -169,6 +181,12 @@ pub trait Pages: Send + Sync {
     fn refusal(&self, page: &RefusalPage<'_>) -> String;
     /// The HTTP-POST binding's auto-submitting form.
     fn post_form(&self, form: &PostForm<'_>) -> String;
+    /// An org's members page, of the admin pages ([`OrgAdmin`](crate::OrgAdmin)): by
+    /// default [`DefaultPages`]' plain tables and forms. Every form must carry the CSRF
+    /// token (see [`MembersPage`]).
+    fn members(&self, page: &MembersPage<'_>) -> String {
+        crate::admin::render_members(page)
+    }
 }
 
 /// Plain, accessible pages that need no asset.

@@ -49,15 +49,15 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// The SSO login portal of every org, ready to become a [`Router`].
 pub struct SsoPortal<S> {
-    provisioner: Arc<Provisioner<S>>,
+    pub(crate) provisioner: Arc<Provisioner<S>>,
     saml: Arc<ServiceProvider>,
     replay_guard: Arc<dyn ReplayGuard>,
-    pages: Arc<dyn Pages>,
+    pub(crate) pages: Arc<dyn Pages>,
     sitemap: Arc<dyn Sitemap>,
     hook: Arc<dyn AfterSignIn>,
-    clock: Clock,
-    origin: Option<String>,
-    security: SecurityHeaders,
+    pub(crate) clock: Clock,
+    pub(crate) origin: Option<String>,
+    pub(crate) security: SecurityHeaders,
 }
 
 impl<S> Clone for SsoPortal<S> {
@@ -293,7 +293,8 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
                     done.decision.rule(),
                     done.decision.outcome(),
                 )
-                .with_sso_at(sso_at);
+                .with_sso_at(sso_at)
+                .with_org(org);
                 // The seed: a non-member is signed in but lands on their own home; that
                 // page must be able to say why.
                 if done
@@ -364,8 +365,16 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
     ) -> Result<Provisioned, Response> {
         let signed_in = session::signed_in(session).await;
         let mut visit = PortalVisit::new(org);
-        visit.session =
-            signed_in.map(|signed_in| PortalSession::new(signed_in.account, signed_in.sso_at));
+        visit.session = signed_in.map(|signed_in| {
+            // Another org's IdP vouched for the person, not this org's: here the session
+            // counts as never validated, so a member goes through this org's IdP and
+            // comes back signed in through it (as its admin pages require).
+            let sso_at = match &signed_in.org {
+                Some(via) if via != org => None,
+                _ => signed_in.sso_at,
+            };
+            PortalSession::new(signed_in.account, sso_at)
+        });
         visit.return_to = return_to;
         let visit = Request::PortalVisit(visit);
         let done = self
@@ -665,7 +674,7 @@ fn form_target(url: &str) -> Option<String> {
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters and `/`.
-fn percent_encode(text: &str) -> String {
+pub(crate) fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {

@@ -23,6 +23,8 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 
 const SIGNED_IN: &str = "jit.signed_in";
 const REQUESTS: &str = "jit.requests";
+/// The session's CSRF token (see the admin pages).
+pub(crate) const CSRF_TOKEN: &str = "jit.csrf";
 
 /// How many AuthnRequests a session keeps outstanding: enough for a few tabs.
 pub const MAX_OUTSTANDING_REQUESTS: usize = 8;
@@ -49,6 +51,11 @@ pub struct SignedIn {
     /// `None` for a member. Sessions written before this field read as `None`.
     #[serde(default)]
     pub not_a_member_of: Option<String>,
+    /// The org whose portal signed the person in (through that org's IdP), member or
+    /// not. The admin pages of an org are open only to a session signed in through its
+    /// own SSO. Sessions written before this field read as `None`.
+    #[serde(default)]
+    pub org: Option<String>,
 }
 
 impl SignedIn {
@@ -67,12 +74,19 @@ impl SignedIn {
             rule,
             outcome,
             not_a_member_of: None,
+            org: None,
         }
     }
 
     /// The same, validated by the IdP at `sso_at`.
     pub fn with_sso_at(mut self, sso_at: Option<DateTime<Utc>>) -> Self {
         self.sso_at = sso_at;
+        self
+    }
+
+    /// The same, signed in through the portal (and so the IdP) of `org`.
+    pub fn with_org(mut self, org: impl Into<String>) -> Self {
+        self.org = Some(org.into());
         self
     }
 
@@ -104,6 +118,8 @@ pub(crate) async fn sign_in(
     session.cycle_id().await?;
     session.insert(SIGNED_IN, signed_in).await?;
     session.remove_value(REQUESTS).await?;
+    // A token from before the sign-in guards nothing of the account's.
+    session.remove_value(CSRF_TOKEN).await?;
     Ok(())
 }
 
@@ -175,4 +191,28 @@ pub fn session_layer<S: SessionStore + Clone>(store: S, base_url: &str) -> Sessi
         .with_expiry(Expiry::OnInactivity(
             tower_sessions::cookie::time::Duration::hours(8),
         ))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_session_written_before_the_org_was_recorded_reads_as_none() {
+        let old = serde_json::json!({
+            "account": "a1",
+            "handle": "jane-doe",
+            "sso_at": null,
+            "rule": "linked_member",
+            "outcome": "signed_in"
+        });
+        let signed_in: SignedIn = serde_json::from_value(old).unwrap();
+        assert_eq!(signed_in.org, None);
+        assert_eq!(signed_in.not_a_member_of, None);
+        let new = signed_in.with_org("acme");
+        let back: SignedIn = serde_json::from_value(serde_json::to_value(&new).unwrap()).unwrap();
+        assert_eq!(back.org.as_deref(), Some("acme"));
+    }
 }

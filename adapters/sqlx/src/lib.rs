@@ -1,8 +1,11 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+#[macro_use]
+mod admin_records;
 mod error;
 mod import;
+mod membership;
 mod orgs;
 #[cfg(feature = "postgres")]
 mod postgres;

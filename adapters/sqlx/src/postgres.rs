@@ -14,11 +14,13 @@ use jit_provisioning::{
 
 use crate::error::{create_error, import_error, is_missing_parent, store_error, violated};
 use crate::import::{self, ImportedAccount};
+use crate::membership::{membership_store, Step};
 use crate::queries;
 use crate::rows::{self, key, row_id};
 use crate::schema::{self, Unique};
 
-/// An [`AccountStore`] in a PostgreSQL database, for app servers that share one.
+/// An [`AccountStore`] in a PostgreSQL database, for app servers that share one, and the
+/// [`MembershipStore`](jit_provisioning::MembershipStore) of its invites and memberships.
 ///
 /// Every write is a single statement in the usual case, so it is atomic on its own and
 /// holds its locks for one round trip: account creation inserts the account, its
@@ -27,6 +29,16 @@ use crate::schema::{self, Unique};
 /// one name), the creation takes that lock exclusively in a transaction, reads the
 /// handles under the stems and inserts the next free one ([`NewAccount::free_handle`]):
 /// creations of one base then take turns, and each still succeeds at its first try.
+///
+/// An invite's acceptance is one transaction that deletes the invite, returning it, and
+/// then gives the membership: of two racing acceptances the second waits for the first's
+/// row lock and finds the invite gone. A demotion or removal first takes a
+/// transaction-level advisory lock on its org (`pg_advisory_xact_lock`, keyed by
+/// `hashtext` of the org) and only then, in a statement of its own (so a fresh READ
+/// COMMITTED snapshot), counts the org's admins: the org's demotions and removals take
+/// turns, each counting after the one before has committed, and the org keeps its last
+/// admin even when two of them go on two app servers at once. Other writes only add
+/// admins, and take no such lock.
 ///
 /// ```no_run
 /// use jit_provisioning::{AccountStore, Identity};
@@ -106,8 +118,8 @@ impl PgStore {
     }
 
     /// Creates or updates the adapter's tables (`jit_accounts`, `jit_identities`,
-    /// `jit_memberships`, `jit_assertion_ids`, `jit_orgs`, `jit_org_history`, and
-    /// `jit_schema_migrations` to remember what was applied).
+    /// `jit_memberships`, `jit_assertion_ids`, `jit_orgs`, `jit_org_history`,
+    /// `jit_invites`, and `jit_schema_migrations` to remember what was applied).
     /// Safe to call at every start-up, from several app servers at once.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         self.migrate_inner().await.map_err(store_error)
@@ -178,6 +190,38 @@ impl PgStore {
         rekeyed.map_err(store_error)
     }
 
+    /// Runs a membership write's `step` in a transaction; when it changes the admins of
+    /// `admins_of`, after taking that org's advisory lock ([`ADMIN_LOCKS`]), held until
+    /// the commit. READ COMMITTED whatever the database's default: each of the step's
+    /// statements then reads what committed before it began, so the admins it counts
+    /// after the lock include the last change of the lock's previous holder (a
+    /// REPEATABLE READ snapshot would date from the lock's own statement, before the wait).
+    pub(crate) async fn write<T, E>(
+        &self,
+        admins_of: Option<&str>,
+        step: impl for<'c> FnOnce(&'c mut PgConnection) -> Step<'c, T, E> + Send,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+            .await
+            .map_err(store_error)?;
+        if let Some(org) = admins_of {
+            sqlx::query(LOCK_ADMINS)
+                .bind(ADMIN_LOCKS)
+                .bind(org)
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+        }
+        let value = step(&mut tx).await?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(value)
+    }
+
     async fn records(
         &self,
         query: sqlx::query::Query<'_, Postgres, PgArguments>,
@@ -192,7 +236,8 @@ impl PgStore {
 /// handle): the INSERT selects from the lock's row, so the lock is held before the row
 /// exists and until the statement commits. Binds handle, handle key, email, email key,
 /// issuer, subject, the grants' orgs and roles as two arrays, the given and family names,
-/// the lock space and the base (NULL for none).
+/// the lock space, the base (NULL for none) and how each grant joined (a third array:
+/// `jit`, or `invite` for the org of the invite the creation accepts).
 const CREATE_ACCOUNT: &str = "WITH base_lock AS (
         SELECT pg_advisory_xact_lock_shared($11, hashtext($12))
     ), account AS (
@@ -204,9 +249,9 @@ const CREATE_ACCOUNT: &str = "WITH base_lock AS (
         INSERT INTO jit_identities (account_id, issuer, subject)
         SELECT id, $5, $6 FROM account
     ), memberships AS (
-        INSERT INTO jit_memberships (account_id, org, role)
-        SELECT account.id, grants.org, grants.role
-          FROM account, UNNEST($7::text[], $8::text[]) AS grants (org, role)
+        INSERT INTO jit_memberships (account_id, org, role, joined)
+        SELECT account.id, grants.org, grants.role, grants.joined
+          FROM account, UNNEST($7::text[], $8::text[], $13::text[]) AS grants (org, role, joined)
     )
     SELECT id FROM account";
 
@@ -220,6 +265,14 @@ const HANDLE_LOCKS: i32 = 0x6a69_7468;
 /// space and the base.
 const LOCK_BASE: &str = "SELECT pg_advisory_xact_lock($1, hashtext($2))";
 
+/// The lock space of the advisory locks on orgs' admins (the bytes of "jita"), apart from
+/// [`HANDLE_LOCKS`], [`MIGRATION_LOCK`] and the app's own locks: taken by every demotion
+/// and removal of a member, for its transaction, before it counts the org's admins.
+const ADMIN_LOCKS: i32 = 0x6a69_7461;
+
+/// Takes the advisory lock on an org's admins. Binds the lock space and the org.
+const LOCK_ADMINS: &str = "SELECT pg_advisory_xact_lock($1, hashtext($2))";
+
 /// [`CREATE_ACCOUNT`] for `account` under its own handle, on `executor`.
 async fn insert<'c>(
     executor: impl Executor<'c, Database = Postgres>,
@@ -230,6 +283,11 @@ async fn insert<'c>(
         .iter()
         .map(|grant| (grant.org.as_str(), grant.role.as_str()))
         .unzip();
+    let joined: Vec<&str> = account
+        .memberships
+        .iter()
+        .map(|grant| rows::joined_by_creation(account, &grant.org))
+        .collect();
     sqlx::query_scalar(CREATE_ACCOUNT)
         .bind(&account.handle)
         .bind(key(&account.handle))
@@ -243,6 +301,7 @@ async fn insert<'c>(
         .bind(&account.family_name)
         .bind(HANDLE_LOCKS)
         .bind(account.handle_choice.as_ref().map(HandleChoice::base))
+        .bind(joined)
         .fetch_one(executor)
         .await
 }
@@ -438,3 +497,6 @@ async fn rekey(connection: &mut sqlx::PgConnection) -> Result<u64, sqlx::Error> 
     }
     Ok(stale.len() as u64)
 }
+
+membership_store!(PgStore, Postgres);
+admin_records!(PgStore);

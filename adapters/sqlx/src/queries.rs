@@ -7,9 +7,13 @@ use jit_provisioning::{is_stem_or_suffixed, AccountId, Identity, LinkError};
 /// so that the record is one consistent snapshot: the account itself (part 0), its
 /// identities in link order (part 1) and its memberships (part 2). Columns: account id,
 /// part, order, two values, then (account rows only) disabled, password, given and
-/// family names.
+/// family names. With a second argument, the membership rows carry it (an expression on
+/// `m`, a membership) in the given name's column.
 macro_rules! records_where {
     ($hit:literal) => {
+        records_where!($hit, "NULL")
+    };
+    ($hit:literal, $membership:literal) => {
         concat!(
             "WITH hit AS (",
             $hit,
@@ -21,7 +25,9 @@ macro_rules! records_where {
             SELECT i.account_id, 1, i.id, i.issuer, i.subject, NULL, NULL, NULL, NULL
               FROM jit_identities i WHERE i.account_id IN (SELECT id FROM hit)
             UNION ALL
-            SELECT m.account_id, 2, 0, m.org, m.role, NULL, NULL, NULL, NULL
+            SELECT m.account_id, 2, 0, m.org, m.role, NULL, NULL, ",
+            $membership,
+            ", NULL
               FROM jit_memberships m WHERE m.account_id IN (SELECT id FROM hit)
             ORDER BY 1, 2, 3"
         )
@@ -77,8 +83,19 @@ pub(crate) const RECORD_BY_IDENTITY: &str = records_where!(
 pub(crate) const RECORDS_BY_EMAIL: &str =
     records_where!("SELECT id FROM jit_accounts WHERE email_key = $1");
 
+/// Binds the lower-cased handle.
+pub(crate) const RECORD_BY_HANDLE: &str =
+    records_where!("SELECT id FROM jit_accounts WHERE handle_key = $1");
+
 /// Binds the id.
 pub(crate) const RECORD_BY_ID: &str = records_where!("SELECT id FROM jit_accounts WHERE id = $1");
+
+/// The records of an org's members, each membership row with how it joined (`joined`,
+/// in the given name's column). Binds the org.
+pub(crate) const MEMBERS: &str = records_where!(
+    "SELECT account_id AS id FROM jit_memberships WHERE org = $1",
+    "m.joined"
+);
 
 /// Links an identity to an account that exists; does nothing when the identity is
 /// linked already, or the account has an identity from that issuer (either unique
@@ -253,9 +270,11 @@ mod tests {
 
     #[test]
     fn the_record_query_names_every_part() {
-        for sql in [RECORD_BY_IDENTITY, RECORDS_BY_EMAIL, RECORD_BY_ID] {
+        for sql in [RECORD_BY_IDENTITY, RECORDS_BY_EMAIL, RECORD_BY_ID, MEMBERS] {
             assert!(sql.starts_with("WITH hit AS (SELECT"));
             assert!(sql.ends_with("ORDER BY 1, 2, 3"));
         }
+        assert!(RECORD_BY_ID.contains("m.role, NULL, NULL, NULL, NULL"));
+        assert!(MEMBERS.contains("m.role, NULL, NULL, m.joined, NULL"));
     }
 }

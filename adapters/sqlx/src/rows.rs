@@ -3,8 +3,10 @@
 
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
+use std::collections::HashMap;
+
 use jit_provisioning::{
-    AccountId, AccountLookup, AccountRecord, Identity, NewAccount, Role, StoreError,
+    AccountId, AccountLookup, AccountRecord, Identity, Joined, Member, NewAccount, Role, StoreError,
 };
 
 /// One row of the record queries in [`crate::queries`].
@@ -16,6 +18,8 @@ pub(crate) struct Part {
     b: Option<String>,
     disabled: Option<bool>,
     has_password: Option<bool>,
+    /// The given name on an account row; how the membership came to be on a membership
+    /// row of [`MEMBERS`](crate::queries::MEMBERS).
     given_name: Option<String>,
     family_name: Option<String>,
 }
@@ -132,6 +136,65 @@ pub(crate) fn records(parts: Vec<Part>) -> Result<Vec<AccountRecord>, StoreError
     Ok(records)
 }
 
+/// The members of `org` from the rows of [`MEMBERS`](crate::queries::MEMBERS), in order of
+/// handle key (byte order of the lower-cased handle, as `handle_key` is compared).
+pub(crate) fn members(parts: Vec<Part>, org: &str) -> Result<Vec<Member>, StoreError> {
+    let mut joined: HashMap<i64, Option<String>> = HashMap::new();
+    for part in &parts {
+        if part.kind == PartKind::Membership && part.a == org {
+            joined.insert(part.account, part.given_name.clone());
+        }
+    }
+    let mut members = Vec::with_capacity(joined.len());
+    for record in records(parts)? {
+        let Some(&role) = record.memberships.get(org) else {
+            continue;
+        };
+        let how = row_id(&record.id)
+            .and_then(|id| joined.get(&id))
+            .and_then(|how| how.as_deref());
+        let how = how.and_then(joined_from).ok_or_else(|| {
+            StoreError::InvalidData(format!(
+                "account `{}` in org `{org}` joined by {how:?}",
+                record.id
+            ))
+        })?;
+        members.push(Member::new(record, role, how));
+    }
+    members.sort_by_cached_key(|member| key(&member.account.handle));
+    Ok(members)
+}
+
+/// How a membership came to be, as `jit_memberships.joined` stores it.
+pub(crate) fn joined_name(joined: Joined) -> &'static str {
+    match joined {
+        Joined::Jit => "jit",
+        Joined::Invite => "invite",
+        // `ByHand`, and any way the core adds later until this adapter stores it.
+        _ => "hand",
+    }
+}
+
+/// What [`joined_name`] stored; `None` for anything else.
+pub(crate) fn joined_from(stored: &str) -> Option<Joined> {
+    match stored {
+        "jit" => Some(Joined::Jit),
+        "invite" => Some(Joined::Invite),
+        "hand" => Some(Joined::ByHand),
+        _ => None,
+    }
+}
+
+/// How each membership of an account that `account` creates came to be: by JIT, but the
+/// org of the invite it accepts (if any) by invite, as the core's `MemoryStore` records it.
+pub(crate) fn joined_by_creation(account: &NewAccount, org: &str) -> &'static str {
+    let invited = account
+        .invite
+        .as_ref()
+        .is_some_and(|invite| invite.org == org);
+    joined_name(if invited { Joined::Invite } else { Joined::Jit })
+}
+
 /// The record of an account just created from `account`: what the database now holds.
 pub(crate) fn created(id: i64, account: &NewAccount) -> AccountRecord {
     account.record(account_id(id))
@@ -145,10 +208,12 @@ pub(crate) fn account_id(id: i64) -> AccountId {
 /// The row id an [`AccountId`] names, if it names one. Only the exact decimal form
 /// counts, so `07` or `+7` is no other spelling of account `7`.
 pub(crate) fn row_id(id: &AccountId) -> Option<i64> {
-    id.as_str()
-        .parse::<i64>()
-        .ok()
-        .filter(|n| n.to_string() == id.as_str())
+    decimal(id.as_str())
+}
+
+/// The row id `text` names in the exact decimal form, if any (account and invite ids).
+pub(crate) fn decimal(text: &str) -> Option<i64> {
+    text.parse::<i64>().ok().filter(|n| n.to_string() == text)
 }
 
 /// The key a handle is compared by (emails use [`jit_provisioning::email_key`]).
@@ -212,6 +277,51 @@ mod tests {
     fn an_orphan_row_is_invalid_data() {
         let error = records(vec![part(3, PartKind::Identity, "https://idp", Some("s"))]);
         assert!(matches!(error, Err(StoreError::InvalidData(_))));
+    }
+
+    #[test]
+    fn membership_rows_say_how_each_member_joined_in_handle_order() {
+        let joined = |account: i64, org: &str, role: &str, how: Option<&str>| Part {
+            given_name: how.map(Into::into),
+            ..part(account, PartKind::Membership, org, Some(role))
+        };
+        let members = members(
+            vec![
+                part(1, PartKind::Account, "zoe", None),
+                joined(1, "acme", "admin", Some("jit")),
+                joined(1, "labs", "member", Some("invite")),
+                part(2, PartKind::Account, "Adam", None),
+                joined(2, "acme", "member", Some("hand")),
+                part(3, PartKind::Account, "mia", None),
+                joined(3, "acme", "contributor", Some("invite")),
+            ],
+            "acme",
+        )
+        .unwrap();
+        let listed: Vec<_> = members
+            .iter()
+            .map(|m| (m.account.handle.as_str(), m.role, m.joined))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("Adam", Role::Member, Joined::ByHand),
+                ("mia", Role::Contributor, Joined::Invite),
+                ("zoe", Role::Admin, Joined::Jit),
+            ]
+        );
+        assert_eq!(members[2].account.memberships.len(), 2);
+        for how in [Joined::Jit, Joined::Invite, Joined::ByHand] {
+            assert_eq!(joined_from(joined_name(how)), Some(how));
+        }
+        let unknown = super::members(
+            vec![
+                part(1, PartKind::Account, "zoe", None),
+                joined(1, "acme", "admin", Some("by_hand")),
+            ],
+            "acme",
+        );
+        assert!(matches!(unknown, Err(StoreError::InvalidData(m)) if m.contains("by_hand")));
     }
 
     #[test]

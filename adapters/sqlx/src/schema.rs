@@ -35,6 +35,16 @@ pub(crate) const SQLITE: &[Migration] = &[
         description: "orgs and their history",
         sql: include_str!("../migrations/sqlite/0005_orgs.sql"),
     },
+    Migration {
+        version: 6,
+        description: "invites, and how each membership came to be",
+        sql: include_str!("../migrations/sqlite/0006_invites.sql"),
+    },
+    Migration {
+        version: 7,
+        description: "admin events and owner links",
+        sql: include_str!("../migrations/sqlite/0007_admin_events_and_owner_links.sql"),
+    },
 ];
 
 /// The PostgreSQL schema, oldest first.
@@ -62,6 +72,16 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 5,
         description: "orgs and their history",
         sql: include_str!("../migrations/postgres/0005_orgs.sql"),
+    },
+    Migration {
+        version: 6,
+        description: "invites, and how each membership came to be",
+        sql: include_str!("../migrations/postgres/0006_invites.sql"),
+    },
+    Migration {
+        version: 7,
+        description: "admin events and owner links",
+        sql: include_str!("../migrations/postgres/0007_admin_events_and_owner_links.sql"),
     },
 ];
 
@@ -160,14 +180,15 @@ mod tests {
 
     #[test]
     fn only_missing_versions_are_pending() {
-        let pending: Vec<i64> = pending(SQLITE, &[1, 2, 3, 4, 5])
+        let pending: Vec<i64> = pending(SQLITE, &[1, 2, 3, 4, 5, 6, 7])
             .map(|m| m.version)
             .collect();
         assert!(pending.is_empty());
-        assert_eq!(pending_versions(&[1, 2, 3, 4]), [5]);
-        assert_eq!(pending_versions(&[1, 2, 3]), [4, 5]);
-        assert_eq!(pending_versions(&[1]), [2, 4, 5]);
-        assert_eq!(pending_versions(&[]), [1, 2, 4, 5]);
+        assert_eq!(pending_versions(&[1, 2, 3, 4, 5, 6]), [7]);
+        assert_eq!(pending_versions(&[1, 2, 3, 4, 5]), [6, 7]);
+        assert_eq!(pending_versions(&[1, 2, 3]), [4, 5, 6, 7]);
+        assert_eq!(pending_versions(&[1]), [2, 4, 5, 6, 7]);
+        assert_eq!(pending_versions(&[]), [1, 2, 4, 5, 6, 7]);
     }
 
     fn pending_versions(applied: &[i64]) -> Vec<i64> {

@@ -18,11 +18,13 @@ use jit_provisioning::{
 
 use crate::error::{create_error, import_error, is_missing_parent, store_error, violated};
 use crate::import::{self, ImportedAccount};
+use crate::membership::{membership_store, Step};
 use crate::queries;
 use crate::rows::{self, key, row_id};
 use crate::schema::{self, Unique};
 
-/// An [`AccountStore`] in a SQLite database.
+/// An [`AccountStore`] in a SQLite database, and the
+/// [`MembershipStore`](jit_provisioning::MembershipStore) of its invites and memberships.
 ///
 /// Writers take turns: account creation is a write transaction from its first
 /// statement (`BEGIN IMMEDIATE`), so it waits for the database's write lock up front
@@ -30,6 +32,12 @@ use crate::schema::{self, Unique};
 /// Several processes may share the file. When the proposed handle turns out taken, the
 /// creation reads the handles under its stems and inserts the next free one
 /// ([`NewAccount::free_handle`]) in that same transaction, under that same lock.
+///
+/// Every invite and membership write is a `BEGIN IMMEDIATE` transaction too: an
+/// acceptance takes the invite and gives the membership under the write lock, so two
+/// acceptances of one invite take turns and the second finds it gone; a demotion or
+/// removal counts the org's admins under it, so no other write changes them before it
+/// commits, and the org keeps its last admin even when two of them go at once.
 ///
 /// ```
 /// use jit_provisioning::{AccountStore, Identity};
@@ -89,8 +97,8 @@ impl SqliteStore {
     }
 
     /// Creates or updates the adapter's tables (`jit_accounts`, `jit_identities`,
-    /// `jit_memberships`, `jit_assertion_ids`, `jit_orgs`, `jit_org_history`, and
-    /// `jit_schema_migrations` to remember what was applied).
+    /// `jit_memberships`, `jit_assertion_ids`, `jit_orgs`, `jit_org_history`,
+    /// `jit_invites`, and `jit_schema_migrations` to remember what was applied).
     /// Safe to call at every start-up, from several processes at once.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let mut lease = Lease::acquire(&self.pool).await?;
@@ -135,6 +143,34 @@ impl SqliteStore {
     /// The pool, for the app's own queries on the same database.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// Runs a membership write's `step` in a `BEGIN IMMEDIATE` transaction, after this
+    /// store's earlier writers: the database's write lock is held from its first
+    /// statement to its commit, whatever org it changes (`_admins_of`).
+    pub(crate) async fn write<T, E>(
+        &self,
+        _admins_of: Option<&str>,
+        step: impl for<'c> FnOnce(&'c mut SqliteConnection) -> Step<'c, T, E> + Send,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let _turn = self.writers.lock().await;
+        let mut lease = Lease::acquire(&self.pool).await?;
+        let written = async {
+            let mut tx = lease
+                .connection()
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map_err(store_error)?;
+            let value = step(&mut tx).await?;
+            tx.commit().await.map_err(store_error)?;
+            Ok(value)
+        }
+        .await;
+        lease.settle();
+        written
     }
 
     async fn records<'q>(
@@ -229,13 +265,16 @@ async fn create(
         .await
         .map_err(failed)?;
     for grant in &account.memberships {
-        sqlx::query("INSERT INTO jit_memberships (account_id, org, role) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(&grant.org)
-            .bind(grant.role.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(failed)?;
+        sqlx::query(
+            "INSERT INTO jit_memberships (account_id, org, role, joined) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(&grant.org)
+        .bind(grant.role.as_str())
+        .bind(rows::joined_by_creation(account, &grant.org))
+        .execute(&mut *tx)
+        .await
+        .map_err(failed)?;
     }
     tx.commit().await.map_err(failed)?;
     Ok(rows::created(id, renamed.as_ref().unwrap_or(account)))
@@ -435,6 +474,9 @@ impl AccountStore for SqliteStore {
         Ok(raised.rows_affected() > 0)
     }
 }
+
+membership_store!(SqliteStore, Sqlite);
+admin_records!(SqliteStore);
 
 #[cfg(test)]
 pub(crate) mod tests {

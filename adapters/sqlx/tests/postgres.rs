@@ -15,7 +15,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use jit_provisioning::org::OrgDirectory;
 use jit_provisioning::testing::Burst;
-use jit_provisioning::{testing, AccountStore, CreateError, Grant, NewAccount, Role, StoreError};
+use jit_provisioning::{
+    testing, AccountStore, CreateError, Grant, MembershipStore, NewAccount, Role, StoreError,
+};
 use jit_provisioning_sqlx::{PgDirectory, PgStore};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
@@ -160,6 +162,82 @@ async fn postgres_meets_the_storage_contract() {
 
 #[tokio::test]
 #[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn postgres_meets_the_membership_contract() {
+    let schemas = Schemas::new().await;
+    let result = testing::membership_conformance(|| schemas.fresh()).await;
+    schemas.drop_all().await;
+    if let Err(error) = result {
+        panic!("{error}");
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn postgres_meets_the_audit_log_and_owner_link_contracts() {
+    let schemas = Schemas::new().await;
+    let result = testing::admin_records_conformance(|| schemas.fresh()).await;
+    schemas.drop_all().await;
+    if let Err(error) = result {
+        panic!("{error}");
+    }
+}
+
+/// The only two admins of an org demoted or removed at once on two app servers (two
+/// pools): one change is made and one refused, round after round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn the_last_two_admins_going_on_two_app_servers_leave_one() {
+    let schemas = Schemas::new().await;
+    let servers = schemas.app_servers().await;
+    let (first, second) = (servers[0].clone(), servers[1].clone());
+    let jane = first
+        .create_account(&new_account("jane-doe", "jane"))
+        .await
+        .unwrap()
+        .id;
+    let john = first
+        .create_account(&new_account("john-roe", "john"))
+        .await
+        .unwrap()
+        .id;
+    let mut outcomes = Vec::new();
+    for round in 0..50 {
+        let org = format!("team-{round}");
+        for id in [&jane, &john] {
+            first.set_role(id, &org, Role::Admin).await.unwrap();
+        }
+        let (a, b) = {
+            let (first, second) = (first.clone(), second.clone());
+            let (jane, john, org_a, org_b) = (jane.clone(), john.clone(), org.clone(), org.clone());
+            let a = tokio::spawn(async move {
+                if round % 2 == 0 {
+                    first.set_role(&jane, &org_a, Role::Member).await
+                } else {
+                    first.remove_member(&jane, &org_a).await.map(drop)
+                }
+            });
+            let b =
+                tokio::spawn(async move { second.remove_member(&john, &org_b).await.map(drop) });
+            (a.await.unwrap(), b.await.unwrap())
+        };
+        let admins = first
+            .members(&org)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|member| member.role == Role::Admin)
+            .count();
+        outcomes.push((round, a.is_ok(), b.is_ok(), admins, format!("{a:?} {b:?}")));
+    }
+    schemas.drop_all().await;
+    for (round, a, b, admins, results) in outcomes {
+        assert!(a != b, "round {round}: {results}");
+        assert_eq!(admins, 1, "round {round}: {results}");
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
 async fn postgres_meets_the_org_directory_contract() {
     let schemas = Schemas::new().await;
     let result = testing::org_directory_conformance(|| async {
@@ -246,7 +324,7 @@ async fn app_servers_starting_together_migrate_once() {
     .await
     .unwrap();
     schemas.drop_all().await;
-    assert_eq!(versions, 5, "each migration once");
+    assert_eq!(versions, 7, "each migration once");
 }
 
 #[tokio::test]

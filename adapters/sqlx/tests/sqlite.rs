@@ -12,7 +12,8 @@ use std::time::Duration;
 use jit_provisioning::org::OrgDirectory;
 use jit_provisioning::testing::Burst;
 use jit_provisioning::{
-    testing, AccountId, AccountStore, CreateError, Grant, LinkError, NewAccount, Role, StoreError,
+    testing, AccountId, AccountStore, CreateError, Grant, Invite, Invitee, Joined, LinkError,
+    MembershipError, MembershipStore, NewAccount, Role, StoreError,
 };
 use jit_provisioning_sqlx::{SqliteDirectory, SqliteReplayGuard, SqliteStore};
 
@@ -106,6 +107,32 @@ async fn files_meet_the_storage_contract() {
         store_at(&dir.path().join(format!("store-{n}.db"))).await
     };
     if let Err(error) = testing::conformance(fresh).await {
+        panic!("{error}");
+    }
+}
+
+#[tokio::test]
+async fn files_meet_the_membership_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = AtomicUsize::new(0);
+    let fresh = || async {
+        let n = made.fetch_add(1, Ordering::Relaxed);
+        store_at(&dir.path().join(format!("members-{n}.db"))).await
+    };
+    if let Err(error) = testing::membership_conformance(fresh).await {
+        panic!("{error}");
+    }
+}
+
+#[tokio::test]
+async fn files_meet_the_audit_log_and_owner_link_contracts() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = AtomicUsize::new(0);
+    let fresh = || async {
+        let n = made.fetch_add(1, Ordering::Relaxed);
+        store_at(&dir.path().join(format!("admin-{n}.db"))).await
+    };
+    if let Err(error) = testing::admin_records_conformance(fresh).await {
         panic!("{error}");
     }
 }
@@ -301,7 +328,7 @@ async fn app_servers_starting_together_migrate_once() {
         .fetch_one(stores[0].pool())
         .await
         .unwrap();
-    assert_eq!(versions, 5, "each migration once");
+    assert_eq!(versions, 7, "each migration once");
 }
 
 #[tokio::test]
@@ -578,4 +605,111 @@ async fn a_database_from_before_display_names_gains_them_on_migrate() {
     let read = store.account_by_id(&created.id).await.unwrap().unwrap();
     assert_eq!(read.given_name.as_deref(), Some("Zoë"));
     assert_eq!(read.family_name.as_deref(), Some("Nguyễn Văn"));
+}
+
+/// Memberships from before migration 6 joined by hand; an account made since joined its
+/// orgs by JIT, the org of the invite its creation accepts by invite.
+#[tokio::test]
+async fn memberships_from_before_invites_joined_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("before-invites.db");
+    let pool = sqlx::SqlitePool::connect(&format!("{}?mode=rwc", url(&path)))
+        .await
+        .unwrap();
+    // The schema as version 5 left it, with a member and an admin made then.
+    for sql in [
+        include_str!("../migrations/sqlite/0001_accounts.sql"),
+        include_str!("../migrations/sqlite/0002_one_identity_per_issuer_and_assertion_ids.sql"),
+        include_str!("../migrations/sqlite/0004_display_names.sql"),
+        include_str!("../migrations/sqlite/0005_orgs.sql"),
+        "CREATE TABLE jit_schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL);
+         INSERT INTO jit_schema_migrations VALUES (1, 'one'), (2, 'two'), (3, 'three'),
+             (4, 'four'), (5, 'five');
+         INSERT INTO jit_accounts (handle, handle_key) VALUES ('sam-lee', 'sam-lee'),
+             ('ada', 'ada');
+         INSERT INTO jit_memberships (account_id, org, role) VALUES (1, 'acme', 'admin'),
+             (2, 'acme', 'member');",
+    ] {
+        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+    }
+    let store = SqliteStore::from_pool(pool);
+    store.migrate().await.unwrap();
+
+    let now = common::now();
+    let invite = store
+        .create_invite(&Invite::new(
+            "acme-labs",
+            Role::Admin,
+            Invitee::Email("zoe@acme.example".into()),
+            "sam-lee",
+            now,
+        ))
+        .await
+        .unwrap();
+    // Created accepting the invite: its role is among the memberships.
+    let mut zoe = new_account("zoe", "s-zoe");
+    for grant in &mut zoe.memberships {
+        if grant.org == "acme-labs" {
+            grant.role = Role::Admin;
+        }
+    }
+    zoe.invite = Some(Box::new(invite));
+    store.create_account(&zoe).await.unwrap();
+
+    let listed = |org: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .members(org)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m| (m.account.handle, m.role, m.joined))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        listed("acme").await,
+        [
+            ("ada".to_owned(), Role::Member, Joined::ByHand),
+            ("sam-lee".to_owned(), Role::Admin, Joined::ByHand),
+            ("zoe".to_owned(), Role::Member, Joined::Jit),
+        ]
+    );
+    assert_eq!(
+        listed("acme-labs").await,
+        [("zoe".to_owned(), Role::Admin, Joined::Invite)]
+    );
+    // The last admin of an org from before stays, too.
+    assert!(matches!(
+        store.remove_member(&"1".into(), "acme").await,
+        Err(MembershipError::LastAdmin)
+    ));
+}
+
+/// An invite to an account that does not exist is refused, and stores nothing.
+#[tokio::test]
+async fn an_invite_to_a_missing_account_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir.path().join("invites.db")).await;
+    for ghost in ["7", "acct-7"] {
+        let refused = store
+            .create_invite(&Invite::new(
+                "acme",
+                Role::Member,
+                Invitee::Account(ghost.into()),
+                "sam",
+                common::now(),
+            ))
+            .await;
+        assert!(
+            matches!(&refused, Err(StoreError::InvalidData(m)) if m.contains(ghost)),
+            "{refused:?}"
+        );
+    }
+    assert!(store
+        .open_invites("acme", common::now())
+        .await
+        .unwrap()
+        .is_empty());
 }

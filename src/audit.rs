@@ -1,0 +1,298 @@
+//! What org admins did: the audit trail of invites, revocations, role changes and
+//! removals, behind one storage trait.
+
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::account::{AccountId, Identity};
+use crate::invite::Invitee;
+use crate::role::Role;
+use crate::store::StoreError;
+
+/// One thing an org admin did: who, when, in which org, and what.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use jit_provisioning::{AdminAction, AdminEvent, Invitee, Role};
+///
+/// let at = Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap();
+/// let event = AdminEvent::new(
+///     "acme",
+///     "jane-doe",
+///     at,
+///     AdminAction::Invited {
+///         invite: "inv-1".into(),
+///         invitee: Invitee::Email("sam@acme.example".into()),
+///         handle: None,
+///         role: Role::Member,
+///         subject: None,
+///     },
+/// );
+/// assert_eq!(event.action.to_string(), "invited sam@acme.example as member");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AdminEvent {
+    /// The org it happened in.
+    pub org: String,
+    /// The handle of the admin who did it.
+    pub actor: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What.
+    pub action: AdminAction,
+}
+
+impl AdminEvent {
+    /// `actor` did `action` in `org` at `at`.
+    pub fn new(
+        org: impl Into<String>,
+        actor: impl Into<String>,
+        at: DateTime<Utc>,
+        action: AdminAction,
+    ) -> Self {
+        AdminEvent {
+            org: org.into(),
+            actor: actor.into(),
+            at,
+            action,
+        }
+    }
+}
+
+/// What an org admin did, with the details an auditor asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AdminAction {
+    /// Invited someone to the org.
+    Invited {
+        /// The invite's id.
+        invite: String,
+        /// Who.
+        invitee: Invitee,
+        /// The invited account's handle at the time (none for an email invite).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        handle: Option<String>,
+        /// As what.
+        role: Role,
+        /// The IdP identity the invite is bound to, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<Identity>,
+    },
+    /// Revoked an open invite.
+    InviteRevoked {
+        /// The invite's id.
+        invite: String,
+        /// Who it was for.
+        invitee: Invitee,
+        /// The invited account's handle at the time (none for an email invite).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        handle: Option<String>,
+    },
+    /// Changed a member's role.
+    RoleChanged {
+        /// The member's account.
+        account: AccountId,
+        /// Its handle at the time.
+        handle: String,
+        /// The role it held.
+        from: Role,
+        /// The role it holds now.
+        to: Role,
+    },
+    /// Ended a membership.
+    MemberRemoved {
+        /// The former member's account.
+        account: AccountId,
+        /// Its handle at the time.
+        handle: String,
+        /// The role it held.
+        role: Role,
+    },
+}
+
+impl AdminAction {
+    /// The action's name as the API and logs write it (`invited`, `invite_revoked`,
+    /// `role_changed`, `member_removed`).
+    pub const fn name(&self) -> &'static str {
+        match self {
+            AdminAction::Invited { .. } => "invited",
+            AdminAction::InviteRevoked { .. } => "invite_revoked",
+            AdminAction::RoleChanged { .. } => "role_changed",
+            AdminAction::MemberRemoved { .. } => "member_removed",
+        }
+    }
+}
+
+/// One line in plain words, as the admin pages show it.
+impl fmt::Display for AdminAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AdminAction::Invited {
+                invitee,
+                handle,
+                role,
+                subject,
+                ..
+            } => {
+                match handle {
+                    Some(handle) => write!(f, "invited {handle} as {role}")?,
+                    None => write!(f, "invited {invitee} as {role}")?,
+                }
+                if let Some(subject) = subject {
+                    write!(f, ", bound to {subject}")?;
+                }
+                Ok(())
+            }
+            AdminAction::InviteRevoked {
+                invite,
+                invitee,
+                handle,
+            } => match handle {
+                Some(handle) => write!(f, "revoked invite {invite} for {handle}"),
+                None => write!(f, "revoked invite {invite} for {invitee}"),
+            },
+            AdminAction::RoleChanged {
+                handle, from, to, ..
+            } => write!(f, "changed the role of {handle} from {from} to {to}"),
+            AdminAction::MemberRemoved { handle, role, .. } => {
+                write!(f, "removed {handle} ({role})")
+            }
+        }
+    }
+}
+
+/// Where admin events are kept. Implementations must be safe to share between tasks
+/// and app servers, and keep what they record: an audit log that forgets is no log.
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    /// Keeps `event`.
+    async fn record(&self, event: &AdminEvent) -> Result<(), StoreError>;
+
+    /// The org's latest `limit` events, newest first.
+    async fn recent(&self, org: &str, limit: usize) -> Result<Vec<AdminEvent>, StoreError>;
+}
+
+/// An [`AuditLog`] in memory: for tests and single-process apps. It keeps every event
+/// until the process ends, and a restart loses them all.
+///
+/// ```
+/// # pollster::block_on(async {
+/// use chrono::{TimeZone, Utc};
+/// use jit_provisioning::{AdminAction, AdminEvent, AuditLog, MemoryAuditLog, Role};
+///
+/// let log = MemoryAuditLog::new();
+/// let at = Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap();
+/// let removed = AdminAction::MemberRemoved {
+///     account: "a1".into(),
+///     handle: "sam-lee".into(),
+///     role: Role::Member,
+/// };
+/// log.record(&AdminEvent::new("acme", "jane-doe", at, removed)).await.unwrap();
+/// assert_eq!(log.recent("acme", 20).await.unwrap().len(), 1);
+/// assert!(log.recent("globex", 20).await.unwrap().is_empty());
+/// # });
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryAuditLog {
+    events: Mutex<Vec<AdminEvent>>,
+}
+
+impl MemoryAuditLog {
+    /// An empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every event recorded, oldest first.
+    pub fn events(&self) -> Vec<AdminEvent> {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+#[async_trait]
+impl AuditLog for MemoryAuditLog {
+    async fn record(&self, event: &AdminEvent) -> Result<(), StoreError> {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(event.clone());
+        Ok(())
+    }
+
+    async fn recent(&self, org: &str, limit: usize) -> Result<Vec<AdminEvent>, StoreError> {
+        Ok(self
+            .events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .rev()
+            .filter(|event| event.org == org)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 6, 12, minute, 0).unwrap()
+    }
+
+    #[test]
+    fn recent_is_the_org_s_newest_first_up_to_the_limit() {
+        let log = MemoryAuditLog::new();
+        for minute in 0..5 {
+            let org = if minute == 2 { "globex" } else { "acme" };
+            let action = AdminAction::InviteRevoked {
+                invite: format!("inv-{minute}"),
+                invitee: Invitee::Email("sam@acme.example".into()),
+                handle: None,
+            };
+            pollster::block_on(log.record(&AdminEvent::new(org, "jane", at(minute), action)))
+                .unwrap();
+        }
+        let recent = pollster::block_on(log.recent("acme", 2)).unwrap();
+        let times: Vec<_> = recent.iter().map(|event| event.at).collect();
+        assert_eq!(times, [at(4), at(3)]);
+        assert_eq!(pollster::block_on(log.recent("acme", 20)).unwrap().len(), 4);
+        assert_eq!(log.events().len(), 5);
+    }
+
+    #[test]
+    fn events_serialize_with_the_action_named() {
+        let event = AdminEvent::new(
+            "acme",
+            "jane",
+            at(0),
+            AdminAction::RoleChanged {
+                account: "a1".into(),
+                handle: "sam-lee".into(),
+                from: Role::Member,
+                to: Role::Admin,
+            },
+        );
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["action"]["action"], "role_changed");
+        assert_eq!(json["action"]["to"], "admin");
+        assert_eq!(
+            event.action.to_string(),
+            "changed the role of sam-lee from member to admin"
+        );
+        let back: AdminEvent = serde_json::from_value(json).unwrap();
+        assert_eq!(back, event);
+    }
+}
