@@ -6,9 +6,10 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 use clap::{Args, Subcommand};
 use jit_provisioning::org::{
-    AuditEntry, OrgDirectory, OrgRecord, OrgRegistry, OrgState, SsoCheck, UpdateError,
+    valid_org_id, AuditEntry, OrgDirectory, OrgRecord, OrgRegistry, OrgState, OrgUpdate, SsoCheck,
+    UpdateError,
 };
-use jit_provisioning::Config;
+use jit_provisioning::{Config, OrgConfig, OwnerLinks};
 use jit_provisioning_saml::{HttpFetcher, SamlSettingsCheck};
 use jit_provisioning_sqlx::{PgDirectory, PgStore, SqliteDirectory, SqliteStore};
 
@@ -39,6 +40,30 @@ pub(crate) enum OrgsCommand {
     Enable(ChangeArgs),
     /// Every change to an org: version, when, who, and what changed.
     History(OrgArgs),
+    /// A one-time link that opens an org's admin pages for its first set-up, before
+    /// anyone can sign in through its SSO: printed once, kept only as its SHA-256, usable
+    /// for an hour (`--minutes`). With `--create`, an org not in the database yet is
+    /// created as a draft (JIT off) first.
+    OwnerLink(OwnerLinkArgs),
+}
+
+/// `orgs owner-link`.
+#[derive(Debug, Args)]
+pub(crate) struct OwnerLinkArgs {
+    #[command(flatten)]
+    org: OrgArgs,
+    /// The app's address, which the link starts with (`https://app.example`).
+    #[arg(long, value_name = "URL")]
+    base_url: String,
+    /// How long the link stays usable.
+    #[arg(long, value_name = "N", default_value_t = jit_provisioning::DEFAULT_OWNER_LINK_MINUTES)]
+    minutes: i64,
+    /// Create the org as a draft (JIT off) if the database has no such org.
+    #[arg(long)]
+    create: bool,
+    /// Who makes the org, for its history (with `--create`).
+    #[arg(long, default_value = "cli")]
+    actor: String,
 }
 
 /// Where the orgs are.
@@ -101,9 +126,10 @@ impl OrgsCommand {
             OrgsCommand::List(args) => args,
             OrgsCommand::Show(args) | OrgsCommand::History(args) => &args.database,
             OrgsCommand::Disable(args) | OrgsCommand::Enable(args) => &args.org.database,
+            OrgsCommand::OwnerLink(args) => &args.org.database,
         };
-        let registry = match open(database).await {
-            Ok(registry) => registry,
+        let (registry, links) = match open(database).await {
+            Ok(opened) => opened,
             Err(message) => return crate::usage(message),
         };
         match self {
@@ -113,6 +139,7 @@ impl OrgsCommand {
             OrgsCommand::History(args) => history(&registry, &args.org).await,
             OrgsCommand::Disable(args) => set_state(&registry, args, OrgState::Inactive).await,
             OrgsCommand::Enable(args) => set_state(&registry, args, OrgState::Active).await,
+            OrgsCommand::OwnerLink(args) => owner_link(&registry, links.as_ref(), args).await,
         }
     }
 }
@@ -131,26 +158,83 @@ pub(crate) fn sso_check_allowing(private_addresses: bool) -> SamlSettingsCheck {
     SamlSettingsCheck::new().with_fetcher(Arc::new(fetcher))
 }
 
-/// The registry over the database's org tables (created if missing).
-async fn open(database: &DatabaseArgs) -> Result<OrgRegistry, String> {
+/// The registry over the database's org tables (created if missing), and the owner
+/// links kept there.
+async fn open(database: &DatabaseArgs) -> Result<(OrgRegistry, Arc<dyn OwnerLinks>), String> {
     let url = database.database.as_str();
     let failed = |error: &dyn std::fmt::Display| format!("cannot open `{url}`: {error}");
-    let directory: Arc<dyn OrgDirectory> = if url.starts_with("sqlite:") {
-        let store = SqliteStore::connect(url).await.map_err(|e| failed(&e))?;
-        store.migrate().await.map_err(|e| failed(&e))?;
-        Arc::new(SqliteDirectory::new(store.pool().clone()))
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let store = PgStore::connect(url).await.map_err(|e| failed(&e))?;
-        store.migrate().await.map_err(|e| failed(&e))?;
-        Arc::new(PgDirectory::new(store.pool().clone()))
-    } else {
-        return Err(format!(
-            "`{url}` is not a database URL: use `sqlite://PATH` or `postgres://…`"
-        ));
-    };
+    let (directory, links): (Arc<dyn OrgDirectory>, Arc<dyn OwnerLinks>) =
+        if url.starts_with("sqlite:") {
+            let store = SqliteStore::connect(url).await.map_err(|e| failed(&e))?;
+            store.migrate().await.map_err(|e| failed(&e))?;
+            let directory = Arc::new(SqliteDirectory::new(store.pool().clone()));
+            (directory, Arc::new(store))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let store = PgStore::connect(url).await.map_err(|e| failed(&e))?;
+            store.migrate().await.map_err(|e| failed(&e))?;
+            let directory = Arc::new(PgDirectory::new(store.pool().clone()));
+            (directory, Arc::new(store))
+        } else {
+            return Err(format!(
+                "`{url}` is not a database URL: use `sqlite://PATH` or `postgres://…`"
+            ));
+        };
     OrgRegistry::new(directory, &Config::default())
-        .map(|registry| registry.with_sso_check(Arc::new(sso_check(database))))
+        .map(|registry| {
+            let registry = registry.with_sso_check(Arc::new(sso_check(database)));
+            (registry, links)
+        })
         .map_err(|error| error.to_string())
+}
+
+async fn owner_link(
+    registry: &OrgRegistry,
+    links: &dyn OwnerLinks,
+    args: &OwnerLinkArgs,
+) -> Verdict {
+    let org = args.org.org.as_str();
+    if !valid_org_id(org) {
+        return crate::usage(format!("`{org}` is not an org id"));
+    }
+    if !(1..=24 * 60).contains(&args.minutes) {
+        return crate::usage("--minutes must be between 1 and 1440 (a day)");
+    }
+    let base = args.base_url.trim_end_matches('/');
+    if !(base.starts_with("https://") || base.starts_with("http://")) {
+        return crate::usage(format!(
+            "`{}` is not the app's address: give its origin, such as https://app.example",
+            args.base_url
+        ));
+    }
+    let now = Utc::now();
+    match registry.org(org).await {
+        Ok(Some(_)) => {}
+        Ok(None) if args.create => {
+            let mut draft = OrgConfig::default();
+            draft.state = OrgState::Draft;
+            let update = OrgUpdate::new(org, draft, &args.actor, now).expecting(0);
+            if let Err(error) = registry.update(update).await {
+                return refused(&error);
+            }
+            println!("created `{org}` as a draft: its SSO is closed until its admin sets it up");
+        }
+        Ok(None) => {
+            println!("there is no org `{org}` (add --create to make it as a draft)");
+            return Verdict::No;
+        }
+        Err(error) => return crate::usage(format!("the orgs could not be read: {error}")),
+    }
+    let expires_at = now + TimeDelta::minutes(args.minutes);
+    let token = match links.create(org, now, expires_at).await {
+        Ok(token) => token,
+        Err(error) => return crate::usage(format!("the link could not be stored: {error}")),
+    };
+    println!("{base}/{org}/admin/owner/{token}");
+    eprintln!(
+        "one use, until {}: whoever opens it manages `{org}` until the session ends; send it privately",
+        expires_at.to_rfc3339()
+    );
+    Verdict::Yes
 }
 
 async fn import(registry: &OrgRegistry, args: &ImportArgs) -> Verdict {

@@ -196,3 +196,67 @@ fn an_unknown_org_and_a_bad_url_are_said_plainly() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("use `sqlite://PATH` or `postgres://…`"));
 }
+
+#[test]
+fn owner_link_prints_a_one_time_link_and_can_create_a_draft_org() {
+    let (_folder, url) = scratch("owner-link");
+    let args = |extra: &[&str]| {
+        let mut args = vec![
+            "orgs",
+            "owner-link",
+            "--database",
+            &url,
+            "--base-url",
+            "https://app.example/",
+        ];
+        args.extend_from_slice(extra);
+        cli(&args)
+    };
+
+    // No such org, and no --create: nothing made.
+    let missing = args(&["globex"]);
+    assert_eq!(missing.status.code(), Some(1), "{missing:?}");
+    assert!(out(&missing).contains("--create"), "{}", out(&missing));
+
+    let made = args(&["--create", "--actor", "ops:kim", "globex"]);
+    assert_eq!(made.status.code(), Some(0), "{made:?}");
+    let printed = out(&made);
+    let link = printed.lines().last().unwrap();
+    let token = link
+        .strip_prefix("https://app.example/globex/admin/owner/")
+        .unwrap_or_else(|| panic!("{printed}"));
+    assert_eq!(token.len(), 64, "{token}");
+    assert!(token.bytes().all(|byte| byte.is_ascii_hexdigit()));
+    assert!(printed.contains("created `globex` as a draft"), "{printed}");
+    let list = out(&cli(&["orgs", "list", "--database", &url]));
+    assert!(list.starts_with("globex\tdraft\tjit off"), "{list}");
+
+    // Another link for the org, now that it exists: a different token.
+    let again = out(&args(&["globex"]));
+    assert_ne!(again.lines().last().unwrap(), link);
+
+    // The database keeps hashes, never the token.
+    let db = url.strip_prefix("sqlite://").unwrap();
+    let mut bytes = fs::read(db).unwrap();
+    bytes.extend(fs::read(format!("{db}-wal")).unwrap_or_default());
+    assert!(
+        !bytes
+            .windows(token.len())
+            .any(|window| window == token.as_bytes()),
+        "the token is stored in the database"
+    );
+
+    // Bad input: usage errors.
+    assert_eq!(args(&["--minutes", "0", "globex"]).status.code(), Some(2));
+    assert_eq!(args(&["Not An Org"]).status.code(), Some(2));
+    let bad_base = cli(&[
+        "orgs",
+        "owner-link",
+        "--database",
+        &url,
+        "--base-url",
+        "app.example",
+        "globex",
+    ]);
+    assert_eq!(bad_base.status.code(), Some(2));
+}

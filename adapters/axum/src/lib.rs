@@ -10,7 +10,8 @@ mod session;
 
 pub use admin::{
     AdminAccess, AdminAuthorization, AdminRefusal, AdminVisitor, MembersPage, Notice, OrgAdmin,
-    PendingInvite, RequireOrgAdmin, CSRF_FIELD, CSRF_HEADER, MAX_EVENTS, RECENT_EVENTS,
+    PendingInvite, RequireOrgAdmin, CSRF_FIELD, CSRF_HEADER, MAX_EVENTS, OWNER_ACTOR,
+    OWNER_SESSION_HOURS, RECENT_EVENTS,
 };
 pub use headers::{security_headers, CspNonce, SecurityHeaders};
 pub use hook::{AfterSignIn, NoHook};

@@ -207,7 +207,8 @@ pub fn not_a_member_notice(org: &str) -> String {
     )
 }
 
-fn page(title: &str, nonce: &str, body: &str) -> String {
+/// A whole page in the portal's style around `body` (HTML the caller escaped).
+pub(crate) fn page(title: &str, nonce: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style nonce=\"{}\">body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;line-height:1.5}}a.button,button{{display:inline-block;padding:.6rem 1.2rem;background:#1f6feb;color:#fff;border:0;border-radius:6px;text-decoration:none;font-size:1rem}}.note{{color:#555}}</style></head><body>{body}</body></html>\n",
         escape_html(title),

@@ -19,13 +19,13 @@ use base64::Engine as _;
 use chrono::{DateTime, TimeZone, Utc};
 use http_body_util::BodyExt as _;
 use jit_provisioning::{
-    AccountRecord, AdminAction, AdminEvent, AuditLog, Config, Identity, Invite, Invitee,
-    MembershipError, MembershipStore, MemoryAuditLog, MemoryReplayGuard, MemoryStore, Provisioner,
-    Role,
+    owner_link_expiry, AccountRecord, AdminAction, AdminEvent, AuditLog, Config, Identity, Invite,
+    Invitee, MembershipError, MembershipStore, MemoryAuditLog, MemoryOwnerLinks, MemoryReplayGuard,
+    MemoryStore, OwnerLinks, Provisioner, Role,
 };
 use jit_provisioning_axum::{
     escape_html, session_layer, signed_in, AdminAccess, AdminAuthorization, AdminRefusal,
-    AdminVisitor, OrgAdmin, SsoPortal,
+    AdminVisitor, OrgAdmin, SsoPortal, OWNER_ACTOR,
 };
 use jit_provisioning_saml::test_idp::{ResponseTarget, TestIdp, TestPerson};
 use jit_provisioning_saml::SamlConfig;
@@ -1444,4 +1444,161 @@ async fn a_role_taken_away_closes_the_pages_at_the_next_request() {
         .unwrap();
     let page = jane.get(&world, "/acme/admin/members").await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
+}
+
+// Owner links: the site operator's way in before an org's SSO works.
+
+/// The value of the hidden input `name` of a page's form.
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {body}"))
+        + marker.len();
+    let rest = body.get(start..).unwrap();
+    rest.get(..rest.find('"').unwrap()).unwrap().to_owned()
+}
+
+fn with_owner_links(links: &Arc<MemoryOwnerLinks>) -> World {
+    let links = Arc::clone(links);
+    World::with(move |admin| admin.with_owner_links(links))
+}
+
+async fn owner_link(links: &MemoryOwnerLinks, org: &str) -> String {
+    links
+        .create(org, now(), owner_link_expiry(now()))
+        .await
+        .unwrap()
+}
+
+/// Opens `/{org}/admin/owner/{token}` and presses its button.
+async fn open_owner_link(browser: &mut Browser, world: &World, org: &str, token: &str) -> Reply {
+    let page = browser
+        .get(world, &format!("/{org}/admin/owner/{token}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let csrf = hidden(&page.body, "csrf_token");
+    let token = hidden(&page.body, "token");
+    browser
+        .post_form(
+            world,
+            &format!("/{org}/admin/owner"),
+            &[("csrf_token", &csrf), ("token", &token)],
+            &[(header::ORIGIN.as_str(), ORIGIN)],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn an_owner_link_opens_the_org_s_admin_pages_once_without_an_account() {
+    let links = Arc::new(MemoryOwnerLinks::new());
+    let world = with_owner_links(&links);
+    let token = owner_link(&links, "acme").await;
+
+    let mut owner = Browser::default();
+    // Opening the link only shows its button: a link preview does not use it up.
+    owner
+        .get(&world, &format!("/acme/admin/owner/{token}"))
+        .await;
+    let opened = open_owner_link(&mut owner, &world, "acme", &token).await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+    assert_eq!(opened.location.as_deref(), Some("/acme/admin/members"));
+    let page = owner.page(&world).await;
+    assert!(page.body.contains("jane-doe"), "{}", page.body);
+
+    // What the owner does is audited as the owner's.
+    let invited = owner
+        .submit(
+            &world,
+            "/acme/admin/invites",
+            &[("invitee", "ops@acme.example"), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::SEE_OTHER, "{}", invited.body);
+    assert_eq!(world.invites().await.len(), 1);
+    assert_eq!(world.audit.events()[0].actor, OWNER_ACTOR);
+
+    // The grant is for acme alone.
+    let globex = owner.get(&world, "/globex/admin/members").await;
+    assert_eq!(globex.status, StatusCode::SEE_OTHER);
+
+    // Used once: another browser with the same link is refused.
+    let mut second = Browser::default();
+    let again = open_owner_link(&mut second, &world, "acme", &token).await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN);
+    assert!(again.body.contains("does not open"), "{}", again.body);
+    let page = second.get(&world, "/acme/admin/members").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn an_owner_link_of_another_org_does_not_open_this_one() {
+    let links = Arc::new(MemoryOwnerLinks::new());
+    let world = with_owner_links(&links);
+    let token = owner_link(&links, "globex").await;
+    let mut owner = Browser::default();
+    let refused = open_owner_link(&mut owner, &world, "acme", &token).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // Still good at its own org.
+    let opened = open_owner_link(&mut owner, &world, "globex", &token).await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+}
+
+#[tokio::test]
+async fn an_owner_link_posted_without_the_session_s_token_is_refused_and_not_used_up() {
+    let links = Arc::new(MemoryOwnerLinks::new());
+    let world = with_owner_links(&links);
+    let token = owner_link(&links, "acme").await;
+    let mut owner = Browser::default();
+    owner
+        .get(&world, &format!("/acme/admin/owner/{token}"))
+        .await;
+    let forged = owner
+        .post_form(
+            &world,
+            "/acme/admin/owner",
+            &[("token", &token)],
+            &[(header::ORIGIN.as_str(), ORIGIN)],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let opened = open_owner_link(&mut owner, &world, "acme", &token).await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+}
+
+#[tokio::test]
+async fn an_owner_link_posted_from_another_site_is_refused_and_not_used_up() {
+    let links = Arc::new(MemoryOwnerLinks::new());
+    let world = with_owner_links(&links);
+    let token = owner_link(&links, "acme").await;
+    let mut owner = Browser::default();
+    let page = owner
+        .get(&world, &format!("/acme/admin/owner/{token}"))
+        .await;
+    let csrf = hidden(&page.body, "csrf_token");
+    let forged = owner
+        .post_form(
+            &world,
+            "/acme/admin/owner",
+            &[("csrf_token", &csrf), ("token", &token)],
+            &[(header::ORIGIN.as_str(), "https://evil.example")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let opened = open_owner_link(&mut owner, &world, "acme", &token).await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+}
+
+#[tokio::test]
+async fn without_owner_links_no_token_opens_the_pages() {
+    let links = MemoryOwnerLinks::new();
+    let world = World::new();
+    let token = owner_link(&links, "acme").await;
+    let mut owner = Browser::default();
+    let refused = open_owner_link(&mut owner, &world, "acme", &token).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        owner.get(&world, "/acme/admin/members").await.status,
+        StatusCode::SEE_OTHER
+    );
 }

@@ -9,6 +9,7 @@
 mod access;
 mod actions;
 mod csrf;
+mod owner;
 mod page;
 
 use std::sync::Arc;
@@ -22,7 +23,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 use chrono::{DateTime, Utc};
-use jit_provisioning::{AccountId, AccountStore, AuditLog, MembershipStore, Provisioner, Role};
+use jit_provisioning::{
+    AccountId, AccountStore, AuditLog, MembershipStore, OwnerLinks, Provisioner, Role,
+};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
@@ -30,6 +33,7 @@ use tower_sessions::Session;
 
 pub use access::{AdminAccess, AdminAuthorization, AdminRefusal, AdminVisitor, RequireOrgAdmin};
 pub use csrf::{CSRF_FIELD, CSRF_HEADER};
+pub use owner::{OWNER_ACTOR, OWNER_SESSION_HOURS};
 pub(crate) use page::render as render_members;
 pub use page::{MembersPage, Notice, PendingInvite};
 
@@ -83,6 +87,8 @@ pub struct OrgAdmin<S> {
     provisioner: Arc<Provisioner<S>>,
     memberships: Arc<dyn MembershipStore>,
     audit: Arc<dyn AuditLog>,
+    /// Where owner links are redeemed, when the app has them.
+    owner_links: Option<Arc<dyn OwnerLinks>>,
     authorization: Arc<dyn AdminAuthorization>,
     pages: Arc<dyn Pages>,
     clock: Clock,
@@ -96,6 +102,7 @@ impl<S> Clone for OrgAdmin<S> {
             provisioner: Arc::clone(&self.provisioner),
             memberships: Arc::clone(&self.memberships),
             audit: Arc::clone(&self.audit),
+            owner_links: self.owner_links.clone(),
             authorization: Arc::clone(&self.authorization),
             pages: Arc::clone(&self.pages),
             clock: Arc::clone(&self.clock),
@@ -148,12 +155,22 @@ impl<S: AccountStore + 'static> OrgAdmin<S> {
             provisioner: Arc::clone(&portal.provisioner),
             memberships: store,
             audit,
+            owner_links: None,
             authorization: Arc::new(RequireOrgAdmin),
             pages: Arc::clone(&portal.pages),
             clock: Arc::clone(&portal.clock),
             origin: portal.origin.clone(),
             security: portal.security.clone(),
         }
+    }
+
+    /// Opens the pages to whoever redeems an owner link of the org (made by
+    /// `jit-provisioning orgs owner-link`, kept in `links`): for
+    /// [`OWNER_SESSION_HOURS`], without an account, before the org's SSO works. Their
+    /// actions are audited as done by [`OWNER_ACTOR`]. Off by default.
+    pub fn with_owner_links(mut self, links: Arc<dyn OwnerLinks>) -> Self {
+        self.owner_links = Some(links);
+        self
     }
 
     /// Who may use the pages (default [`RequireOrgAdmin`]).
@@ -205,6 +222,8 @@ impl<S: AccountStore + 'static> OrgAdmin<S> {
     /// | `POST /{org}/admin/api/invites` | `{"handle" or "email": …, "role": …, "subject"?: …}`: 201, the invite |
     /// | `DELETE /{org}/admin/api/invites/{id}` | 204 |
     /// | `GET /{org}/admin/api/events` | `{"events": […]}`, newest first (`?limit=`, at most 100) |
+    /// | `GET /{org}/admin/owner/{token}` | an owner link: a button that uses it ([`OrgAdmin::with_owner_links`]) |
+    /// | `POST /{org}/admin/owner` | form: uses the owner link up, opens the pages |
     ///
     /// A form's answer is a 303 back to the members page, which then shows a notice of
     /// what was done or why nothing was. The API's errors are
@@ -227,6 +246,11 @@ impl<S: AccountStore + 'static> OrgAdmin<S> {
             )
             .route("/{org}/admin/api/invites/{id}", delete(api_revoke::<S>))
             .route("/{org}/admin/api/events", get(api_events::<S>))
+            .route(
+                "/{org}/admin/owner/{token}",
+                get(owner::owner_link_page::<S>),
+            )
+            .route("/{org}/admin/owner", post(owner::redeem_owner_link::<S>))
             .route_layer(middleware::from_fn_with_state(
                 self.clone(),
                 headers_and_errors::<S>,
@@ -269,6 +293,16 @@ impl<S: AccountStore + 'static> OrgAdmin<S> {
                     format!("there is no organization `{org}` here: check the address"),
                 )
             })?;
+        if self.owner_links.is_some() && owner::holds_grant(session, org, self.now()).await {
+            if let Some((headers, token)) = csrf {
+                csrf::check_origin(headers, self.origin.as_deref())?;
+                csrf::check_token(session, token).await?;
+            }
+            return Ok(Admitted {
+                idp,
+                actor: OWNER_ACTOR.to_owned(),
+            });
+        }
         let signed_in = session::signed_in(session).await.ok_or(Gate::NotSignedIn)?;
         if let Some((headers, token)) = csrf {
             let checked = match csrf::check_origin(headers, self.origin.as_deref()) {
