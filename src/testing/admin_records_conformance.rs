@@ -6,21 +6,11 @@ use std::future::Future;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use futures_util::future::join_all;
 
-use super::conformance::{ConformanceError, Violation, CONCURRENCY};
+use super::conformance::{ensure, Checked, ConformanceError, CONCURRENCY};
 use crate::audit::{AdminAction, AdminEvent, AuditLog};
 use crate::invite::Invitee;
 use crate::owner_link::{owner_link_expiry, OwnerLinks};
 use crate::role::Role;
-
-type Checked = Result<(), String>;
-
-fn ensure(condition: bool, message: impl FnOnce() -> String) -> Checked {
-    if condition {
-        Ok(())
-    } else {
-        Err(message())
-    }
-}
 
 /// Runs the audit log's and the owner links' contracts on stores that keep both: `fresh`
 /// makes an empty store; each check gets its own. Returns every violation found.
@@ -34,25 +24,13 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = S>,
 {
-    let mut violations = Vec::new();
-    macro_rules! run {
-        ($($check:ident),* $(,)?) => {$(
-            if let Err(message) = $check(&fresh().await).await {
-                violations.push(Violation { check: stringify!($check), message });
-            }
-        )*};
-    }
-    run!(
+    run_checks!(
+        fresh;
         events_read_back_newest_first_per_org,
         an_owner_link_opens_its_org_once,
         an_owner_link_expires,
         concurrent_redemptions_open_once,
-    );
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(ConformanceError::new(violations))
-    }
+    )
 }
 
 fn noon() -> Result<DateTime<Utc>, String> {

@@ -54,9 +54,11 @@ impl fmt::Display for ConformanceError {
     }
 }
 
-type Checked = Result<(), String>;
+/// What a check concludes: `Err` says what broke the contract.
+pub(crate) type Checked = Result<(), String>;
 
-fn ensure(condition: bool, message: impl FnOnce() -> String) -> Checked {
+/// `Ok` when `condition` holds, else the violation `message` describes.
+pub(crate) fn ensure(condition: bool, message: impl FnOnce() -> String) -> Checked {
     if condition {
         Ok(())
     } else {
@@ -80,15 +82,8 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = S>,
 {
-    let mut violations = Vec::new();
-    macro_rules! run {
-        ($($check:ident),* $(,)?) => {$(
-            if let Err(message) = $check(&fresh().await).await {
-                violations.push(Violation { check: stringify!($check), message });
-            }
-        )*};
-    }
-    run!(
+    run_checks!(
+        fresh;
         created_accounts_are_found_every_way,
         names_are_kept_as_given,
         unknown_keys_find_nothing,
@@ -111,12 +106,7 @@ where
         concurrent_takeovers_by_email,
         roles_only_rise,
         concurrent_raises_end_at_the_highest,
-    );
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(ConformanceError { violations })
-    }
+    )
 }
 
 fn identity(subject: &str) -> Identity {

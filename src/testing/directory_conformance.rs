@@ -5,21 +5,11 @@ use std::future::Future;
 use chrono::{DateTime, TimeZone, Utc};
 use futures_util::future::join_all;
 
-use super::conformance::{ConformanceError, Violation, CONCURRENCY};
+use super::conformance::{ensure, Checked, ConformanceError, CONCURRENCY};
 use crate::config::OrgConfig;
 use crate::org::{
     changes_between, OrgDirectory, OrgState, OrgWrite, WriteError, MAX_LISTED_CHANGES,
 };
-
-type Checked = Result<(), String>;
-
-fn ensure(condition: bool, message: impl FnOnce() -> String) -> Checked {
-    if condition {
-        Ok(())
-    } else {
-        Err(message())
-    }
-}
 
 fn noon() -> Result<DateTime<Utc>, String> {
     Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0)
@@ -75,15 +65,8 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = D>,
 {
-    let mut violations = Vec::new();
-    macro_rules! run {
-        ($($check:ident),* $(,)?) => {$(
-            if let Err(message) = $check(&fresh().await).await {
-                violations.push(Violation { check: stringify!($check), message });
-            }
-        )*};
-    }
-    run!(
+    run_checks!(
+        fresh;
         a_record_reads_back_as_written,
         versions_count_writes,
         a_stale_write_conflicts_and_changes_nothing,
@@ -94,12 +77,7 @@ where
         ids_under_a_stem,
         changes_follow_writes,
         many_writes_of_one_org_are_not_missed,
-    );
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(ConformanceError::new(violations))
-    }
+    )
 }
 
 async fn a_record_reads_back_as_written<D: OrgDirectory>(directory: &D) -> Checked {

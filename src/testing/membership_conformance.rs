@@ -7,22 +7,12 @@ use std::future::Future;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use futures_util::future::join_all;
 
-use super::conformance::{ConformanceError, Violation, CONCURRENCY};
+use super::conformance::{ensure, Checked, ConformanceError, CONCURRENCY};
 use crate::account::{AccountId, AccountRecord, Identity, NewAccount};
 use crate::invite::{Invite, Invitee, Joined, Member};
 use crate::membership::{MembershipError, MembershipStore};
 use crate::role::{Grant, Role};
 use crate::store::AccountStore;
-
-type Checked = Result<(), String>;
-
-fn ensure(condition: bool, message: impl FnOnce() -> String) -> Checked {
-    if condition {
-        Ok(())
-    } else {
-        Err(message())
-    }
-}
 
 /// Runs the whole membership contract (see [`MembershipStore`]) on stores that hold
 /// accounts too: `fresh` makes an empty store; each check gets its own. Returns every
@@ -41,15 +31,8 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = S>,
 {
-    let mut violations = Vec::new();
-    macro_rules! run {
-        ($($check:ident),* $(,)?) => {$(
-            if let Err(message) = $check(&fresh().await).await {
-                violations.push(Violation { check: stringify!($check), message });
-            }
-        )*};
-    }
-    run!(
+    run_checks!(
+        fresh;
         created_invites_read_back_with_the_store_id,
         open_invites_oldest_first_expired_left_out,
         invites_for_holds_every_invite_for_the_sign_in,
@@ -65,12 +48,7 @@ where
         the_last_admin_stays,
         concurrent_demotions_of_the_last_two_admins,
         concurrent_demotions_of_every_admin,
-    );
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(ConformanceError::new(violations))
-    }
+    )
 }
 
 const IDP: &str = "https://idp.membership.example";

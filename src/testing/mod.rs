@@ -13,6 +13,24 @@
 //! # });
 //! ```
 
+/// Runs each check on a subject of its own from `fresh`, then answers with every
+/// violation found, not only the first: the body of each conformance suite.
+macro_rules! run_checks {
+    ($fresh:ident; $($check:ident),* $(,)?) => {{
+        let mut violations = Vec::new();
+        $(
+            if let Err(message) = $check(&$fresh().await).await {
+                violations.push($crate::testing::Violation { check: stringify!($check), message });
+            }
+        )*
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err($crate::testing::ConformanceError::new(violations))
+        }
+    }};
+}
+
 mod admin_records_conformance;
 mod burst;
 mod conformance;

@@ -5,18 +5,8 @@ use std::future::Future;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use futures_util::future::join_all;
 
-use super::conformance::{ConformanceError, Violation, CONCURRENCY};
+use super::conformance::{ensure, Checked, ConformanceError, CONCURRENCY};
 use crate::replay::{ReplayGuard, REPLAY_GRACE_SECS};
-
-type Checked = Result<(), String>;
-
-fn ensure(condition: bool, message: impl FnOnce() -> String) -> Checked {
-    if condition {
-        Ok(())
-    } else {
-        Err(message())
-    }
-}
 
 fn noon() -> Result<DateTime<Utc>, String> {
     Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0)
@@ -53,26 +43,14 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = G>,
 {
-    let mut violations = Vec::new();
-    macro_rules! run {
-        ($($check:ident),* $(,)?) => {$(
-            if let Err(message) = $check(&fresh().await).await {
-                violations.push(Violation { check: stringify!($check), message });
-            }
-        )*};
-    }
-    run!(
+    run_checks!(
+        fresh;
         an_id_is_used_once,
         ids_are_unique_per_issuer,
         an_id_is_remembered_through_the_grace,
         a_forgotten_id_is_usable_again,
         concurrent_uses_of_one_id,
-    );
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(ConformanceError::new(violations))
-    }
+    )
 }
 
 async fn an_id_is_used_once<G: ReplayGuard>(guard: &G) -> Checked {
