@@ -1,5 +1,5 @@
-//! What org admins did: the audit trail of invites, revocations, role changes and
-//! removals, behind one storage trait.
+//! What org admins did: the audit trail of invites, revocations, role changes,
+//! removals and SSO set-up, behind one storage trait.
 
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
@@ -114,17 +114,72 @@ pub enum AdminAction {
         /// The role it held.
         role: Role,
     },
+    /// Saved the org's SSO settings (JIT, roles, domains, reauthentication, the attribute
+    /// preset): everything but the IdP's trust, which is staged and tested first.
+    SsoSettingsChanged {
+        /// The org record's version the save wrote.
+        version: u64,
+        /// The fields that changed, as the org's history names them (`jit`,
+        /// `verified_domains`, `saml.attributes.preset`).
+        fields: Vec<String>,
+    },
+    /// Staged a new IdP trust (its metadata pasted, uploaded or fetched from a URL): it
+    /// waits, pending, for a test sign-in that passes with it and an admin who activates
+    /// it, while the trust in use goes on serving sign-ins.
+    SsoTrustStaged {
+        /// The pending trust's fingerprint: what a passing test is bound to.
+        trust: String,
+        /// The IdP's entity id in it.
+        entity_id: String,
+        /// Where it came from: `pasted`, `uploaded`, or the URL it was fetched from.
+        source: String,
+    },
+    /// A test sign-in passed: the IdP's response verified with the trust under test.
+    SsoTestPassed {
+        /// The fingerprint of the pending trust tested; `None` for the trust in use.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trust: Option<String>,
+        /// The IdP's entity id.
+        entity_id: String,
+        /// The subject the IdP vouched for.
+        subject: String,
+    },
+    /// A test sign-in failed: nothing was activated.
+    SsoTestFailed {
+        /// The fingerprint of the pending trust tested; `None` for the trust in use.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trust: Option<String>,
+        /// The check that failed (`bad_signature`, `wrong_audience`, `idp_status`, …).
+        check: String,
+        /// What it found, for people.
+        detail: String,
+    },
+    /// Made a pending IdP trust, tested with a passing sign-in, the trust in use.
+    SsoTrustActivated {
+        /// The fingerprint of the trust activated.
+        trust: String,
+        /// The IdP's entity id.
+        entity_id: String,
+        /// Whether the activation also opened the sign-ins of a draft org.
+        opened: bool,
+    },
 }
 
 impl AdminAction {
     /// The action's name as the API and logs write it (`invited`, `invite_revoked`,
-    /// `role_changed`, `member_removed`).
+    /// `role_changed`, `member_removed`, `sso_settings_changed`, `sso_trust_staged`,
+    /// `sso_test_passed`, `sso_test_failed`, `sso_trust_activated`).
     pub const fn name(&self) -> &'static str {
         match self {
             AdminAction::Invited { .. } => "invited",
             AdminAction::InviteRevoked { .. } => "invite_revoked",
             AdminAction::RoleChanged { .. } => "role_changed",
             AdminAction::MemberRemoved { .. } => "member_removed",
+            AdminAction::SsoSettingsChanged { .. } => "sso_settings_changed",
+            AdminAction::SsoTrustStaged { .. } => "sso_trust_staged",
+            AdminAction::SsoTestPassed { .. } => "sso_test_passed",
+            AdminAction::SsoTestFailed { .. } => "sso_test_failed",
+            AdminAction::SsoTrustActivated { .. } => "sso_trust_activated",
         }
     }
 }
@@ -163,7 +218,59 @@ impl fmt::Display for AdminAction {
             AdminAction::MemberRemoved { handle, role, .. } => {
                 write!(f, "removed {handle} ({role})")
             }
+            AdminAction::SsoSettingsChanged { fields, .. } => {
+                write!(f, "changed the SSO settings ({})", fields.join(", "))
+            }
+            AdminAction::SsoTrustStaged {
+                trust,
+                entity_id,
+                source,
+            } => write!(
+                f,
+                "staged IdP trust {} for {entity_id} ({source}), pending a test sign-in",
+                short(trust)
+            ),
+            AdminAction::SsoTestPassed {
+                trust,
+                entity_id,
+                subject,
+            } => {
+                write!(f, "test sign-in as {subject} at {entity_id} passed with ")?;
+                tested(f, trust.as_deref())
+            }
+            AdminAction::SsoTestFailed {
+                trust,
+                check,
+                detail,
+            } => {
+                write!(f, "test sign-in failed ({check}: {detail}) with ")?;
+                tested(f, trust.as_deref())
+            }
+            AdminAction::SsoTrustActivated {
+                trust,
+                entity_id,
+                opened,
+            } => {
+                write!(f, "activated IdP trust {} for {entity_id}", short(trust))?;
+                if *opened {
+                    f.write_str(", and opened sign-ins")?;
+                }
+                Ok(())
+            }
         }
+    }
+}
+
+/// The first 12 characters of a trust's fingerprint: enough for people to tell two apart.
+fn short(fingerprint: &str) -> String {
+    fingerprint.chars().take(12).collect()
+}
+
+/// Which trust a test sign-in was made with.
+fn tested(f: &mut fmt::Formatter<'_>, trust: Option<&str>) -> fmt::Result {
+    match trust {
+        Some(trust) => write!(f, "pending IdP trust {}", short(trust)),
+        None => f.write_str("the IdP trust in use"),
     }
 }
 
@@ -294,5 +401,63 @@ mod tests {
         );
         let back: AdminEvent = serde_json::from_value(json).unwrap();
         assert_eq!(back, event);
+    }
+
+    #[test]
+    fn sso_actions_serialize_flat_with_their_names() {
+        let actions = [
+            AdminAction::SsoSettingsChanged {
+                version: 4,
+                fields: vec!["jit".into(), "verified_domains".into()],
+            },
+            AdminAction::SsoTrustStaged {
+                trust: "0123456789abcdef".into(),
+                entity_id: "https://idp.acme.example".into(),
+                source: "pasted".into(),
+            },
+            AdminAction::SsoTestPassed {
+                trust: Some("0123456789abcdef".into()),
+                entity_id: "https://idp.acme.example".into(),
+                subject: "00u1".into(),
+            },
+            AdminAction::SsoTestFailed {
+                trust: None,
+                check: "bad_signature".into(),
+                detail: "signed by an unknown key".into(),
+            },
+            AdminAction::SsoTrustActivated {
+                trust: "0123456789abcdef".into(),
+                entity_id: "https://idp.acme.example".into(),
+                opened: true,
+            },
+        ];
+        for action in actions {
+            let json = serde_json::to_value(&action).unwrap();
+            assert_eq!(json["action"], action.name());
+            let back: AdminAction = serde_json::from_value(json).unwrap();
+            assert_eq!(back, action);
+        }
+        let failed = AdminAction::SsoTestFailed {
+            trust: None,
+            check: "bad_signature".into(),
+            detail: "signed by an unknown key".into(),
+        };
+        assert!(serde_json::to_value(&failed)
+            .unwrap()
+            .get("trust")
+            .is_none());
+        assert_eq!(
+            failed.to_string(),
+            "test sign-in failed (bad_signature: signed by an unknown key) with the IdP trust in use"
+        );
+        let activated = AdminAction::SsoTrustActivated {
+            trust: "0123456789abcdef".into(),
+            entity_id: "https://idp.acme.example".into(),
+            opened: true,
+        };
+        assert_eq!(
+            activated.to_string(),
+            "activated IdP trust 0123456789ab for https://idp.acme.example, and opened sign-ins"
+        );
     }
 }

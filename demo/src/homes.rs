@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use jit_provisioning::{AccountRecord, AccountStore, Provisioner};
+use jit_provisioning::{AccountRecord, AccountStore, Provisioner, Role};
 use jit_provisioning_axum::{escape_html, not_a_member_notice, signed_in, CspNonce, SignedIn};
 use tower_sessions::Session;
 
@@ -115,6 +115,19 @@ fn who(signed_in: &SignedIn, account: &AccountRecord) -> String {
     )
 }
 
+/// For an admin of `org`, the way to its admin pages.
+fn admin_link(org: &str, account: &AccountRecord) -> String {
+    if account.memberships.get(org) == Some(&Role::Admin) {
+        format!(
+            "<p><a id=\"manage-members\" href=\"/{}/admin/members\">Manage the members and invites of {}</a></p>",
+            escape_html(org),
+            escape_html(org)
+        )
+    } else {
+        String::new()
+    }
+}
+
 /// Why a non-member landed on their own home, while they are still not a member of the
 /// org whose portal signed them in (an admin may have invited them since).
 fn not_a_member(signed_in: &SignedIn, account: &AccountRecord) -> String {
@@ -194,9 +207,10 @@ async fn home<S: AccountStore + 'static>(
             &title,
             &nonce,
             &format!(
-                "<h1 id=\"title\">{} home</h1>{}",
+                "<h1 id=\"title\">{} home</h1>{}{}",
                 escape_html(&name),
-                who(&signed_in, &account)
+                who(&signed_in, &account),
+                admin_link(&name, &account)
             ),
         )
         .into_response();

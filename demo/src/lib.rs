@@ -16,8 +16,13 @@ use std::time::SystemTime;
 
 use axum::Router;
 use jit_provisioning::org::{OrgDirectory, OrgRegistry, SamlSection};
-use jit_provisioning::{AccountStore, Assertion, Provisioner, ReplayGuard, Request};
-use jit_provisioning_axum::{security_headers, session_layer, SecurityHeaders, SsoPortal};
+use jit_provisioning::{
+    AccountStore, Assertion, AuditLog, MembershipStore, OwnerLinks, Provisioner, ReplayGuard,
+    Request,
+};
+use jit_provisioning_axum::{
+    security_headers, session_layer, OrgAdmin, SecurityHeaders, SsoPortal,
+};
 use jit_provisioning_saml::test_idp::TestIdp;
 use jit_provisioning_saml::{
     HttpFetcher, MetadataFetcher, SamlSettingsCheck, ServiceProvider, SpConfig,
@@ -66,7 +71,7 @@ pub async fn app<S, Sessions>(
     base_url: &str,
 ) -> Result<(Router, Arc<Provisioner<S>>), String>
 where
-    S: AccountStore + 'static,
+    S: AccountStore + MembershipStore + AuditLog + OwnerLinks + Clone + 'static,
     Sessions: SessionStore + Clone,
 {
     // The test IdP is on this machine: an org that names its metadata URL
@@ -87,9 +92,14 @@ where
     let saml = ServiceProvider::from_registry(Arc::clone(&registry), &sp, None)
         .map_err(|error| error.to_string())?
         .with_metadata_fetcher(fetcher);
-    let provisioner = Arc::new(Provisioner::with_registry(registry, store));
+    // One store holds accounts, invites, the admin pages' audit log and owner links.
+    let shared = Arc::new(store.clone());
+    let provisioner =
+        Arc::new(Provisioner::with_registry(registry, store).with_invites(shared.clone()));
     let portal = SsoPortal::new(Arc::clone(&provisioner), Arc::new(saml), replay_guard)
         .with_origin(base_url);
+    let admin =
+        OrgAdmin::new(&portal, Arc::clone(&shared), shared.clone()).with_owner_links(shared);
     // The demo's own pages (its homes and its IdP) get the portal's headers too; the
     // portal's routes carry them already.
     let own_pages = idp::routes(idp, config.people.clone(), base_url)
@@ -100,6 +110,7 @@ where
         ));
     let router = portal
         .router()
+        .merge(admin.router())
         .merge(own_pages)
         .layer(session_layer(sessions, base_url));
     Ok((router, provisioner))

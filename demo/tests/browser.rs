@@ -108,6 +108,20 @@ struct Walk {
 }
 
 impl Walk {
+    /// A walk whose screenshots go to `target/screenshots/{folder}`.
+    fn new(client: Client, base_url: String, folder: &str) -> Self {
+        let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/screenshots")
+            .join(folder);
+        std::fs::create_dir_all(&shots).unwrap();
+        Walk {
+            client,
+            base_url,
+            shots,
+            taken: 0,
+        }
+    }
+
     async fn shot(&mut self, name: &str) {
         self.taken += 1;
         let png = self.client.screenshot().await.unwrap();
@@ -233,14 +247,7 @@ async fn the_portal_in_a_real_browser() {
     let profile = tempfile::tempdir().unwrap();
     let base_url = serve_demo(data_dir.path()).await;
     let (_driver, client) = start_browser(profile.path()).await;
-    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let mut walk = Walk {
-        client,
-        base_url,
-        shots,
-        taken: 0,
-    };
+    let mut walk = Walk::new(client, base_url, "");
 
     // 1. A new person: an account `firstname-lastname`, no password, Member, on the org home.
     walk.sign_in_as("/acme/login", 0, "new-person").await;
@@ -451,4 +458,250 @@ async fn the_portal_in_a_real_browser() {
     assert_eq!(home.status, 401);
 
     walk.client.close().await.unwrap();
+}
+
+/// Fills the input `name` of the form `#form` with `value`.
+async fn fill(walk: &Walk, form: &str, name: &str, value: &str) {
+    let input = walk
+        .client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(&format!("#{form} [name={name}]")))
+        .await
+        .unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(value).await.unwrap();
+}
+
+/// An org admin's side in the browser: María, an admin of acme through her IdP group,
+/// invites Sam Lee (the seed's non-member) on the members page; Sam's next sign-in
+/// through acme's portal lands on the org home as a member. Then a second org from
+/// nothing: an owner link opens its admin pages, the owner pastes the test IdP's
+/// metadata, tests a sign-in, activates the trust and turns JIT on; a new person signs
+/// in, and Sam, invited, joins. Screenshots go to `target/screenshots/admin/`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Debian's chromium and chromium-driver (.ci/run installs them)"]
+async fn the_admin_pages_in_a_real_browser() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let base_url = serve_demo(data_dir.path()).await;
+    let (_driver, client) = start_browser(profile.path()).await;
+    let mut walk = Walk::new(client, base_url, "admin");
+
+    // Sam Lee signs in before anyone invites him: his own home, not a member.
+    walk.sign_in_as("/acme/login", 2, "sam-first").await;
+    assert_eq!(walk.path().await, "/sam-lee");
+    assert_eq!(walk.text("memberships").await, "none");
+
+    // María's org home links to the members page.
+    walk.forget().await;
+    walk.sign_in_as("/acme/login", 3, "maria").await;
+    assert_eq!(walk.path().await, "/acme");
+    walk.click("manage-members").await;
+    walk.client
+        .wait()
+        .for_element(Locator::Id("members"))
+        .await
+        .unwrap();
+    assert_eq!(walk.path().await, "/acme/admin/members");
+    walk.shot("members").await;
+    let members = walk.text("members").await;
+    assert!(members.contains("maria-garcia"), "{members}");
+    assert!(!members.contains("sam-lee"), "{members}");
+
+    // She invites Sam by his handle.
+    fill(&walk, "invite", "invitee", "sam-lee").await;
+    walk.client
+        .find(Locator::Css("#invite button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    walk.client
+        .wait()
+        .for_element(Locator::Css("h1"))
+        .await
+        .unwrap();
+    walk.shot("invited").await;
+    let notice = walk.text("notice").await;
+    assert!(notice.contains("sam-lee"), "{notice}");
+    assert!(walk.text("invites").await.contains("sam-lee"));
+    assert!(walk.text("events").await.contains("maria-garcia"));
+
+    // Sam's next sign-in accepts it: a member, on the org home.
+    walk.forget().await;
+    walk.sign_in_as("/acme/login", 2, "sam-invited").await;
+    assert_eq!(walk.path().await, "/acme");
+    assert!(walk.text("rule").await.starts_with("invite_accepted"));
+    let membership = walk
+        .client
+        .find(Locator::Css(".membership"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(membership, "acme (member)");
+
+    // María sees him among the members, joined by invite, and the invite gone.
+    walk.forget().await;
+    walk.sign_in_as("/acme/login", 3, "maria-again").await;
+    walk.goto("/acme/admin/members").await;
+    let members = walk.text("members").await;
+    walk.shot("members-after").await;
+    assert!(members.contains("sam-lee"), "{members}");
+    assert!(members.contains("invite"), "{members}");
+    assert!(walk.text("no-invites").await.contains("No"));
+
+    // Sam, a member but no admin, is refused the page.
+    walk.forget().await;
+    walk.sign_in_as("/acme/login", 2, "sam-member").await;
+    walk.goto("/acme/admin/members").await;
+    walk.shot("not-an-admin").await;
+    assert!(walk.text("message").await.contains("Only admins of acme"));
+
+    // A second org from nothing: the site's operator makes initech as a draft and an
+    // owner link (what `jit-provisioning orgs owner-link --create initech` does).
+    walk.forget().await;
+    let link = owner_link(data_dir.path(), "initech").await;
+    walk.goto(&link).await;
+    walk.shot("owner-link").await;
+    walk.click("open-admin").await;
+    walk.client
+        .wait()
+        .for_element(Locator::Id("members"))
+        .await
+        .unwrap();
+    assert_eq!(walk.path().await, "/initech/admin/members");
+
+    // The SSO set-up page: the values for the IdP, then the IdP's metadata pasted.
+    walk.goto("/initech/admin/sso").await;
+    let acs = walk.text("acs-url").await;
+    assert!(acs.ends_with("/initech/saml/acs"), "{acs}");
+    walk.shot("sso-empty").await;
+    let metadata = reqwest::get(format!("{}/idp/metadata", walk.base_url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    walk.client
+        .execute(
+            "document.getElementById('metadata').value = arguments[0];",
+            vec![metadata.into()],
+        )
+        .await
+        .unwrap();
+    submit(&walk, "metadata-form").await;
+    walk.shot("sso-pending").await;
+    assert!(walk.text("pending-status").await.contains("Not tested"));
+
+    // The test sign-in: a real trip to the IdP, which signs no one in.
+    submit(&walk, "test").await;
+    walk.answer_as(0, "sso-test").await;
+    walk.shot("sso-test-result").await;
+    let handle = walk.text("handle").await;
+    assert!(handle.contains("jane-doe"), "{handle}");
+    assert_eq!(
+        signed_in_handle(&walk).await,
+        None,
+        "a test signs no one in"
+    );
+    submit(&walk, "activate").await;
+    walk.shot("sso-activated").await;
+
+    // JIT on, and the org's portal signs a new person in.
+    walk.client
+        .find(Locator::Css("#settings [name=jit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    submit(&walk, "settings").await;
+    walk.shot("sso-jit-on").await;
+    let notice = walk.text("notice").await;
+    assert!(!notice.contains("problem"), "{notice}");
+
+    walk.forget().await;
+    walk.sign_in_as("/initech/login", 0, "initech-first").await;
+    assert_eq!(walk.path().await, "/initech");
+    assert!(walk.text("rule").await.starts_with("jit_create"));
+
+    // The owner invites Sam, no member of initech, who then signs in as one.
+    walk.forget().await;
+    let link = owner_link(data_dir.path(), "initech").await;
+    walk.goto(&link).await;
+    walk.click("open-admin").await;
+    fill(&walk, "invite", "invitee", "sam-lee").await;
+    submit(&walk, "invite").await;
+    assert!(walk.text("invites").await.contains("sam-lee"));
+    walk.forget().await;
+    walk.sign_in_as("/initech/login", 2, "initech-invited")
+        .await;
+    assert_eq!(walk.path().await, "/initech");
+    assert!(walk.text("rule").await.starts_with("invite_accepted"));
+}
+
+/// Presses the submit button of the form `#form`, and waits for the next page.
+async fn submit(walk: &Walk, form: &str) {
+    walk.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(&format!("#{form} button[type=submit]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    walk.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("h1"))
+        .await
+        .unwrap();
+}
+
+/// Who the browser's session is signed in as, by the demo's index of homes: the handle
+/// on `/`'s page is not shown, so ask the org home, which needs a session.
+async fn signed_in_handle(walk: &Walk) -> Option<String> {
+    let here = walk.client.current_url().await.unwrap();
+    walk.goto("/initech").await;
+    let handle = match walk.client.find(Locator::Id("handle")).await {
+        Ok(element) => Some(element.text().await.unwrap()),
+        Err(_) => None,
+    };
+    walk.client.goto(here.as_str()).await.unwrap();
+    handle
+}
+
+/// What `jit-provisioning orgs owner-link --create` does, on the demo's database: `org`
+/// as a draft if it is missing, and a one-time owner link's path.
+async fn owner_link(data_dir: &std::path::Path, org: &str) -> String {
+    use jit_provisioning::org::{OrgDirectory, OrgRegistry, OrgState, OrgUpdate};
+    use jit_provisioning::{Config, OrgConfig, OwnerLinks};
+
+    let url = format!("sqlite://{}", data_dir.join("demo.db").display());
+    let store = jit_provisioning_sqlx::SqliteStore::connect(&url)
+        .await
+        .unwrap();
+    let directory: Arc<dyn OrgDirectory> = Arc::new(jit_provisioning_sqlx::SqliteDirectory::new(
+        store.pool().clone(),
+    ));
+    let registry = OrgRegistry::new(directory, &Config::default()).unwrap();
+    let now = chrono::Utc::now();
+    if registry.org(org).await.unwrap().is_none() {
+        let mut draft = OrgConfig::default();
+        draft.state = OrgState::Draft;
+        registry
+            .update(OrgUpdate::new(org, draft, "test:operator", now).expecting(0))
+            .await
+            .unwrap();
+    }
+    let token = store
+        .create(org, now, jit_provisioning::owner_link_expiry(now))
+        .await
+        .unwrap();
+    format!("/{org}/admin/owner/{token}")
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use chrono::Utc;
 use jit_provisioning::org::OrgDirectory;
-use jit_provisioning::{AccountStore, ReplayGuard};
+use jit_provisioning::{AccountStore, AuditLog, MembershipStore, OwnerLinks, ReplayGuard};
 use jit_provisioning_demo::{app, DemoConfig};
 use jit_provisioning_saml::test_idp::{post_form_value, ResponseTarget, TestIdp, TestPerson};
 use tower_sessions::SessionStore;
@@ -31,7 +31,7 @@ async fn serve<S, Sessions>(
     replay_guard: Arc<dyn ReplayGuard>,
 ) -> (String, Arc<TestIdp>)
 where
-    S: AccountStore + 'static,
+    S: AccountStore + MembershipStore + AuditLog + OwnerLinks + Clone + 'static,
     Sessions: SessionStore + Clone,
 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -51,6 +51,9 @@ pub(crate) const SAML: Shape = Object(&[
             ("certificates", Leaf),
         ]),
     ),
+    // A trust change waiting for its test sign-in (the SAML adapter's `PendingTrust`),
+    // which the admin pages write and the adapter checks.
+    ("pending", Leaf),
     (
         "options",
         Object(&[

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::{
-    changes_between, AuditEntry, OrgDirectory, OrgRecord, OrgState, OrgWrite, SsoCheck, WriteError,
+    changes_between, AuditEntry, Changes, OrgDirectory, OrgRecord, OrgState, OrgWrite, SsoCheck,
+    WriteError,
 };
 use crate::config::{Config, ConfigError, ConfigProblem, OrgConfig, OrgPolicy, Policy, Settings};
 use crate::store::StoreError;
@@ -427,6 +428,52 @@ impl OrgRegistry {
         self.import(config, actor, at, base_dir).await.map(Some)
     }
 
+    /// A registry that serves `record` as its org's, and every other org as this one
+    /// does: what a test sign-in decides with when it tries a change that is not written
+    /// (an IdP trust waiting for its test). It shares this registry's deployment
+    /// settings and directory, keeps a cache of its own, never sees a change, and refuses
+    /// every write. `record` is checked like any record read, when it is first read.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use chrono::{TimeZone, Utc};
+    /// use jit_provisioning::org::{MemoryDirectory, OrgRecord, OrgRegistry, OrgUpdate};
+    /// use jit_provisioning::{Config, OrgConfig};
+    ///
+    /// # pollster::block_on(async {
+    /// let now = Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap();
+    /// let registry = OrgRegistry::new(Arc::new(MemoryDirectory::new()), &Config::default()).unwrap();
+    /// let acme: OrgConfig = serde_json::from_str(r#"{"jit": true, "idp": "https://old.example"}"#).unwrap();
+    /// let written = registry.update(OrgUpdate::new("acme", acme, "support:sam", now)).await.unwrap();
+    ///
+    /// let mut tried = written.clone();
+    /// tried.config.idp = Some("https://new.example".into());
+    /// let trial = registry.trial(tried);
+    /// let policy = trial.policy_for("acme").await.unwrap();
+    /// assert_eq!(policy.org("acme").unwrap().portal().unwrap().idp(), "https://new.example");
+    /// // The registry itself is as it was.
+    /// let policy = registry.policy_for("acme").await.unwrap();
+    /// assert_eq!(policy.org("acme").unwrap().portal().unwrap().idp(), "https://old.example");
+    /// # });
+    /// ```
+    pub fn trial(&self, record: OrgRecord) -> OrgRegistry {
+        OrgRegistry {
+            directory: Arc::new(TrialDirectory {
+                inner: Arc::clone(&self.directory),
+                record,
+            }),
+            settings: self.settings.clone(),
+            sso: self.sso.clone(),
+            refresh_every: self.refresh_every,
+            cache: RwLock::new(HashMap::new()),
+            sync: Mutex::new(SyncState {
+                mark: 0,
+                checked: None,
+            }),
+            syncing: AtomicBool::new(false),
+        }
+    }
+
     /// Asks the directory what changed now, whenever the last time was.
     pub async fn refresh(&self) -> Result<(), StoreError> {
         self.sync(true).await.map(|_| ())
@@ -457,7 +504,13 @@ impl OrgRegistry {
         }
         let mut config = config.clone();
         let mut resolved = None;
-        if let (Some(sso), Some(saml)) = (&self.sso, &config.saml) {
+        // Settings that only hold a first trust waiting for its test serve no sign-in:
+        // the trust is checked when it is activated.
+        let in_use = config
+            .saml
+            .as_ref()
+            .filter(|saml| !saml.awaits_first_trust());
+        if let (Some(sso), Some(saml)) = (&self.sso, in_use) {
             match sso.check(id, saml, base_dir).await {
                 Ok(facts) => resolved = Some(facts.entity_id),
                 Err(found) => {
@@ -615,6 +668,60 @@ impl OrgRegistry {
     }
 }
 
+/// The directory of a [trial](OrgRegistry::trial): one record tried, the rest as the
+/// real directory has them, and no write.
+#[derive(Debug)]
+struct TrialDirectory {
+    inner: Arc<dyn OrgDirectory>,
+    record: OrgRecord,
+}
+
+#[async_trait::async_trait]
+impl OrgDirectory for TrialDirectory {
+    async fn org(&self, id: &str) -> Result<Option<OrgRecord>, StoreError> {
+        if id == self.record.id {
+            return Ok(Some(self.record.clone()));
+        }
+        self.inner.org(id).await
+    }
+
+    async fn orgs(&self, after: Option<&str>, limit: usize) -> Result<Vec<OrgRecord>, StoreError> {
+        let mut records = self.inner.orgs(after, limit).await?;
+        for record in &mut records {
+            if record.id == self.record.id {
+                record.clone_from(&self.record);
+            }
+        }
+        Ok(records)
+    }
+
+    async fn existing(&self, ids: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut existing = self.inner.existing(ids).await?;
+        if ids.contains(&self.record.id) && !existing.contains(&self.record.id) {
+            existing.push(self.record.id.clone());
+        }
+        Ok(existing)
+    }
+
+    async fn ids_under(&self, stems: &[String]) -> Result<Vec<String>, StoreError> {
+        self.inner.ids_under(stems).await
+    }
+
+    async fn write(&self, _write: OrgWrite) -> Result<OrgRecord, WriteError> {
+        Err(WriteError::Store(StoreError::NotSetUp(
+            "a trial of an org is never written".into(),
+        )))
+    }
+
+    async fn history(&self, id: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        self.inner.history(id).await
+    }
+
+    async fn changes_since(&self, since: u64) -> Result<Changes, StoreError> {
+        Ok(Changes::new(since, Vec::new()))
+    }
+}
+
 /// The orgs a config grants memberships of.
 fn referenced_orgs(config: &OrgConfig) -> impl Iterator<Item = &str> {
     config
@@ -634,4 +741,54 @@ pub fn valid_org_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::org::{MemoryDirectory, OrgUpdate as Update, SamlSection, SsoFacts};
+
+    /// A check that refuses every setting it is asked about.
+    #[derive(Debug)]
+    struct RefuseAll;
+
+    #[async_trait::async_trait]
+    impl SsoCheck for RefuseAll {
+        async fn check(
+            &self,
+            _org: &str,
+            _saml: &SamlSection,
+            _base_dir: Option<&Path>,
+        ) -> Result<SsoFacts, Vec<String>> {
+            Err(vec!["refused".into()])
+        }
+    }
+
+    #[test]
+    fn a_first_trust_waiting_for_its_test_is_not_checked_and_gives_no_idp() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap();
+        let registry = OrgRegistry::new(Arc::new(MemoryDirectory::new()), &Config::default())
+            .unwrap()
+            .with_sso_check(Arc::new(RefuseAll));
+        let waiting: OrgConfig = serde_json::from_value(serde_json::json!({
+            "saml": {"pending": {"idp": {"metadata_url": "https://idp.example/md"}}}
+        }))
+        .unwrap();
+        let written =
+            pollster::block_on(registry.update(Update::new("acme", waiting, "admin:jane", now)))
+                .unwrap();
+        assert_eq!(written.config.idp, None);
+
+        let in_use: OrgConfig = serde_json::from_value(serde_json::json!({
+            "saml": {"idp": {"entity_id": "https://idp.example"}, "pending": {}}
+        }))
+        .unwrap();
+        let refused =
+            pollster::block_on(registry.update(Update::new("acme", in_use, "admin:jane", now)));
+        assert!(matches!(refused, Err(UpdateError::Invalid(_))));
+    }
 }

@@ -13,6 +13,12 @@ use serde_json::{Map, Value};
 /// an entity id and certificates), the checks relaxed or tightened for it, and how its
 /// attributes are read.
 ///
+/// It may also hold, under `pending` ([`SamlSection::PENDING`]), an IdP trust that an
+/// admin staged and that is not in use yet: it waits for a test sign-in that passes with
+/// it and for an admin to activate it (the SAML adapter's `PendingTrust` says its shape;
+/// the axum adapter's SSO set-up page writes it). Kept in the org's record, it survives
+/// restarts and every app server sees it; nothing that verifies sign-ins reads it.
+///
 /// ```
 /// use jit_provisioning::Config;
 ///
@@ -31,9 +37,33 @@ use serde_json::{Map, Value};
 pub struct SamlSection(Map<String, Value>);
 
 impl SamlSection {
+    /// The key of the IdP trust that waits for its test sign-in: see above.
+    pub const PENDING: &'static str = "pending";
+
     /// The settings from a JSON object (the SAML adapter's `OrgSamlConfig`, serialized).
     pub fn from_json(settings: Map<String, Value>) -> Self {
         SamlSection(settings)
+    }
+
+    /// The IdP trust staged under `pending`, waiting for its test sign-in, as JSON.
+    pub fn pending(&self) -> Option<&Map<String, Value>> {
+        self.0.get(Self::PENDING)?.as_object()
+    }
+
+    /// Whether the settings hold a pending trust and no trust in use (no `idp`): an org
+    /// whose first IdP trust waits for its test. Such settings serve no sign-in, so the
+    /// registry does not ask the SSO check about them and the org has no entity id yet.
+    ///
+    /// ```
+    /// use jit_provisioning::org::SamlSection;
+    ///
+    /// let first: SamlSection = serde_json::from_str(r#"{"pending": {"idp": {"metadata_url": "https://idp.example/md"}}}"#).unwrap();
+    /// assert!(first.awaits_first_trust());
+    /// let rotation: SamlSection = serde_json::from_str(r#"{"idp": {"entity_id": "https://idp.example"}, "pending": {}}"#).unwrap();
+    /// assert!(!rotation.awaits_first_trust());
+    /// ```
+    pub fn awaits_first_trust(&self) -> bool {
+        !self.0.contains_key("idp") && self.0.contains_key(Self::PENDING)
     }
 
     /// The settings as a JSON object, for the SAML adapter to deserialize.

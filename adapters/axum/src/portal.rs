@@ -1,6 +1,6 @@
 //! The portal: its routes and what each does.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::SystemTime;
 
 use axum::extract::rejection::FormRejection;
@@ -47,17 +47,23 @@ const NO_METADATA: &str = "This organization has no SSO login, so there is no SA
 /// Reads the clock; tests pin it.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
+/// The admin pages made from a portal, once their router is made: the assertion
+/// consumer hands them the answers to their test sign-ins.
+pub(crate) type SsoTests<S> = Arc<RwLock<Option<crate::admin::OrgAdmin<S>>>>;
+
 /// The SSO login portal of every org, ready to become a [`Router`].
 pub struct SsoPortal<S> {
     pub(crate) provisioner: Arc<Provisioner<S>>,
-    saml: Arc<ServiceProvider>,
-    replay_guard: Arc<dyn ReplayGuard>,
+    pub(crate) saml: Arc<ServiceProvider>,
+    pub(crate) replay_guard: Arc<dyn ReplayGuard>,
     pub(crate) pages: Arc<dyn Pages>,
     sitemap: Arc<dyn Sitemap>,
     hook: Arc<dyn AfterSignIn>,
     pub(crate) clock: Clock,
     pub(crate) origin: Option<String>,
     pub(crate) security: SecurityHeaders,
+    /// Who answers test sign-ins: the admin pages, once their router is made.
+    pub(crate) sso_tests: SsoTests<S>,
 }
 
 impl<S> Clone for SsoPortal<S> {
@@ -72,6 +78,7 @@ impl<S> Clone for SsoPortal<S> {
             clock: Arc::clone(&self.clock),
             origin: self.origin.clone(),
             security: self.security.clone(),
+            sso_tests: Arc::clone(&self.sso_tests),
         }
     }
 }
@@ -106,6 +113,7 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
             clock: Arc::new(|| SystemTime::now().into()),
             origin: None,
             security: SecurityHeaders::strict(),
+            sso_tests: Arc::default(),
         }
     }
 
@@ -154,7 +162,7 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
     /// | --- | --- |
     /// | `GET /{org}/login` | the portal page for a visitor not signed in; a member validated recently goes straight to the landing, anyone else signed in straight to the IdP |
     /// | `GET /{org}/login/sso` | the trip to the IdP (the page's button) |
-    /// | `POST /{org}/saml/acs` | the assertion consumer (`GET`: a page that leads back to the portal) |
+    /// | `POST /{org}/saml/acs` | the assertion consumer (`GET`: a page that leads back to the portal); the answer to an org admin's test sign-in goes to the [`OrgAdmin`](crate::OrgAdmin) pages' test instead, and signs no one in |
     /// | `GET /{org}/saml/metadata` | the SP metadata |
     /// | `POST /logout` | ends the session |
     ///
@@ -481,6 +489,21 @@ async fn assertion_consumer<S: AccountStore + 'static>(
             );
         }
     };
+    // An org admin's test sign-in (see the SSO set-up page) is answered by the admin
+    // pages, and never signs anyone in.
+    let tests = portal
+        .sso_tests
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    if let Some(admin) = tests {
+        if let Some(response) = admin
+            .answer_test(&session, &org, &form.saml_response, &nonce)
+            .await
+        {
+            return response;
+        }
+    }
     let now = portal.now();
     let mut post = SamlPost::new(org.clone(), form.saml_response)
         .with_request_ids(session::outstanding(&session, &org, now).await);
@@ -663,7 +686,7 @@ fn org_of(path: &str) -> Option<String> {
 /// The `form-action` source for a form that posts to `url`: its origin, or its scheme
 /// alone when the origin cannot be written as a source, so that the IdP's form is never
 /// blocked; a relative URL needs none.
-fn form_target(url: &str) -> Option<String> {
+pub(crate) fn form_target(url: &str) -> Option<String> {
     let (scheme, _) = url.split_once("://")?;
     headers::origin_source(url).or_else(|| {
         scheme

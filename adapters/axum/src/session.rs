@@ -23,6 +23,10 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 
 const SIGNED_IN: &str = "jit.signed_in";
 const REQUESTS: &str = "jit.requests";
+/// The test sign-ins the session waits for (see the SSO set-up page).
+const TEST_TRIPS: &str = "jit.sso_tests";
+/// The last test sign-in's result, for the page that shows it.
+const TEST_RESULT: &str = "jit.sso_test_result";
 /// The session's CSRF token (see the admin pages).
 pub(crate) const CSRF_TOKEN: &str = "jit.csrf";
 
@@ -153,6 +157,93 @@ pub(crate) async fn expect_answer(
     let excess = requests.len().saturating_sub(MAX_OUTSTANDING_REQUESTS);
     requests.drain(..excess);
     session.insert(REQUESTS, requests).await
+}
+
+/// A test sign-in the session waits for the IdP's answer to: an AuthnRequest an org
+/// admin sent from the SSO set-up page. Kept apart from the sign-ins' requests, so that
+/// its answer can never sign anyone in, and only its answer is taken for a test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct TestTrip {
+    /// The AuthnRequest's id.
+    pub id: String,
+    pub org: String,
+    pub issued_at: DateTime<Utc>,
+    /// The fingerprint of the pending trust under test; `None`: the trust in use.
+    pub trust: Option<String>,
+}
+
+fn trip_expired(trip: &TestTrip, now: DateTime<Utc>) -> bool {
+    now.signed_duration_since(trip.issued_at).num_seconds() >= REQUEST_LIFETIME_SECS
+}
+
+/// Keeps `trip` until its answer comes back, or until it is as old as a sign-in's
+/// request may be; at most [`MAX_OUTSTANDING_REQUESTS`] trips.
+pub(crate) async fn expect_test(
+    session: &Session,
+    trip: TestTrip,
+) -> Result<(), tower_sessions::session::Error> {
+    let now = trip.issued_at;
+    let mut trips: Vec<TestTrip> = session.get(TEST_TRIPS).await?.unwrap_or_default();
+    trips.retain(|kept| !trip_expired(kept, now));
+    trips.push(trip);
+    let excess = trips.len().saturating_sub(MAX_OUTSTANDING_REQUESTS);
+    trips.drain(..excess);
+    session.insert(TEST_TRIPS, trips).await
+}
+
+/// Whether the session waits for a test sign-in at `org`.
+pub(crate) async fn awaits_test(session: &Session, org: &str, now: DateTime<Utc>) -> bool {
+    let trips: Vec<TestTrip> = session
+        .get(TEST_TRIPS)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    trips
+        .iter()
+        .any(|trip| trip.org == org && !trip_expired(trip, now))
+}
+
+/// The test trip to `org` whose AuthnRequest is `id`, taken out of the session: an
+/// answer is taken once.
+pub(crate) async fn take_test_trip(
+    session: &Session,
+    org: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<TestTrip>, tower_sessions::session::Error> {
+    let mut trips: Vec<TestTrip> = session.get(TEST_TRIPS).await?.unwrap_or_default();
+    let Some(at) = trips
+        .iter()
+        .position(|trip| trip.org == org && trip.id == id && !trip_expired(trip, now))
+    else {
+        return Ok(None);
+    };
+    let trip = trips.remove(at);
+    session.insert(TEST_TRIPS, trips).await?;
+    Ok(Some(trip))
+}
+
+/// Keeps the last test sign-in's result of `org`.
+pub(crate) async fn keep_test_result<T: Serialize>(
+    session: &Session,
+    org: &str,
+    result: &T,
+) -> Result<(), tower_sessions::session::Error> {
+    session.insert(TEST_RESULT, (org, result)).await
+}
+
+/// The last test sign-in's result of `org`, if the session has one.
+pub(crate) async fn test_result<T: serde::de::DeserializeOwned>(
+    session: &Session,
+    org: &str,
+) -> Option<T> {
+    let (for_org, result) = session
+        .get::<(String, T)>(TEST_RESULT)
+        .await
+        .ok()
+        .flatten()?;
+    (for_org == org).then_some(result)
 }
 
 /// Whether `base_url` is served on loopback, where cookies cannot be `Secure`.

@@ -9,6 +9,7 @@ use jit_provisioning::org::{CertificateFacts, SamlSection, SsoCheck, SsoFacts};
 
 use crate::config::OrgSamlConfig;
 use crate::fetch::MetadataFetcher;
+use crate::pending::PendingTrust;
 use crate::resolve::{parse_metadata, read_inline_or_file, resolve_idp, MetadataSource};
 
 /// Checks an org's SAML settings as the core's config checks and org registry ask:
@@ -16,7 +17,9 @@ use crate::resolve::{parse_metadata, read_inline_or_file, resolve_idp, MetadataS
 /// (inline, from `idp.metadata_file` against the base folder, or from
 /// `idp.metadata_url` with the fetcher) and parsed, the certificates parsed, and the IdP
 /// resolved as the service provider will resolve it. The answer is the IdP's entity id
-/// and its signing certificates (subject and end of validity), or every problem.
+/// and its signing certificates (subject and end of validity), or every problem. A trust
+/// staged under `saml.pending` ([`PendingTrust`]) must read, and is not fetched:
+/// the test sign-in that tries it does.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -54,6 +57,9 @@ impl SamlSettingsCheck {
         base_dir: Option<&Path>,
     ) -> Result<SsoFacts, Vec<String>> {
         let settings = OrgSamlConfig::from_section(saml).map_err(|problem| vec![problem])?;
+        // A trust staged for its test is not in use, but it must read: it is what an
+        // admin will activate.
+        PendingTrust::from_section(saml).map_err(|problem| vec![problem])?;
         let source = settings
             .idp
             .metadata_source()

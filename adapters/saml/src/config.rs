@@ -171,7 +171,9 @@ fn list(problems: &[SamlConfigProblem]) -> String {
 
 impl OrgSamlConfig {
     /// The settings an org record carries (the core's `saml` table), typed; a key
-    /// this struct does not know, or a value of the wrong type, is the error.
+    /// this struct does not know, or a value of the wrong type, is the error. A trust
+    /// staged under `pending` ([`PendingTrust`](crate::PendingTrust)) is not in use, and
+    /// not part of these settings.
     ///
     /// ```
     /// use jit_provisioning::org::SamlSection;
@@ -185,7 +187,9 @@ impl OrgSamlConfig {
     /// assert_eq!(settings.to_section(), section);
     /// ```
     pub fn from_section(section: &SamlSection) -> Result<OrgSamlConfig, String> {
-        serde_json::from_value(serde_json::Value::Object(section.as_json().clone()))
+        let mut settings = section.as_json().clone();
+        settings.remove(SamlSection::PENDING);
+        serde_json::from_value(serde_json::Value::Object(settings))
             .map_err(|error| format!("the SAML settings: {error}"))
     }
 

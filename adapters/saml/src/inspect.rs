@@ -68,3 +68,25 @@ pub fn inspect_unverified(xml_text: &str, limits: Limits) -> Result<Unverified, 
         attributes,
     })
 }
+
+/// The AuthnRequest id a response claims to answer: the `samlp:Response`'s
+/// `InResponseTo`, or else its first assertion's bearer confirmation's. Nothing is
+/// verified: the answer only tells which outstanding trip a response comes back from,
+/// and must be checked by the verification that follows.
+pub(crate) fn claimed_in_response_to(xml_text: &str, limits: Limits) -> Option<String> {
+    let doc = xml::parse(xml_text, limits).ok()?;
+    let root = doc
+        .document_element()
+        .filter(|&root| xml::is(&doc, root, SAMLP, "Response"))?;
+    if let Some(id) = xml::attr(&doc, root, "InResponseTo") {
+        return Some(id.to_owned());
+    }
+    let assertion = xml::children(&doc, root, SAML, "Assertion").next()?;
+    let subject = xml::child(&doc, assertion, SAML, "Subject").ok()??;
+    let claimed =
+        xml::children(&doc, subject, SAML, "SubjectConfirmation").find_map(|confirmation| {
+            let data = xml::child(&doc, confirmation, SAML, "SubjectConfirmationData").ok()??;
+            xml::attr(&doc, data, "InResponseTo").map(str::to_owned)
+        });
+    claimed
+}

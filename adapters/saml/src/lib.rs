@@ -13,6 +13,7 @@ mod idp;
 mod inspect;
 mod metadata;
 mod model;
+mod pending;
 mod provider;
 mod resolve;
 mod response;
@@ -21,6 +22,7 @@ mod slot;
 mod sp_key;
 #[cfg(feature = "test-idp")]
 pub mod test_idp;
+mod trial;
 mod xml;
 
 pub use attributes::{
@@ -41,6 +43,7 @@ pub use idp::{IdpError, IdpOptions, TrustedIdp, DEFAULT_SKEW_SECS, MAX_SKEW_SECS
 pub use inspect::{inspect_unverified, Unverified};
 pub use metadata::{sp_metadata_xml, IdpMetadata, MetadataError, HTTP_POST, HTTP_REDIRECT};
 pub use model::{Attribute, NameId};
+pub use pending::{PendingTrust, TrialPass};
 pub use provider::{to_assertion, OrgProvider, PostError, ServiceProvider};
 pub use response::{
     decode_post, verify, verify_explained, Check, Expected, InResponseTo, SignedAssertion,
@@ -51,4 +54,5 @@ pub use slot::{
     LoadError, MetadataRefresh, MetadataStatus, DEFAULT_METADATA_MAX_AGE, DEFAULT_REFETCH_INTERVAL,
 };
 pub use sp_key::{SpKey, SpKeyError};
+pub use trial::{SpValues, TrialReport, TrialVerifier};
 pub use xml::Limits;

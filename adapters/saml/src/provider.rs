@@ -192,6 +192,42 @@ impl ServiceProvider {
         self
     }
 
+    /// The fetcher of metadata from URLs, if one was given
+    /// ([`ServiceProvider::with_metadata_fetcher`]): also what an admin page fetches a
+    /// new IdP's metadata with, so that the same addresses are refused.
+    pub fn metadata_fetcher(&self) -> Option<&Arc<dyn MetadataFetcher>> {
+        self.fetcher.as_ref()
+    }
+
+    /// The limits on responses.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub(crate) fn key(&self) -> Option<&SpKey> {
+        self.key.as_ref()
+    }
+
+    /// Where relative `*_file` paths of the orgs' settings are resolved.
+    pub(crate) fn base_dir(&self) -> Option<&Path> {
+        match &self.orgs {
+            Orgs::Fixed(_) => None,
+            Orgs::Registry(registry) => registry.base_dir.as_deref(),
+        }
+    }
+
+    pub(crate) fn verify_options(&self) -> VerifyOptions<'_> {
+        VerifyOptions {
+            backend: self.backend,
+            limits: self.limits,
+            decryption_key: self.key.as_ref(),
+        }
+    }
+
     /// Uses `backend` for signatures (benchmarks and backend comparisons).
     pub fn with_backend(mut self, backend: SignatureBackend) -> Self {
         self.backend = backend;
@@ -237,14 +273,17 @@ impl ServiceProvider {
 
     /// The SP metadata XML for `org`, looking the org up (over a registry) and
     /// fetching its IdP's metadata if needed (whether AuthnRequests are signed may
-    /// depend on it); `Ok(None)` for an org without SAML settings.
+    /// depend on it); `Ok(None)` for an org without SAML settings. An org whose first
+    /// IdP trust waits for its test has its metadata already: its IdP is being set up
+    /// with it.
     pub async fn sp_metadata_xml(
         &self,
         org: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, LoadError> {
         let Some(slot) = self.slot(org).await? else {
-            return Ok(None);
+            let waiting = self.awaits_first_trust(org).await?;
+            return Ok(waiting.then(|| self.sp_values(org, None).metadata_xml));
         };
         let provider = slot.current(self.context(), now).await?;
         Ok(Some(self.sp_metadata_of(&provider)))
@@ -338,11 +377,7 @@ impl ServiceProvider {
         post: &SamlPost,
         now: DateTime<Utc>,
     ) -> Result<SamlAnswer, PostError> {
-        let options = VerifyOptions {
-            backend: self.backend,
-            limits: self.limits,
-            decryption_key: self.key.as_ref(),
-        };
+        let options = self.verify_options();
         let xml = response::decode_post(&post.saml_response, self.limits)?;
         let expected = Expected {
             sp_entity_id: &settings.sp_entity_id,
@@ -393,7 +428,13 @@ impl ServiceProvider {
             })?;
         let Some(live) = live else { return Ok(None) };
         let record = live.record();
-        let Some(section) = &record.config.saml else {
+        // A first trust that waits for its test serves no sign-in.
+        let Some(section) = record
+            .config
+            .saml
+            .as_ref()
+            .filter(|section| !section.awaits_first_trust())
+        else {
             return Ok(None);
         };
         if let Some(slot) = registry
@@ -434,6 +475,54 @@ impl ServiceProvider {
             }
         }
         Ok(Some(slot))
+    }
+}
+
+impl ServiceProvider {
+    /// Whether `org`'s record holds a first IdP trust waiting for its test, and no trust
+    /// in use (never for a fixed config).
+    async fn awaits_first_trust(&self, org: &str) -> Result<bool, LoadError> {
+        let Orgs::Registry(registry) = &self.orgs else {
+            return Ok(false);
+        };
+        let live =
+            registry.registry.org(org).await.map_err(|error| {
+                LoadError::new(org, format!("the org could not be read: {error}"))
+            })?;
+        Ok(live.is_some_and(|live| {
+            live.record()
+                .config
+                .saml
+                .as_ref()
+                .is_some_and(|section| section.awaits_first_trust())
+        }))
+    }
+
+    /// The AuthnRequest for a trip to the IdP of `settings`, issued at `now`.
+    pub(crate) fn authn_request_with(
+        &self,
+        settings: &OrgProvider,
+        trip: &IdpTrip,
+        now: DateTime<Utc>,
+    ) -> Result<IdpRedirect, jit_provisioning::VerifyError> {
+        let backend = |error: String| jit_provisioning::VerifyError::Backend(error.into());
+        let id = authn_request::new_request_id()
+            .map_err(|error| backend(format!("no randomness for a request id: {error}")))?;
+        let request = authn_request::Request {
+            sp_entity_id: &settings.sp_entity_id,
+            acs_url: &settings.acs_url,
+            sso_url: &settings.sso_url,
+            force_authn: trip.force_authn,
+            relay_state: trip.relay_state.as_deref(),
+            now,
+        };
+        let key = if settings.sign_requests {
+            self.key.as_ref()
+        } else {
+            None
+        };
+        authn_request::build(&request, id, settings.binding, key)
+            .map_err(|error| backend(format!("DEFLATE failed: {error}")))
     }
 }
 
@@ -495,22 +584,6 @@ impl SamlVerifier for ServiceProvider {
             .current(self.context(), now)
             .await
             .map_err(|error| jit_provisioning::VerifyError::Backend(Box::new(error)))?;
-        let id = authn_request::new_request_id()
-            .map_err(|error| backend(format!("no randomness for a request id: {error}")))?;
-        let request = authn_request::Request {
-            sp_entity_id: &settings.sp_entity_id,
-            acs_url: &settings.acs_url,
-            sso_url: &settings.sso_url,
-            force_authn: trip.force_authn,
-            relay_state: trip.relay_state.as_deref(),
-            now,
-        };
-        let key = if settings.sign_requests {
-            self.key.as_ref()
-        } else {
-            None
-        };
-        authn_request::build(&request, id, settings.binding, key)
-            .map_err(|error| backend(format!("DEFLATE failed: {error}")))
+        self.authn_request_with(&settings, trip, now)
     }
 }

@@ -65,9 +65,14 @@ pub(crate) async fn check_token(session: &Session, given: Option<&str>) -> Resul
 }
 
 /// Whether the request comes from this site: its `Origin` is `ours` (or, with no origin
-/// configured, names the `Host` it was sent to); a request without `Origin` must say
-/// `Sec-Fetch-Site: same-origin`. A request with neither is refused: every browser that
-/// sends cookies along cross-site sends one of them.
+/// configured, names the `Host` it was sent to); a request without `Origin`, or with the
+/// opaque `Origin: null`, must say `Sec-Fetch-Site: same-origin`. A request with neither
+/// is refused: every browser that sends cookies along cross-site sends one of them.
+///
+/// `null` is what a browser sends as the `Origin` of a form posted from a page whose
+/// `Referrer-Policy` is `no-referrer`, as the portal's pages are (Fetch, "serializing a
+/// request origin"): the admin pages' own forms come that way, and only the browser's
+/// `Sec-Fetch-Site` then tells this site's pages from a sandboxed frame's.
 pub(crate) fn check_origin(headers: &HeaderMap, ours: Option<&str>) -> Result<(), Problem> {
     let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     let refused = |detail: String| {
@@ -77,7 +82,7 @@ pub(crate) fn check_origin(headers: &HeaderMap, ours: Option<&str>) -> Result<()
             format!("refused: {detail}, and changes are accepted only from this site's own pages, so nothing changed"),
         )
     };
-    match text(header::ORIGIN.as_str()) {
+    match text(header::ORIGIN.as_str()).filter(|origin| *origin != "null") {
         Some(origin) => {
             let origin = origin.trim_end_matches('/');
             let same = match ours {
@@ -127,6 +132,10 @@ mod tests {
         assert!(check_origin(&headers(&[("origin", "https://app.example")]), ours).is_ok());
         assert!(check_origin(&headers(&[("origin", "https://evil.example")]), ours).is_err());
         assert!(check_origin(&headers(&[("origin", "null")]), ours).is_err());
+        let null_same = headers(&[("origin", "null"), ("sec-fetch-site", "same-origin")]);
+        assert!(check_origin(&null_same, ours).is_ok());
+        let null_cross = headers(&[("origin", "null"), ("sec-fetch-site", "cross-site")]);
+        assert!(check_origin(&null_cross, ours).is_err());
         assert!(check_origin(&headers(&[("sec-fetch-site", "same-origin")]), ours).is_ok());
         assert!(check_origin(&headers(&[("sec-fetch-site", "same-site")]), ours).is_err());
         assert!(check_origin(&headers(&[]), ours).is_err());

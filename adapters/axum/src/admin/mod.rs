@@ -1,5 +1,5 @@
 //! The org admin's pages: an org's members, its open invites and what its admins did,
-//! as an HTML page with plain forms and as a JSON API.
+//! and its SSO set-up, as HTML pages with plain forms and as a JSON API.
 //!
 //! Every request is let in by the [`AdminAuthorization`] (by default
 //! [`RequireOrgAdmin`]), asked again each time with the account as the store holds it
@@ -11,6 +11,7 @@ mod actions;
 mod csrf;
 mod owner;
 mod page;
+mod sso;
 
 use std::sync::Arc;
 
@@ -94,6 +95,9 @@ pub struct OrgAdmin<S> {
     clock: Clock,
     origin: Option<String>,
     security: SecurityHeaders,
+    /// The SSO set-up page's share of the portal: its SAML settings, its replay guard,
+    /// and where its assertion consumer finds these pages for test sign-ins.
+    sso: sso::Shared<S>,
 }
 
 impl<S> Clone for OrgAdmin<S> {
@@ -108,6 +112,7 @@ impl<S> Clone for OrgAdmin<S> {
             clock: Arc::clone(&self.clock),
             origin: self.origin.clone(),
             security: self.security.clone(),
+            sso: self.sso.clone(),
         }
     }
 }
@@ -161,6 +166,7 @@ impl<S: AccountStore + 'static> OrgAdmin<S> {
             clock: Arc::clone(&portal.clock),
             origin: portal.origin.clone(),
             security: portal.security.clone(),
+            sso: sso::Shared::of(portal),
         }
     }
 
@@ -224,11 +230,24 @@ impl<S: AccountStore + 'static> OrgAdmin<S> {
     /// | `GET /{org}/admin/api/events` | `{"events": […]}`, newest first (`?limit=`, at most 100) |
     /// | `GET /{org}/admin/owner/{token}` | an owner link: a button that uses it ([`OrgAdmin::with_owner_links`]) |
     /// | `POST /{org}/admin/owner` | form: uses the owner link up, opens the pages |
+    /// | `GET /{org}/admin/sso` | the SSO set-up page: what to enter in the IdP, the IdP's trust in use and pending, the settings, and the forms |
+    /// | `GET /{org}/admin/sso/sp-metadata.xml` | the SP metadata, as a download |
+    /// | `POST /{org}/admin/sso/settings` | form: save the SSO settings |
+    /// | `POST /{org}/admin/sso/metadata` | form: stage new IdP metadata (pasted, a file read as text, or a URL) as pending |
+    /// | `POST /{org}/admin/sso/test` | form: a test sign-in, with the pending trust (or the one in use): off to the IdP |
+    /// | `GET /{org}/admin/sso/test` | the last test sign-in's result: every check, the attributes, what they map to |
+    /// | `POST /{org}/admin/sso/activate` | form: make the pending trust, tested, the one in use |
+    /// | `GET`, `PUT /{org}/admin/api/sso` | the same as JSON; `PUT` saves settings (`{"version": …, …}`) |
+    /// | `POST /{org}/admin/api/sso/metadata` | `{"version": …, "xml" or "url": …}`: stage |
+    /// | `POST /{org}/admin/api/sso/test` | a test sign-in: `{"redirect": …}`, where to send the browser |
+    /// | `GET /{org}/admin/api/sso/test` | the last test sign-in's result |
+    /// | `POST /{org}/admin/api/sso/activate` | `{"fingerprint": …}`: activate |
     ///
     /// A form's answer is a 303 back to the members page, which then shows a notice of
     /// what was done or why nothing was. The API's errors are
     /// `{"error": code, "message": …}`.
     pub fn router(self) -> Router {
+        self.answer_test_sign_ins();
         Router::new()
             .route("/{org}/admin/members", get(members_page::<S>))
             .route("/{org}/admin/members/role", post(form_set_role::<S>))
@@ -251,6 +270,7 @@ impl<S: AccountStore + 'static> OrgAdmin<S> {
                 get(owner::owner_link_page::<S>),
             )
             .route("/{org}/admin/owner", post(owner::redeem_owner_link::<S>))
+            .merge(sso::routes::<S>())
             .route_layer(middleware::from_fn_with_state(
                 self.clone(),
                 headers_and_errors::<S>,

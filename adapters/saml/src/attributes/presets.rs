@@ -154,6 +154,51 @@ impl Preset {
         }
     }
 
+    /// The preset an IdP's entity id, or else its SSO URL, points to: what
+    /// [`Preset::Auto`] most likely reads from it, for an admin page to say. `None` when
+    /// neither tells (a PingFederate or Shibboleth entity id is the deployment's own
+    /// choice, so only their usual paths are recognised).
+    ///
+    /// ```
+    /// use jit_provisioning_saml::Preset;
+    ///
+    /// assert_eq!(Preset::detect("http://www.okta.com/exk1abc", None), Some(Preset::Okta));
+    /// assert_eq!(
+    ///     Preset::detect("https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/", None),
+    ///     Some(Preset::EntraId)
+    /// );
+    /// assert_eq!(Preset::detect("urn:acme:idp", Some("https://idp.acme.example/sso")), None);
+    /// ```
+    pub fn detect(entity_id: &str, sso_url: Option<&str>) -> Option<Preset> {
+        const HINTS: &[(&str, Preset)] = &[
+            ("okta.com", Preset::Okta),
+            ("oktapreview.com", Preset::Okta),
+            ("okta-emea.com", Preset::Okta),
+            ("sts.windows.net", Preset::EntraId),
+            ("login.microsoftonline.com", Preset::EntraId),
+            ("b2clogin.com", Preset::EntraId),
+            ("accounts.google.com", Preset::Google),
+            ("onelogin.com", Preset::OneLogin),
+            ("/adfs/", Preset::Adfs),
+            ("/realms/", Preset::Keycloak),
+            ("auth0.com", Preset::Auth0),
+            ("jumpcloud.com", Preset::JumpCloud),
+            ("/simplesaml/", Preset::SimpleSamlPhp),
+            ("/idp/shibboleth", Preset::Shibboleth),
+            ("/idp/profile/saml2/", Preset::Shibboleth),
+            ("pingone.com", Preset::PingFederate),
+            ("/idp/sso.saml2", Preset::PingFederate),
+        ];
+        let find = |text: &str| {
+            let text = text.to_ascii_lowercase();
+            HINTS
+                .iter()
+                .find(|(hint, _)| text.contains(hint))
+                .map(|(_, preset)| *preset)
+        };
+        find(entity_id).or_else(|| sso_url.and_then(find))
+    }
+
     /// The preset's own table; `None` for [`Preset::Auto`], which has none of its own.
     const fn own_names(self) -> Option<&'static Names> {
         match self {
