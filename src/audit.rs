@@ -163,12 +163,18 @@ pub enum AdminAction {
         /// Whether the activation also opened the sign-ins of a draft org.
         opened: bool,
     },
+    /// A one-time owner link opened the org's admin pages to a session without an
+    /// account, until `until`.
+    OwnerLinkUsed {
+        /// When the session's right ends.
+        until: DateTime<Utc>,
+    },
 }
 
 impl AdminAction {
     /// The action's name as the API and logs write it (`invited`, `invite_revoked`,
     /// `role_changed`, `member_removed`, `sso_settings_changed`, `sso_trust_staged`,
-    /// `sso_test_passed`, `sso_test_failed`, `sso_trust_activated`).
+    /// `sso_test_passed`, `sso_test_failed`, `sso_trust_activated`, `owner_link_used`).
     pub const fn name(&self) -> &'static str {
         match self {
             AdminAction::Invited { .. } => "invited",
@@ -180,6 +186,7 @@ impl AdminAction {
             AdminAction::SsoTestPassed { .. } => "sso_test_passed",
             AdminAction::SsoTestFailed { .. } => "sso_test_failed",
             AdminAction::SsoTrustActivated { .. } => "sso_trust_activated",
+            AdminAction::OwnerLinkUsed { .. } => "owner_link_used",
         }
     }
 }
@@ -257,6 +264,11 @@ impl fmt::Display for AdminAction {
                 }
                 Ok(())
             }
+            AdminAction::OwnerLinkUsed { until } => write!(
+                f,
+                "opened the admin pages with an owner link, until {}",
+                until.format("%Y-%m-%d %H:%M UTC")
+            ),
         }
     }
 }

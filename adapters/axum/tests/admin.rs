@@ -1516,7 +1516,12 @@ async fn an_owner_link_opens_the_org_s_admin_pages_once_without_an_account() {
         .await;
     assert_eq!(invited.status, StatusCode::SEE_OTHER, "{}", invited.body);
     assert_eq!(world.invites().await.len(), 1);
-    assert_eq!(world.audit.events()[0].actor, OWNER_ACTOR);
+    let events = world.audit.events();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(events.iter().all(|event| event.actor == OWNER_ACTOR));
+    assert!(events
+        .iter()
+        .any(|event| matches!(event.action, AdminAction::OwnerLinkUsed { .. })));
 
     // The grant is for acme alone.
     let globex = owner.get(&world, "/globex/admin/members").await;

@@ -11,7 +11,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, TimeDelta, Utc};
-use jit_provisioning::AccountStore;
+use jit_provisioning::{AccountStore, AdminAction, AdminEvent};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -123,6 +123,21 @@ pub(crate) async fn redeem_owner_link<S: AccountStore + 'static>(
     };
     if let Err(error) = written.await {
         let problem = Problem::failed("the session could not be written", &error);
+        return admin.problem_page(&problem, &org, &nonce);
+    }
+    let used = AdminEvent::new(
+        org.as_str(),
+        OWNER_ACTOR,
+        now,
+        AdminAction::OwnerLinkUsed { until: grant.until },
+    );
+    if let Err(error) = admin.audit.record(&used).await {
+        // The link is used up and the session holds the grant: say so, as for any
+        // change the log could not record.
+        let problem = Problem::failed(
+            "the owner link opened the pages, but the audit log could not record it",
+            &error,
+        );
         return admin.problem_page(&problem, &org, &nonce);
     }
     tracing::info!(org, "an owner link opened the admin pages");
