@@ -78,6 +78,8 @@ pub enum Reason {
     /// The org's SSO connection is a draft: being set up, open to test sign-ins only (an
     /// addition of this crate).
     OrgNotOpen,
+    /// The org's IdP ended the person's access over SCIM (an addition of this crate).
+    Deprovisioned,
 }
 
 impl Reason {
@@ -96,6 +98,7 @@ impl Reason {
             Reason::GroupsOverage => "groups_overage",
             Reason::OrgInactive => "org_inactive",
             Reason::OrgNotOpen => "org_not_open",
+            Reason::Deprovisioned => "deprovisioned",
         }
     }
 
@@ -144,6 +147,11 @@ impl Reason {
             Reason::OrgNotOpen => {
                 "Single sign-on for this organization is being set up and is not open yet. Ask \
                  an organization admin when it will be."
+            }
+            Reason::Deprovisioned => {
+                "Your organization's identity provider has ended your access to this \
+                 organization. If that is a mistake, ask your SSO provider's admin to restore \
+                 it."
             }
         }
     }

@@ -297,6 +297,15 @@ impl AtOrg<'_> {
 
     /// An assertion that passed [`AtOrg::refusal_on_its_face`], decided on the store's facts.
     fn assertion(&self, assertion: &Assertion, known: &AccountLookup) -> Decision {
+        // The IdP's SCIM client said this person is gone: no account, link or invite
+        // brings them back through SAML.
+        if known.deprovisioned.is_some() {
+            return Decision::refuse(
+                Outcome::Denied,
+                Rule::DeprovisionedIdentity,
+                Reason::Deprovisioned,
+            );
+        }
         // A concurrent first login of the same person may have created the account between
         // the look-up by identity and the one by email: the account that holds this very
         // identity is the linked account, wherever the store reported it.

@@ -28,6 +28,7 @@
 //! | orgs changed while the app runs | the [`org`] module: [`org::OrgRegistry`] over an [`org::OrgDirectory`], [`Provisioner::with_registry`], [`org::OrgState`] |
 //! | org admins' invites and members | [`MembershipStore`], [`MembershipError`], [`Invite`], [`Invitee`], [`Member`], [`Joined`], [`DEFAULT_INVITE_DAYS`], [`Provisioner::with_invites`]; before an org's SSO works, [`OwnerLinks`] ([`MemoryOwnerLinks`], [`new_owner_token`], [`owner_link_expiry`], [`DEFAULT_OWNER_LINK_MINUTES`]) |
 //! | what org admins did | [`AuditLog`], [`AdminEvent`], [`AdminAction`], [`MemoryAuditLog`] |
+//! | what the IdP's SCIM client ended | [`DeprovisionedIdentities`], [`Deprovisioned`], [`DeprovisionedBy`], [`Provisioner::with_deprovisioning`] |
 //! | policy cases | the [`cases`] module: the case-file format and its runner |
 #![forbid(unsafe_code)]
 
@@ -37,6 +38,7 @@ pub mod cases;
 mod char_class;
 mod config;
 mod decision;
+mod deprovision;
 mod display_name;
 mod email;
 mod engine;
@@ -71,6 +73,7 @@ pub use config::{
     MAX_HANDLE_LEN, MAX_REAUTH_AFTER_SECS, MIN_HANDLE_LEN,
 };
 pub use decision::{AccountRef, Action, Decision, Landing, Outcome, Reason, Step};
+pub use deprovision::{Deprovisioned, DeprovisionedBy, DeprovisionedIdentities};
 pub use display_name::{display_name, full_name, MAX_DISPLAY_NAME_CHARS};
 pub use email::{email_key, usable_email};
 pub use engine::{decide, handle_base, screen, CLOCK_SKEW_SECS, MAX_SUBJECT_LEN};

@@ -1,6 +1,7 @@
 //! What the store knows that a decision needs, as a plain value the caller fills.
 
 use crate::account::AccountRecord;
+use crate::deprovision::Deprovisioned;
 use crate::invite::Invite;
 
 /// The facts a decision is made on. The [`Provisioner`](crate::Provisioner) fills it from an
@@ -30,4 +31,10 @@ pub struct AccountLookup {
     /// [`MembershipStore`](crate::MembershipStore) for them only when the decision would
     /// otherwise leave the person a non-member, or create their account.
     pub invites: Vec<Invite>,
+    /// Whether the request's org's IdP deprovisioned the assertion's identity over SCIM
+    /// (rule [`DeprovisionedIdentity`](crate::Rule::DeprovisionedIdentity)). The
+    /// [`Provisioner`](crate::Provisioner) asks its
+    /// [`DeprovisionedIdentities`](crate::DeprovisionedIdentities) for every assertion,
+    /// when it has one.
+    pub deprovisioned: Option<Deprovisioned>,
 }

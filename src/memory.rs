@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::account::{AccountId, AccountRecord, Identity, NewAccount};
+use crate::deprovision::{Deprovisioned, DeprovisionedIdentities};
 use crate::email::email_key;
 use crate::invite::{Invite, Joined, Member};
 use crate::membership::{MembershipError, MembershipStore};
@@ -58,6 +59,8 @@ struct Accounts {
     /// Open and expired invites, by id.
     invites: BTreeMap<u64, Invite>,
     next_invite: u64,
+    /// (org, identity) → how the org's IdP deprovisioned it.
+    deprovisioned: HashMap<(String, Identity), Deprovisioned>,
 }
 
 /// Why accounts given to [`MemoryStore::with_accounts`] cannot coexist.
@@ -119,6 +122,22 @@ impl MemoryStore {
     /// A copy of every account, ordered by id.
     pub fn snapshot(&self) -> Vec<AccountRecord> {
         self.lock().by_id.values().cloned().collect()
+    }
+
+    /// Records that `org`'s IdP deprovisioned `identity` (what a SCIM deactivation or
+    /// deletion writes), replacing an earlier record.
+    pub fn deprovision(&self, org: &str, identity: Identity, deprovisioned: Deprovisioned) {
+        self.lock()
+            .deprovisioned
+            .insert((org.to_owned(), identity), deprovisioned);
+    }
+
+    /// Restores `identity` at `org` (a SCIM reactivation); whether it was deprovisioned.
+    pub fn reactivate(&self, org: &str, identity: &Identity) -> bool {
+        self.lock()
+            .deprovisioned
+            .remove(&(org.to_owned(), identity.clone()))
+            .is_some()
     }
 
     /// Adds `invite` as it is, its id included (tests and policy cases name their
@@ -324,6 +343,21 @@ impl Accounts {
             .values()
             .filter(|account| account.memberships.get(org) == Some(&Role::Admin))
             .count()
+    }
+}
+
+#[async_trait]
+impl DeprovisionedIdentities for MemoryStore {
+    async fn deprovisioned(
+        &self,
+        org: &str,
+        identity: &Identity,
+    ) -> Result<Option<Deprovisioned>, StoreError> {
+        Ok(self
+            .lock()
+            .deprovisioned
+            .get(&(org.to_owned(), identity.clone()))
+            .cloned())
     }
 }
 

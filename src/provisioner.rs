@@ -14,6 +14,7 @@ use crate::account::AccountId;
 use crate::account::AccountRecord;
 use crate::config::Policy;
 use crate::decision::{Action, Decision, Landing, Outcome, Reason};
+use crate::deprovision::DeprovisionedIdentities;
 use crate::email::usable_email;
 use crate::engine::{decide, handle_base, portal_of, screen};
 use crate::lookup::AccountLookup;
@@ -69,6 +70,8 @@ pub struct Provisioner<S> {
     store: S,
     /// Where invites are, when the app has org admins who invite.
     invites: Option<Arc<dyn MembershipStore>>,
+    /// Where the IdPs' SCIM deprovisionings are, when orgs provision over SCIM.
+    deprovisioning: Option<Arc<dyn DeprovisionedIdentities>>,
     max_attempts: u32,
 }
 
@@ -81,6 +84,10 @@ impl<S: std::fmt::Debug> std::fmt::Debug for Provisioner<S> {
             .field(
                 "invites",
                 &self.invites.as_ref().map(|_| "a membership store"),
+            )
+            .field(
+                "deprovisioning",
+                &self.deprovisioning.as_ref().map(|_| "a SCIM store"),
             )
             .field("max_attempts", &self.max_attempts)
             .finish()
@@ -166,6 +173,7 @@ impl<S: AccountStore> Provisioner<S> {
             registry: None,
             store,
             invites: None,
+            deprovisioning: None,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
     }
@@ -179,6 +187,7 @@ impl<S: AccountStore> Provisioner<S> {
             registry: Some(registry),
             store,
             invites: None,
+            deprovisioning: None,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
     }
@@ -189,6 +198,15 @@ impl<S: AccountStore> Provisioner<S> {
     /// non-member, or create their account, so a member's sign-in costs no more.
     pub fn with_invites(mut self, invites: Arc<dyn MembershipStore>) -> Self {
         self.invites = Some(invites);
+        self
+    }
+
+    /// Refuses the sign-ins of identities an org's IdP deprovisioned over SCIM (rule
+    /// [`DeprovisionedIdentity`](crate::Rule::DeprovisionedIdentity)), as `scim` says:
+    /// usually the same store as the accounts'. Asked once for every assertion, before
+    /// anything else is decided, so no account, link or invite brings such a person back.
+    pub fn with_deprovisioning(mut self, scim: Arc<dyn DeprovisionedIdentities>) -> Self {
+        self.deprovisioning = Some(scim);
         self
     }
 
@@ -301,6 +319,11 @@ impl<S: AccountStore> Provisioner<S> {
         known: &mut AccountLookup,
         now: DateTime<Utc>,
     ) -> Result<Decision, StoreError> {
+        if let (Some(scim), Request::Assertion(assertion)) = (&self.deprovisioning, request) {
+            known.deprovisioned = scim
+                .deprovisioned(&assertion.org, &assertion.identity())
+                .await?;
+        }
         let mut decision = decide(policy, request, known, now);
         if let (Some(invites), Request::Assertion(assertion)) = (&self.invites, request) {
             if let Some(account) = self.may_take_an_invite(&decision, known) {

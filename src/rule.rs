@@ -29,6 +29,9 @@ pub enum Rule {
     GroupsOverage,
     /// The assertion carries none of the org's required groups.
     MissingRequiredGroup,
+    /// The org's IdP deprovisioned the identity over SCIM (set it inactive, or deleted
+    /// it), and has not restored it.
+    DeprovisionedIdentity,
     /// The account linked to the identity is disabled.
     LinkedAccountDisabled,
     /// Under `sync_roles = "upgrade"` the IdP sent only part of the groups: the linked
@@ -84,6 +87,7 @@ impl Rule {
             Rule::WrongIssuer => "wrong_issuer",
             Rule::GroupsOverage => "groups_overage",
             Rule::MissingRequiredGroup => "missing_required_group",
+            Rule::DeprovisionedIdentity => "deprovisioned_identity",
             Rule::LinkedAccountDisabled => "linked_account_disabled",
             Rule::RoleSyncSkipped => "role_sync_skipped",
             Rule::RolesRaised => "roles_raised",
@@ -126,6 +130,9 @@ impl Rule {
             }
             Rule::MissingRequiredGroup => {
                 "an assertion without any of the org's required groups means the app is not assigned"
+            }
+            Rule::DeprovisionedIdentity => {
+                "an identity the org's IdP deprovisioned over SCIM is refused until SCIM restores it, whatever JIT would do"
             }
             Rule::LinkedAccountDisabled => "a disabled account may not sign in",
             Rule::RoleSyncSkipped => {

@@ -83,6 +83,7 @@ macro_rules! case_files {
 
 case_files! {
     config_errors => "config_errors.json",
+    deprovisioned => "deprovisioned.json",
     disabled_accounts => "disabled_accounts.json",
     display_names => "display_names.json",
     email_matching => "email_matching.json",

@@ -52,6 +52,7 @@ pub fn to_case(name: &str, scenario: &Scenario, ran: &Ran) -> Option<Case> {
         config_source: ConfigSource::Inline,
         accounts: scenario.accounts.clone(),
         invites: Vec::new(),
+        deprovisioned: Vec::new(),
         steps: vec![Step {
             name: None,
             now: scenario.now,

@@ -16,6 +16,7 @@ use crate::account::{AccountId, AccountRecord, Identity};
 use crate::cases::schema::{self, suggestion};
 use crate::config::Config;
 use crate::decision::{Landing, Outcome, Reason};
+use crate::deprovision::DeprovisionedBy;
 use crate::invite::{Invite, Invitee};
 use crate::memory::MemoryStore;
 use crate::request::{Assertion, IdpError, PortalVisit, Request, Session};
@@ -52,6 +53,9 @@ pub struct Case {
     /// The org admins' open invites before the first step (`invites` in the file; see
     /// [`CaseInvite`]).
     pub invites: Vec<Invite>,
+    /// The identities the orgs' IdPs deprovisioned over SCIM before the first step
+    /// (`deprovisioned` in the file).
+    pub deprovisioned: Vec<CaseDeprovisioned>,
     /// The requests, applied in order to the same store: one for a case written with
     /// `request` and `expect`, several for a scenario written with `steps`.
     pub steps: Vec<Step>,
@@ -741,14 +745,63 @@ fn case_from(value: Value, configs: &mut Configs) -> Result<Case, String> {
             .collect::<Result<_, _>>()?,
         Some(_) => return Err("`invites` must be an array of invites".into()),
     };
+    let deprovisioned = match object.remove("deprovisioned") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .enumerate()
+            .map(|(index, item)| {
+                CaseDeprovisioned::deserialize(item)
+                    .map_err(|error| format!("`.deprovisioned[{index}]`: {error}"))
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => {
+            return Err("`deprovisioned` must be an array of `{org, issuer, subject}`".into())
+        }
+    };
     Ok(Case {
         name,
         config,
         config_source,
         accounts,
         invites,
+        deprovisioned,
         steps,
     })
+}
+
+/// An identity an org's IdP deprovisioned over SCIM, as a case file writes it: `org`,
+/// `issuer` and `subject`, and optionally `by` (`deactivated`, the default, or
+/// `deleted`) and `at` (when; defaults to the Unix epoch, before any step).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseDeprovisioned {
+    /// The org whose IdP deprovisioned the identity.
+    pub org: String,
+    /// The identity's issuer.
+    pub issuer: String,
+    /// The identity's subject.
+    pub subject: String,
+    /// How.
+    #[serde(default = "deactivated")]
+    pub by: DeprovisionedBy,
+    /// When.
+    #[serde(default)]
+    pub at: DateTime<Utc>,
+}
+
+fn deactivated() -> DeprovisionedBy {
+    DeprovisionedBy::Deactivated
+}
+
+impl CaseDeprovisioned {
+    /// The identity deprovisioned.
+    pub fn identity(&self) -> Identity {
+        Identity {
+            issuer: self.issuer.clone(),
+            subject: self.subject.clone(),
+        }
+    }
 }
 
 /// An open invite as a case file writes it: `org` and `role`, and who: `account` (an
@@ -891,7 +944,7 @@ pub(crate) const OUTCOMES: [&str; 6] = [
 ];
 
 /// The reasons a case may expect.
-pub(crate) const REASONS: [&str; 13] = [
+pub(crate) const REASONS: [&str; 14] = [
     Reason::AppNotAssigned.code(),
     Reason::WrongIssuer.code(),
     Reason::EmailInUse.code(),
@@ -904,11 +957,12 @@ pub(crate) const REASONS: [&str; 13] = [
     Reason::GroupsOverage.code(),
     Reason::OrgInactive.code(),
     Reason::OrgNotOpen.code(),
+    Reason::Deprovisioned.code(),
     INVALID_CONFIG_REASON,
 ];
 
 /// Every rule, in the policy's order.
-pub(crate) const RULES: [Rule; 27] = [
+pub(crate) const RULES: [Rule; 28] = [
     Rule::UnknownOrg,
     Rule::NoPortal,
     Rule::IdpRequestDenied,
@@ -918,6 +972,7 @@ pub(crate) const RULES: [Rule; 27] = [
     Rule::WrongIssuer,
     Rule::GroupsOverage,
     Rule::MissingRequiredGroup,
+    Rule::DeprovisionedIdentity,
     Rule::LinkedAccountDisabled,
     Rule::RoleSyncSkipped,
     Rule::RolesRaised,
@@ -952,24 +1007,25 @@ const fn rule_position(rule: Rule) -> usize {
         Rule::WrongIssuer => 6,
         Rule::GroupsOverage => 7,
         Rule::MissingRequiredGroup => 8,
-        Rule::LinkedAccountDisabled => 9,
-        Rule::RoleSyncSkipped => 10,
-        Rule::RolesRaised => 11,
-        Rule::LinkedMember => 12,
-        Rule::InviteAccepted => 13,
-        Rule::LinkedNonMember => 14,
-        Rule::EmailAmbiguous => 15,
-        Rule::EmailUnverifiedDomain => 16,
-        Rule::EmailAccountLinkedElsewhere => 17,
-        Rule::EmailAccountDisabled => 18,
-        Rule::EmailLinked => 19,
-        Rule::JitCreate => 20,
-        Rule::NoFreeHandle => 21,
-        Rule::PortalAnonymous => 22,
-        Rule::PortalAccountDisabled => 23,
-        Rule::PortalFreshMember => 24,
-        Rule::PortalStaleMember => 25,
-        Rule::PortalNonMember => 26,
+        Rule::DeprovisionedIdentity => 9,
+        Rule::LinkedAccountDisabled => 10,
+        Rule::RoleSyncSkipped => 11,
+        Rule::RolesRaised => 12,
+        Rule::LinkedMember => 13,
+        Rule::InviteAccepted => 14,
+        Rule::LinkedNonMember => 15,
+        Rule::EmailAmbiguous => 16,
+        Rule::EmailUnverifiedDomain => 17,
+        Rule::EmailAccountLinkedElsewhere => 18,
+        Rule::EmailAccountDisabled => 19,
+        Rule::EmailLinked => 20,
+        Rule::JitCreate => 21,
+        Rule::NoFreeHandle => 22,
+        Rule::PortalAnonymous => 23,
+        Rule::PortalAccountDisabled => 24,
+        Rule::PortalFreshMember => 25,
+        Rule::PortalStaleMember => 26,
+        Rule::PortalNonMember => 27,
     }
 }
 
@@ -989,6 +1045,7 @@ const fn reason_position(reason: Reason) -> usize {
         Reason::GroupsOverage => 9,
         Reason::OrgInactive => 10,
         Reason::OrgNotOpen => 11,
+        Reason::Deprovisioned => 12,
     }
 }
 
@@ -1033,6 +1090,9 @@ impl Serialize for Case {
         if !self.invites.is_empty() {
             let invites: Vec<CaseInvite> = self.invites.iter().map(CaseInvite::of).collect();
             map.serialize_entry("invites", &invites)?;
+        }
+        if !self.deprovisioned.is_empty() {
+            map.serialize_entry("deprovisioned", &self.deprovisioned)?;
         }
         match self.steps.as_slice() {
             [only] if only.name.is_none() => {

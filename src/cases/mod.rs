@@ -10,9 +10,9 @@ mod run;
 mod schema;
 
 pub use format::{
-    load_config, load_file, load_paths, parse, Case, CaseAccount, CaseFile, CaseInvite,
-    CaseLoadError, CasePortalVisit, CaseRequest, CaseSession, ConfigFileError, ConfigSource,
-    Expect, Step, FOLDER_CONFIGS, FORMAT_VERSION,
+    load_config, load_file, load_paths, parse, Case, CaseAccount, CaseDeprovisioned, CaseFile,
+    CaseInvite, CaseLoadError, CasePortalVisit, CaseRequest, CaseSession, ConfigFileError,
+    ConfigSource, Expect, Step, FOLDER_CONFIGS, FORMAT_VERSION,
 };
 pub use report::Report;
 pub use run::{run_case, run_case_async, run_paths, CaseResult, Mismatch};

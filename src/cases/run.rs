@@ -10,6 +10,7 @@ use crate::cases::format::{
 };
 use crate::cases::report::Report;
 use crate::decision::Landing;
+use crate::deprovision::Deprovisioned;
 use crate::invite::Invite;
 use crate::memory::MemoryStore;
 use crate::provisioner::Provisioner;
@@ -95,9 +96,18 @@ pub async fn run_case_async(case: &Case) -> CaseResult {
         Ok(policy) => match MemoryStore::with_accounts(case.accounts.iter().cloned()) {
             Ok(store) => {
                 let store = Arc::new(store);
-                seed_invites(&store, &case.invites)
-                    .await
-                    .map(|()| Provisioner::new(policy, Arc::clone(&store)).with_invites(store))
+                for gone in &case.deprovisioned {
+                    store.deprovision(
+                        &gone.org,
+                        gone.identity(),
+                        Deprovisioned::new(gone.at, gone.by),
+                    );
+                }
+                seed_invites(&store, &case.invites).await.map(|()| {
+                    Provisioner::new(policy, Arc::clone(&store))
+                        .with_invites(store.clone())
+                        .with_deprovisioning(store)
+                })
             }
             Err(error) => Err(format!("the case's accounts: {error}")),
         },

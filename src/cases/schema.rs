@@ -196,6 +196,16 @@ pub(crate) const CASE: Shape = Object(&[
             ("expires_at", Leaf),
         ])),
     ),
+    (
+        "deprovisioned",
+        List(&Object(&[
+            ("org", Leaf),
+            ("issuer", Leaf),
+            ("subject", Leaf),
+            ("by", Leaf),
+            ("at", Leaf),
+        ])),
+    ),
     ("request", REQUEST),
     ("expect", EXPECT),
     ("steps", List(&STEP)),
