@@ -8,29 +8,28 @@
     clippy::indexing_slicing
 )]
 
-use std::io::Read as _;
+mod common;
+
+use common::{query_param, request_id, Browser, Reply, Serves};
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::http::{header, Method, Request, StatusCode};
 use axum::routing::get;
 use axum::Router;
-use base64::Engine as _;
 use chrono::{DateTime, TimeZone, Utc};
-use http_body_util::BodyExt as _;
 use jit_provisioning::{
     owner_link_expiry, AccountRecord, AdminAction, AdminEvent, AuditLog, Config, Identity, Invite,
     Invitee, MembershipError, MembershipStore, MemoryAuditLog, MemoryOwnerLinks, MemoryReplayGuard,
     MemoryStore, OwnerLinks, Provisioner, Role,
 };
 use jit_provisioning_axum::{
-    escape_html, session_layer, signed_in, AdminAccess, AdminAuthorization, AdminRefusal,
-    AdminVisitor, OrgAdmin, SsoPortal, OWNER_ACTOR,
+    session_layer, signed_in, AdminAccess, AdminAuthorization, AdminRefusal, AdminVisitor,
+    OrgAdmin, SsoPortal, OWNER_ACTOR,
 };
 use jit_provisioning_saml::test_idp::{ResponseTarget, TestIdp, TestPerson};
 use jit_provisioning_saml::SamlConfig;
 use serde_json::{json, Value};
-use tower::ServiceExt as _;
 use tower_sessions::MemoryStore as SessionMemory;
 
 const ORIGIN: &str = "http://127.0.0.1:3000";
@@ -164,78 +163,13 @@ impl World {
     }
 }
 
-/// A browser: one cookie, and the CSRF token the last page or API read gave.
-#[derive(Default)]
-struct Browser {
-    cookie: Option<String>,
-    token: Option<String>,
-}
-
-#[derive(Debug)]
-struct Reply {
-    status: StatusCode,
-    location: Option<String>,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
-    }
-
-    /// The `<p id="message">` of a refusal page, or the notice of the members page.
-    fn says(&self, text: &str) -> bool {
-        self.body.contains(&escape_html(text))
+impl Serves for World {
+    fn app(&self) -> Router {
+        self.app.clone()
     }
 }
 
 impl Browser {
-    async fn send(
-        &mut self,
-        world: &World,
-        request: axum::http::request::Builder,
-        body: Body,
-    ) -> Reply {
-        let request = match &self.cookie {
-            Some(cookie) => request.header(header::COOKIE, cookie),
-            None => request,
-        };
-        let response = world
-            .app
-            .clone()
-            .oneshot(request.body(body).unwrap())
-            .await
-            .unwrap();
-        let headers = response.headers().clone();
-        if let Some(set_cookie) = headers.get(header::SET_COOKIE) {
-            let cookie = set_cookie.to_str().unwrap().split(';').next().unwrap();
-            self.cookie = Some(cookie.to_owned());
-        }
-        if let Some(token) = headers.get("x-csrf-token") {
-            self.token = Some(token.to_str().unwrap().to_owned());
-        }
-        let status = response.status();
-        let location = headers
-            .get(header::LOCATION)
-            .map(|value| value.to_str().unwrap().to_owned());
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        let body = String::from_utf8(body.to_vec()).unwrap();
-        if let Some(token) = meta_token(&body) {
-            self.token = Some(token);
-        }
-        Reply {
-            status,
-            location,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&mut self, world: &World, uri: &str) -> Reply {
-        self.send(world, Request::get(uri), Body::empty()).await
-    }
-
     /// The members page, with the notice of the last change if any.
     async fn page(&mut self, world: &World) -> Reply {
         let page = self.get(world, "/acme/admin/members").await;
@@ -251,26 +185,6 @@ impl Browser {
         fields.push(("csrf_token", &token));
         self.post_form(world, path, &fields, &[(header::ORIGIN.as_str(), ORIGIN)])
             .await
-    }
-
-    async fn post_form(
-        &mut self,
-        world: &World,
-        path: &str,
-        fields: &[(&str, &str)],
-        headers: &[(&str, &str)],
-    ) -> Reply {
-        let body = fields
-            .iter()
-            .map(|(name, value)| format!("{}={}", urlencode(name), urlencode(value)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let mut request =
-            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        self.send(world, request, Body::from(body)).await
     }
 
     /// An API call as the app's own script makes it: this site's origin, the token.
@@ -290,28 +204,6 @@ impl Browser {
             &[("origin", ORIGIN), ("x-csrf-token", &token)],
         )
         .await
-    }
-
-    async fn api_with(
-        &mut self,
-        world: &World,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        headers: &[(&str, &str)],
-    ) -> Reply {
-        let mut request = Request::builder().method(method).uri(path);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let body = match body {
-            Some(body) => {
-                request = request.header(header::CONTENT_TYPE, "application/json");
-                Body::from(body.to_string())
-            }
-            None => Body::empty(),
-        };
-        self.send(world, request, body).await
     }
 
     /// Signs in as `subject` through `org`'s portal and its IdP.
@@ -370,63 +262,6 @@ async fn jane(world: &World) -> Browser {
     browser.sign_in(world, "acme", "00u1").await;
     browser.page(world).await;
     browser
-}
-
-fn meta_token(body: &str) -> Option<String> {
-    let start = body.find("<meta name=\"csrf-token\" content=\"")? + 33;
-    let rest = body.get(start..)?;
-    Some(rest.get(..rest.find('"')?)?.to_owned())
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| {
-            if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-                (byte as char).to_string()
-            } else {
-                format!("%{byte:02X}")
-            }
-        })
-        .collect()
-}
-
-fn query_param(url: &str, name: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    let value = query
-        .split('&')
-        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))?;
-    let mut out = Vec::new();
-    let mut bytes = value.bytes();
-    while let Some(byte) = bytes.next() {
-        if byte == b'%' {
-            let pair: String = [bytes.next()?, bytes.next()?]
-                .iter()
-                .map(|&b| b as char)
-                .collect();
-            out.push(u8::from_str_radix(&pair, 16).ok()?);
-        } else {
-            out.push(byte);
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// The AuthnRequest id in an IdP redirect.
-fn request_id(location: &str) -> String {
-    let deflated = base64::engine::general_purpose::STANDARD
-        .decode(query_param(location, "SAMLRequest").unwrap())
-        .unwrap();
-    let mut xml = String::new();
-    flate2::read::DeflateDecoder::new(deflated.as_slice())
-        .read_to_string(&mut xml)
-        .unwrap();
-    xml.split(" ID=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 fn last_admin_message() -> String {

@@ -7,6 +7,9 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
+use common::{query_param, request_id, urlencode};
 use std::io::Read as _;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -216,57 +219,6 @@ impl Browser {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         self.send(app, request, Body::from(form)).await
     }
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| {
-            if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-                (byte as char).to_string()
-            } else {
-                format!("%{byte:02X}")
-            }
-        })
-        .collect()
-}
-
-fn query_param(url: &str, name: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    let value = query
-        .split('&')
-        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))?;
-    let mut out = Vec::new();
-    let mut bytes = value.bytes();
-    while let Some(byte) = bytes.next() {
-        if byte == b'%' {
-            let pair: String = [bytes.next()?, bytes.next()?]
-                .iter()
-                .map(|&b| b as char)
-                .collect();
-            out.push(u8::from_str_radix(&pair, 16).ok()?);
-        } else {
-            out.push(byte);
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// The AuthnRequest id in an IdP redirect.
-fn request_id(location: &str) -> String {
-    let deflated = base64::engine::general_purpose::STANDARD
-        .decode(query_param(location, "SAMLRequest").unwrap())
-        .unwrap();
-    let mut xml = String::new();
-    flate2::read::DeflateDecoder::new(deflated.as_slice())
-        .read_to_string(&mut xml)
-        .unwrap();
-    xml.split(" ID=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 fn jane() -> TestPerson {
