@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{query_param, request_id, Browser, Reply, Serves};
+use common::{query_param, request_id, Browser, Reply, Serves, ORIGIN};
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
@@ -29,10 +29,9 @@ use jit_provisioning_axum::{
 };
 use jit_provisioning_saml::test_idp::{ResponseTarget, TestIdp, TestPerson};
 use jit_provisioning_saml::SamlConfig;
-use serde_json::{json, Value};
+use serde_json::json;
 use tower_sessions::MemoryStore as SessionMemory;
 
-const ORIGIN: &str = "http://127.0.0.1:3000";
 const ACME_IDP: &str = "https://idp.acme.example/metadata";
 const GLOBEX_IDP: &str = "https://idp.globex.example/metadata";
 
@@ -175,35 +174,6 @@ impl Browser {
         let page = self.get(world, "/acme/admin/members").await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         page
-    }
-
-    /// A form of the members page, posted from the page (this site's origin, this
-    /// session's token).
-    async fn submit(&mut self, world: &World, path: &str, fields: &[(&str, &str)]) -> Reply {
-        let token = self.token.clone().expect("no page read yet");
-        let mut fields = fields.to_vec();
-        fields.push(("csrf_token", &token));
-        self.post_form(world, path, &fields, &[(header::ORIGIN.as_str(), ORIGIN)])
-            .await
-    }
-
-    /// An API call as the app's own script makes it: this site's origin, the token.
-    async fn api(
-        &mut self,
-        world: &World,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> Reply {
-        let token = self.token.clone().unwrap_or_default();
-        self.api_with(
-            world,
-            method,
-            path,
-            body,
-            &[("origin", ORIGIN), ("x-csrf-token", &token)],
-        )
-        .await
     }
 
     /// Signs in as `subject` through `org`'s portal and its IdP.

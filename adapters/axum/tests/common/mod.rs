@@ -14,6 +14,9 @@ use jit_provisioning_axum::escape_html;
 use serde_json::Value;
 use tower::ServiceExt as _;
 
+/// The origin every test app is served at.
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
+
 /// A test's app, which a [`Browser`] sends its requests to.
 pub trait Serves {
     /// The app's router.
@@ -128,6 +131,38 @@ impl Browser {
             None => Body::empty(),
         };
         self.send(world, request, body).await
+    }
+    /// A form of an admin page, posted from the page (this site's origin, this
+    /// session's token).
+    pub async fn submit(
+        &mut self,
+        world: &impl Serves,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Reply {
+        let token = self.token.clone().expect("no page read yet");
+        let mut fields = fields.to_vec();
+        fields.push(("csrf_token", &token));
+        self.post_form(world, path, &fields, &[(header::ORIGIN.as_str(), ORIGIN)])
+            .await
+    }
+    /// An API call as the app's own script makes it: this site's origin, the token.
+    pub async fn api(
+        &mut self,
+        world: &impl Serves,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let token = self.token.clone().unwrap_or_default();
+        self.api_with(
+            world,
+            method,
+            path,
+            body,
+            &[("origin", ORIGIN), ("x-csrf-token", &token)],
+        )
+        .await
     }
 }
 
