@@ -28,6 +28,7 @@
 //! | orgs changed while the app runs | the [`org`] module: [`org::OrgRegistry`] over an [`org::OrgDirectory`], [`Provisioner::with_registry`], [`org::OrgState`] |
 //! | org admins' invites and members | [`MembershipStore`], [`MembershipError`], [`Invite`], [`Invitee`], [`Member`], [`Joined`], [`DEFAULT_INVITE_DAYS`], [`Provisioner::with_invites`]; before an org's SSO works, [`OwnerLinks`] ([`MemoryOwnerLinks`], [`new_owner_token`], [`owner_link_expiry`], [`DEFAULT_OWNER_LINK_MINUTES`]) |
 //! | what org admins did | [`AuditLog`], [`AdminEvent`], [`AdminAction`], [`MemoryAuditLog`] |
+//! | SCIM provisioning | [`ScimTokens`], the bearer tokens of an org's SCIM endpoints: [`MemoryScimTokens`], [`IssuedScimToken`], [`ScimTokenInfo`], [`new_scim_token`], [`is_well_formed_scim_token`], [`scim_token_hint`], [`SCIM_TOKEN_PREFIX`], [`SCIM_LAST_USED_EVERY_SECS`] |
 //! | what the IdP's SCIM client ended | [`DeprovisionedIdentities`], [`Deprovisioned`], [`DeprovisionedBy`], [`Provisioner::with_deprovisioning`] |
 //! | policy cases | the [`cases`] module: the case-file format and its runner |
 #![forbid(unsafe_code)]
@@ -58,6 +59,7 @@ mod reserved;
 mod role;
 mod rule;
 mod saml;
+mod scim_token;
 mod store;
 mod taken_handles;
 #[cfg(feature = "testing")]
@@ -95,6 +97,10 @@ pub use rule::Rule;
 pub use saml::{
     IdpBinding, IdpRedirect, IdpTrip, SamlAnswer, SamlPost, SamlVerifier, VerifiedAssertion,
     VerifyError,
+};
+pub use scim_token::{
+    is_well_formed_scim_token, new_scim_token, scim_token_hint, IssuedScimToken, MemoryScimTokens,
+    ScimTokenInfo, ScimTokens, SCIM_LAST_USED_EVERY_SECS, SCIM_TOKEN_PREFIX,
 };
 pub use store::{is_stem_or_suffixed, AccountStore, BoxError, CreateError, LinkError, StoreError};
 

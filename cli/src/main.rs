@@ -7,6 +7,7 @@ mod handles;
 mod input;
 mod orgs;
 mod saml;
+mod scim;
 
 use std::process::ExitCode;
 
@@ -40,6 +41,10 @@ enum Command {
     /// enable, disable, and each org's history.
     #[command(subcommand)]
     Orgs(orgs::OrgsCommand),
+    /// SCIM provisioning: the bearer tokens of an org's SCIM endpoints (create, list,
+    /// revoke).
+    #[command(subcommand)]
+    Scim(scim::ScimCommand),
 }
 
 /// What a subcommand concluded: the process's exit status.
@@ -80,6 +85,7 @@ fn main() -> ExitCode {
         Command::Decide(args) => args.run(),
         Command::Saml(command) => command.run(),
         Command::Orgs(command) => command.run(),
+        Command::Scim(command) => command.run(),
     };
     match verdict {
         Verdict::Yes => ExitCode::SUCCESS,

@@ -9,7 +9,7 @@ use jit_provisioning::org::{
     valid_org_id, AuditEntry, OrgDirectory, OrgRecord, OrgRegistry, OrgState, OrgUpdate, SsoCheck,
     UpdateError,
 };
-use jit_provisioning::{Config, OrgConfig, OwnerLinks};
+use jit_provisioning::{Config, OrgConfig, OwnerLinks, ScimTokens};
 use jit_provisioning_saml::{HttpFetcher, SamlSettingsCheck};
 use jit_provisioning_sqlx::{PgDirectory, PgStore, SqliteDirectory, SqliteStore};
 
@@ -128,10 +128,11 @@ impl OrgsCommand {
             OrgsCommand::Disable(args) | OrgsCommand::Enable(args) => &args.org.database,
             OrgsCommand::OwnerLink(args) => &args.org.database,
         };
-        let (registry, links) = match open(database).await {
+        let opened = match open(&database.database, database.allow_private_addresses).await {
             Ok(opened) => opened,
             Err(message) => return crate::usage(message),
         };
+        let (registry, links) = (opened.registry, opened.owner_links);
         match self {
             OrgsCommand::Import(args) => import(&registry, args).await,
             OrgsCommand::List(_) => list(&registry, &sso_check(database)).await,
@@ -158,33 +159,49 @@ pub(crate) fn sso_check_allowing(private_addresses: bool) -> SamlSettingsCheck {
     SamlSettingsCheck::new().with_fetcher(Arc::new(fetcher))
 }
 
-/// The registry over the database's org tables (created if missing), and the owner
-/// links kept there.
-async fn open(database: &DatabaseArgs) -> Result<(OrgRegistry, Arc<dyn OwnerLinks>), String> {
-    let url = database.database.as_str();
+/// What the commands over an app's database work with: its orgs, and the secrets kept
+/// for them (owner links, SCIM tokens), in that same database.
+pub(crate) struct Database {
+    /// The orgs.
+    pub(crate) registry: OrgRegistry,
+    /// One-time owner links.
+    pub(crate) owner_links: Arc<dyn OwnerLinks>,
+    /// SCIM bearer tokens.
+    pub(crate) scim_tokens: Arc<dyn ScimTokens>,
+}
+
+/// Opens the database at `url` (`sqlite://PATH` or `postgres://…`) and creates or
+/// updates its tables; `private_addresses` lets the registry's SSO check fetch metadata
+/// inside this network. The message says what failed.
+pub(crate) async fn open(url: &str, private_addresses: bool) -> Result<Database, String> {
     let failed = |error: &dyn std::fmt::Display| format!("cannot open `{url}`: {error}");
-    let (directory, links): (Arc<dyn OrgDirectory>, Arc<dyn OwnerLinks>) =
-        if url.starts_with("sqlite:") {
-            let store = SqliteStore::connect(url).await.map_err(|e| failed(&e))?;
-            store.migrate().await.map_err(|e| failed(&e))?;
-            let directory = Arc::new(SqliteDirectory::new(store.pool().clone()));
-            (directory, Arc::new(store))
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let store = PgStore::connect(url).await.map_err(|e| failed(&e))?;
-            store.migrate().await.map_err(|e| failed(&e))?;
-            let directory = Arc::new(PgDirectory::new(store.pool().clone()));
-            (directory, Arc::new(store))
-        } else {
-            return Err(format!(
-                "`{url}` is not a database URL: use `sqlite://PATH` or `postgres://…`"
-            ));
-        };
-    OrgRegistry::new(directory, &Config::default())
-        .map(|registry| {
-            let registry = registry.with_sso_check(Arc::new(sso_check(database)));
-            (registry, links)
-        })
-        .map_err(|error| error.to_string())
+    let (directory, owner_links, scim_tokens): (
+        Arc<dyn OrgDirectory>,
+        Arc<dyn OwnerLinks>,
+        Arc<dyn ScimTokens>,
+    ) = if url.starts_with("sqlite:") {
+        let store = SqliteStore::connect(url).await.map_err(|e| failed(&e))?;
+        store.migrate().await.map_err(|e| failed(&e))?;
+        let directory = Arc::new(SqliteDirectory::new(store.pool().clone()));
+        let store = Arc::new(store);
+        (directory, store.clone(), store)
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let store = PgStore::connect(url).await.map_err(|e| failed(&e))?;
+        store.migrate().await.map_err(|e| failed(&e))?;
+        let directory = Arc::new(PgDirectory::new(store.pool().clone()));
+        let store = Arc::new(store);
+        (directory, store.clone(), store)
+    } else {
+        return Err(format!(
+            "`{url}` is not a database URL: use `sqlite://PATH` or `postgres://…`"
+        ));
+    };
+    let registry = OrgRegistry::new(directory, &Config::default()).map_err(|e| e.to_string())?;
+    Ok(Database {
+        registry: registry.with_sso_check(Arc::new(sso_check_allowing(private_addresses))),
+        owner_links,
+        scim_tokens,
+    })
 }
 
 async fn owner_link(

@@ -1,6 +1,7 @@
 //! Test helpers for storage adapters and apps (feature `testing`): the store,
-//! membership, admin-records, replay-guard and org-directory conformance suites, a burst of first logins
-//! of one name, and store wrappers that count round trips or fail on command.
+//! membership, admin-records, SCIM-token, replay-guard and org-directory conformance
+//! suites, a burst of first logins of one name, and store wrappers that count round trips
+//! or fail on command.
 //!
 //! An adapter crate runs the whole storage contract from one test:
 //!
@@ -37,6 +38,7 @@ mod conformance;
 mod directory_conformance;
 mod membership_conformance;
 mod replay_conformance;
+mod scim_token_conformance;
 mod wrappers;
 
 pub use admin_records_conformance::admin_records_conformance;
@@ -45,4 +47,5 @@ pub use conformance::{conformance, ConformanceError, Violation, CONCURRENCY};
 pub use directory_conformance::org_directory_conformance;
 pub use membership_conformance::membership_conformance;
 pub use replay_conformance::replay_conformance;
+pub use scim_token_conformance::scim_token_conformance;
 pub use wrappers::{CallCounts, CountingStore, FailingStore, InjectedFailure};

@@ -119,7 +119,8 @@ impl PgStore {
 
     /// Creates or updates the adapter's tables (`jit_accounts`, `jit_identities`,
     /// `jit_memberships`, `jit_assertion_ids`, `jit_orgs`, `jit_org_history`,
-    /// `jit_invites`, and `jit_schema_migrations` to remember what was applied).
+    /// `jit_invites`, `jit_admin_events`, `jit_owner_links`, `jit_scim_tokens`, and
+    /// `jit_schema_migrations` to remember what was applied).
     /// Safe to call at every start-up, from several app servers at once.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         self.migrate_inner().await.map_err(store_error)
@@ -500,3 +501,4 @@ async fn rekey(connection: &mut sqlx::PgConnection) -> Result<u64, sqlx::Error> 
 
 membership_store!(PgStore, Postgres);
 admin_records!(PgStore);
+scim_tokens!(PgStore);

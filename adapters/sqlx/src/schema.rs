@@ -45,6 +45,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         description: "admin events and owner links",
         sql: include_str!("../migrations/sqlite/0007_admin_events_and_owner_links.sql"),
     },
+    Migration {
+        version: 8,
+        description: "SCIM tokens",
+        sql: include_str!("../migrations/sqlite/0008_scim_tokens.sql"),
+    },
 ];
 
 /// The PostgreSQL schema, oldest first.
@@ -82,6 +87,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 7,
         description: "admin events and owner links",
         sql: include_str!("../migrations/postgres/0007_admin_events_and_owner_links.sql"),
+    },
+    Migration {
+        version: 8,
+        description: "SCIM tokens",
+        sql: include_str!("../migrations/postgres/0008_scim_tokens.sql"),
     },
 ];
 
@@ -180,15 +190,16 @@ mod tests {
 
     #[test]
     fn only_missing_versions_are_pending() {
-        let pending: Vec<i64> = pending(SQLITE, &[1, 2, 3, 4, 5, 6, 7])
+        let pending: Vec<i64> = pending(SQLITE, &[1, 2, 3, 4, 5, 6, 7, 8])
             .map(|m| m.version)
             .collect();
         assert!(pending.is_empty());
-        assert_eq!(pending_versions(&[1, 2, 3, 4, 5, 6]), [7]);
-        assert_eq!(pending_versions(&[1, 2, 3, 4, 5]), [6, 7]);
-        assert_eq!(pending_versions(&[1, 2, 3]), [4, 5, 6, 7]);
-        assert_eq!(pending_versions(&[1]), [2, 4, 5, 6, 7]);
-        assert_eq!(pending_versions(&[]), [1, 2, 4, 5, 6, 7]);
+        assert_eq!(pending_versions(&[1, 2, 3, 4, 5, 6, 7]), [8]);
+        assert_eq!(pending_versions(&[1, 2, 3, 4, 5, 6]), [7, 8]);
+        assert_eq!(pending_versions(&[1, 2, 3, 4, 5]), [6, 7, 8]);
+        assert_eq!(pending_versions(&[1, 2, 3]), [4, 5, 6, 7, 8]);
+        assert_eq!(pending_versions(&[1]), [2, 4, 5, 6, 7, 8]);
+        assert_eq!(pending_versions(&[]), [1, 2, 4, 5, 6, 7, 8]);
     }
 
     fn pending_versions(applied: &[i64]) -> Vec<i64> {

@@ -98,7 +98,8 @@ impl SqliteStore {
 
     /// Creates or updates the adapter's tables (`jit_accounts`, `jit_identities`,
     /// `jit_memberships`, `jit_assertion_ids`, `jit_orgs`, `jit_org_history`,
-    /// `jit_invites`, and `jit_schema_migrations` to remember what was applied).
+    /// `jit_invites`, `jit_admin_events`, `jit_owner_links`, `jit_scim_tokens`, and
+    /// `jit_schema_migrations` to remember what was applied).
     /// Safe to call at every start-up, from several processes at once.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let mut lease = Lease::acquire(&self.pool).await?;
@@ -477,6 +478,7 @@ impl AccountStore for SqliteStore {
 
 membership_store!(SqliteStore, Sqlite);
 admin_records!(SqliteStore);
+scim_tokens!(SqliteStore);
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -13,7 +13,7 @@ use jit_provisioning::org::OrgDirectory;
 use jit_provisioning::testing::Burst;
 use jit_provisioning::{
     testing, AccountId, AccountStore, CreateError, Grant, Invite, Invitee, Joined, LinkError,
-    MembershipError, MembershipStore, NewAccount, Role, StoreError,
+    MembershipError, MembershipStore, NewAccount, Role, ScimTokens, StoreError,
 };
 use jit_provisioning_sqlx::{SqliteDirectory, SqliteReplayGuard, SqliteStore};
 
@@ -135,6 +135,50 @@ async fn files_meet_the_audit_log_and_owner_link_contracts() {
     if let Err(error) = testing::admin_records_conformance(fresh).await {
         panic!("{error}");
     }
+}
+
+#[tokio::test]
+async fn files_meet_the_scim_token_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = AtomicUsize::new(0);
+    let fresh = || async {
+        let n = made.fetch_add(1, Ordering::Relaxed);
+        store_at(&dir.path().join(format!("scim-{n}.db"))).await
+    };
+    if let Err(error) = testing::scim_token_conformance(fresh).await {
+        panic!("{error}");
+    }
+}
+
+#[tokio::test]
+async fn a_scim_token_is_kept_as_its_sha256_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scim.db");
+    let store = store_at(&path).await;
+    let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+    let issued = store.create("acme", "okta", now).await.unwrap();
+    assert!(store
+        .authenticate("acme", &issued.token, now)
+        .await
+        .unwrap()
+        .is_some());
+    let kept: (String, String) =
+        sqlx::query_as("SELECT token_hash, hint FROM jit_scim_tokens WHERE id = $1")
+            .bind(issued.info.id.parse::<i64>().unwrap())
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(kept.0.len(), 64);
+    assert_ne!(kept.0, issued.token);
+    assert!(!issued.token.contains(&kept.0));
+    assert_eq!(kept.1, issued.info.hint);
+    // Neither the file nor its write-ahead log holds the token, or its hex digits alone.
+    let hex = issued.token.trim_start_matches("jitscim_");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend(std::fs::read(dir.path().join("scim.db-wal")).unwrap_or_default());
+    assert!(!bytes
+        .windows(hex.len())
+        .any(|window| window == hex.as_bytes()));
 }
 
 #[tokio::test]
@@ -328,7 +372,7 @@ async fn app_servers_starting_together_migrate_once() {
         .fetch_one(stores[0].pool())
         .await
         .unwrap();
-    assert_eq!(versions, 7, "each migration once");
+    assert_eq!(versions, 8, "each migration once");
 }
 
 #[tokio::test]
