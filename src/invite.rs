@@ -141,6 +141,8 @@ pub enum Joined {
     Invite,
     /// Added by an admin or a script, or before this crate recorded how.
     ByHand,
+    /// Created by the org's IdP through SCIM ([`ScimUsers`](crate::ScimUsers)).
+    Scim,
 }
 
 impl Joined {
@@ -150,6 +152,7 @@ impl Joined {
             Joined::Jit => "jit",
             Joined::Invite => "invite",
             Joined::ByHand => "by_hand",
+            Joined::Scim => "scim",
         }
     }
 }

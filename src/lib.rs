@@ -30,6 +30,7 @@
 //! | what org admins did | [`AuditLog`], [`AdminEvent`], [`AdminAction`], [`MemoryAuditLog`] |
 //! | SCIM provisioning | [`ScimTokens`], the bearer tokens of an org's SCIM endpoints: [`MemoryScimTokens`], [`IssuedScimToken`], [`ScimTokenInfo`], [`new_scim_token`], [`is_well_formed_scim_token`], [`scim_token_hint`], [`SCIM_TOKEN_PREFIX`], [`SCIM_LAST_USED_EVERY_SECS`] |
 //! | what the IdP's SCIM client ended | [`DeprovisionedIdentities`], [`Deprovisioned`], [`DeprovisionedBy`], [`Provisioner::with_deprovisioning`] |
+//! | SCIM users and deprovisioning | [`ScimUsers`] (kept with the accounts; [`MemoryStore`] implements it), [`ProvisionedUser`], [`NewProvisionedUser`], [`ProvisionedUserChange`], [`UserFilter`], [`Deprovisioning`], [`ScimUserError`], [`scim_account`] (the JIT handle rule for SCIM creations), [`SessionRevoker`], [`NoSessionRevoker`] |
 //! | policy cases | the [`cases`] module: the case-file format and its runner |
 #![forbid(unsafe_code)]
 
@@ -60,6 +61,7 @@ mod role;
 mod rule;
 mod saml;
 mod scim_token;
+mod scim_users;
 mod store;
 mod taken_handles;
 #[cfg(feature = "testing")]
@@ -101,6 +103,10 @@ pub use saml::{
 pub use scim_token::{
     is_well_formed_scim_token, new_scim_token, scim_token_hint, IssuedScimToken, MemoryScimTokens,
     ScimTokenInfo, ScimTokens, SCIM_LAST_USED_EVERY_SECS, SCIM_TOKEN_PREFIX,
+};
+pub use scim_users::{
+    scim_account, Deprovisioning, NewProvisionedUser, NoSessionRevoker, ProvisionedUser,
+    ProvisionedUserChange, ScimUserError, ScimUsers, SessionRevoker, UserFilter,
 };
 pub use store::{is_stem_or_suffixed, AccountStore, BoxError, CreateError, LinkError, StoreError};
 

@@ -9,12 +9,17 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::account::{AccountId, AccountRecord, Identity, NewAccount};
+use crate::deprovision::DeprovisionedBy;
 use crate::deprovision::{Deprovisioned, DeprovisionedIdentities};
 use crate::email::email_key;
 use crate::invite::{Invite, Joined, Member};
 use crate::membership::{MembershipError, MembershipStore};
 use crate::role::Grant;
 use crate::role::Role;
+use crate::scim_users::{
+    Deprovisioning, NewProvisionedUser, ProvisionedUser, ProvisionedUserChange, ScimUserError,
+    ScimUsers, UserFilter,
+};
 use crate::store::{is_stem_or_suffixed, AccountStore, CreateError, LinkError, StoreError};
 
 /// An [`AccountStore`] in memory. Every operation takes one lock, so each is atomic and
@@ -61,6 +66,30 @@ struct Accounts {
     next_invite: u64,
     /// (org, identity) → how the org's IdP deprovisioned it.
     deprovisioned: HashMap<(String, Identity), Deprovisioned>,
+    /// SCIM users by id (ordered, so that pages are stable), deleted ones kept as
+    /// tombstones.
+    scim_users: BTreeMap<String, ScimEntry>,
+    next_scim: u64,
+}
+
+/// A SCIM user and what restoring it gives back.
+#[derive(Debug, Clone)]
+struct ScimEntry {
+    user: ProvisionedUser,
+    deleted: bool,
+    /// The role the SCIM creation granted at the org, if any: given back on restoring
+    /// when no other role was held at deprovisioning.
+    provisioned_role: Option<Role>,
+    /// Set while deprovisioned: what deprovisioning took.
+    taken: Option<Taken>,
+}
+
+/// What deprovisioning took from an account, to give back on restoring.
+#[derive(Debug, Clone, Copy)]
+struct Taken {
+    role: Option<Role>,
+    joined: Option<Joined>,
+    disabled: bool,
 }
 
 /// Why accounts given to [`MemoryStore::with_accounts`] cannot coexist.
@@ -523,5 +552,393 @@ impl MembershipStore for MemoryStore {
         let removed = record.memberships.remove(org).is_some();
         inner.joined.remove(&(account.clone(), org.to_owned()));
         Ok(removed)
+    }
+}
+
+impl Accounts {
+    /// The live (not deleted) SCIM users of `org`.
+    fn live_users<'a>(&'a self, org: &'a str) -> impl Iterator<Item = &'a ScimEntry> + 'a {
+        self.scim_users
+            .values()
+            .filter(move |entry| !entry.deleted && entry.user.org == org)
+    }
+
+    /// A conflict with another live user of `org` than `except`, described.
+    fn scim_conflict(
+        &self,
+        org: &str,
+        except: Option<&str>,
+        user_name: &str,
+        external_id: Option<&str>,
+        identity: &Identity,
+    ) -> Option<String> {
+        let lower = user_name.to_lowercase();
+        self.live_users(org)
+            .filter(|entry| Some(entry.user.id.as_str()) != except)
+            .find_map(|entry| {
+                if entry.user.user_name.to_lowercase() == lower {
+                    Some(format!("userName `{user_name}` is taken"))
+                } else if external_id.is_some() && entry.user.external_id.as_deref() == external_id
+                {
+                    Some(format!(
+                        "externalId `{}` is taken",
+                        external_id.unwrap_or_default()
+                    ))
+                } else if entry.user.identity == *identity {
+                    Some(format!("identity {identity} belongs to another user"))
+                } else {
+                    None
+                }
+            })
+    }
+
+    /// Creates `account` as [`AccountStore::create_account`] does, its memberships joined
+    /// by SCIM.
+    fn create_for_scim(&mut self, account: &NewAccount) -> Result<AccountRecord, ScimUserError> {
+        let mut handle = account.handle.clone();
+        if self.by_handle.contains_key(&handle.to_lowercase()) {
+            let taken = self.taken_under(&account.stems());
+            handle = account
+                .free_handle(&taken)
+                .filter(|free| !self.by_handle.contains_key(&free.to_lowercase()))
+                .ok_or_else(|| ScimUserError::NoFreeHandle(account.handle.clone()))?;
+        }
+        let mut record = account.record(self.fresh_id());
+        let key = handle.to_lowercase();
+        record.handle = handle;
+        for org in record.memberships.keys() {
+            self.joined
+                .insert((record.id.clone(), org.clone()), Joined::Scim);
+        }
+        self.insert(record.clone(), key);
+        Ok(record)
+    }
+
+    fn fresh_scim_id(&mut self) -> String {
+        loop {
+            self.next_scim += 1;
+            // Zero-padded, so that the ids' order is the order they were made in.
+            let id = format!("{:012}", self.next_scim);
+            if !self.scim_users.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Ends `id`'s access to its org (contract item 5), marking it deprovisioned `by`.
+    fn deprovision_user(
+        &mut self,
+        id: &str,
+        by: DeprovisionedBy,
+        now: DateTime<Utc>,
+    ) -> Option<Deprovisioning> {
+        let entry = self.scim_users.get(id)?;
+        let (org, account, identity) = (
+            entry.user.org.clone(),
+            entry.user.account.clone(),
+            entry.user.identity.clone(),
+        );
+        let joined = self.joined.remove(&(account.clone(), org.clone()));
+        let mut taken = Taken {
+            role: None,
+            joined,
+            disabled: false,
+        };
+        if let Some(record) = self.by_id.get_mut(&account) {
+            taken.role = record.memberships.remove(&org);
+            // The org owns the account when it made it and it belongs to no other org:
+            // only then is disabling it the org's call.
+            let owned = taken.role.is_some()
+                && record.memberships.is_empty()
+                && matches!(joined, Some(Joined::Jit | Joined::Scim));
+            if owned && !record.disabled {
+                record.disabled = true;
+                taken.disabled = true;
+            }
+        }
+        self.deprovisioned
+            .insert((org, identity), Deprovisioned::new(now, by));
+        let entry = self.scim_users.get_mut(id)?;
+        entry.taken = Some(taken);
+        Some(Deprovisioning::new(
+            account,
+            taken.role.is_some(),
+            taken.disabled,
+        ))
+    }
+
+    /// Gives back what deprovisioning took (contract item 6) and clears the mark.
+    fn restore_user(&mut self, id: &str) {
+        let Some(entry) = self.scim_users.get_mut(id) else {
+            return;
+        };
+        let taken = entry.taken.take();
+        let (org, account, identity, provisioned_role) = (
+            entry.user.org.clone(),
+            entry.user.account.clone(),
+            entry.user.identity.clone(),
+            entry.provisioned_role,
+        );
+        let role = taken.and_then(|taken| taken.role).or(provisioned_role);
+        if let Some(record) = self.by_id.get_mut(&account) {
+            if let Some(role) = role {
+                if !record.memberships.contains_key(&org) {
+                    record.memberships.insert(org.clone(), role);
+                    let joined = taken.and_then(|taken| taken.joined).unwrap_or(Joined::Scim);
+                    self.joined.insert((account.clone(), org.clone()), joined);
+                }
+            }
+            if taken.is_some_and(|taken| taken.disabled) {
+                record.disabled = false;
+            }
+        }
+        self.deprovisioned.remove(&(org, identity));
+    }
+
+    fn live_user_mut(&mut self, org: &str, id: &str) -> Result<&mut ScimEntry, ScimUserError> {
+        self.scim_users
+            .get_mut(id)
+            .filter(|entry| !entry.deleted && entry.user.org == org)
+            .ok_or_else(|| ScimUserError::NotFound(id.to_owned()))
+    }
+}
+
+fn filter_matches(user: &ProvisionedUser, filter: &UserFilter) -> bool {
+    match filter {
+        UserFilter::UserName(name) => user.user_name.to_lowercase() == name.to_lowercase(),
+        UserFilter::ExternalId(id) => user.external_id.as_deref() == Some(id.as_str()),
+        UserFilter::Email(email) => {
+            let key = email_key(email);
+            user.emails.iter().any(|held| email_key(held) == key)
+        }
+        _ => true,
+    }
+}
+
+/// SCIM users kept with the accounts, under the same lock: a creation makes the account
+/// and the user together, and deprovisioning writes the mark that
+/// [`DeprovisionedIdentities`] reads.
+///
+/// A creation whose identity is already linked to an account (the person signed in by
+/// JIT before the org turned SCIM on, or a deleted user created again) takes that
+/// account over rather than refusing: the SCIM user then signs in to it, restored as
+/// `set_active(true)` restores (contract items 6 and 7).
+#[async_trait]
+impl ScimUsers for MemoryStore {
+    async fn create_user(
+        &self,
+        org: &str,
+        user: NewProvisionedUser,
+        now: DateTime<Utc>,
+    ) -> Result<ProvisionedUser, ScimUserError> {
+        let mut inner = self.lock();
+        let identity = user.account.identity.clone();
+        if let Some(conflict) = inner.scim_conflict(
+            org,
+            None,
+            &user.user_name,
+            user.external_id.as_deref(),
+            &identity,
+        ) {
+            return Err(ScimUserError::Conflict(conflict));
+        }
+        let provisioned_role = user
+            .account
+            .memberships
+            .iter()
+            .filter(|grant| grant.org == org)
+            .map(|grant| grant.role)
+            .max();
+        // A tombstone of this identity at this org: what deleting it took.
+        let tombstone = inner
+            .scim_users
+            .iter()
+            .find(|(_, entry)| {
+                entry.deleted && entry.user.org == org && entry.user.identity == identity
+            })
+            .map(|(id, entry)| (id.clone(), entry.taken));
+        let existing = inner.by_identity.get(&identity).cloned();
+        let (account, taken) = match existing {
+            Some(account) => (account, tombstone.as_ref().and_then(|(_, taken)| *taken)),
+            None => (inner.create_for_scim(&user.account)?.id, None),
+        };
+        if let Some((id, _)) = &tombstone {
+            if let Some(entry) = inner.scim_users.get_mut(id) {
+                // Its restoration moves to the new record.
+                entry.taken = None;
+            }
+        }
+        let id = inner.fresh_scim_id();
+        let record = ProvisionedUser {
+            org: org.to_owned(),
+            id: id.clone(),
+            account,
+            user_name: user.user_name,
+            external_id: user.external_id,
+            active: true,
+            given_name: user.account.given_name.clone(),
+            family_name: user.account.family_name.clone(),
+            display_name: user.display_name,
+            emails: user.emails,
+            identity,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        inner.scim_users.insert(
+            id.clone(),
+            ScimEntry {
+                user: record.clone(),
+                deleted: false,
+                provisioned_role,
+                taken,
+            },
+        );
+        // Taken over or created again: restored, and no longer deprovisioned.
+        inner.restore_user(&id);
+        Ok(record)
+    }
+
+    async fn user(&self, org: &str, id: &str) -> Result<Option<ProvisionedUser>, StoreError> {
+        Ok(self
+            .lock()
+            .scim_users
+            .get(id)
+            .filter(|entry| !entry.deleted && entry.user.org == org)
+            .map(|entry| entry.user.clone()))
+    }
+
+    async fn users(
+        &self,
+        org: &str,
+        filter: &UserFilter,
+        start: usize,
+        count: usize,
+    ) -> Result<(Vec<ProvisionedUser>, usize), StoreError> {
+        let inner = self.lock();
+        let matching: Vec<&ScimEntry> = inner
+            .live_users(org)
+            .filter(|entry| filter_matches(&entry.user, filter))
+            .collect();
+        let total = matching.len();
+        let page = matching
+            .into_iter()
+            .skip(start)
+            .take(count)
+            .map(|entry| entry.user.clone())
+            .collect();
+        Ok((page, total))
+    }
+
+    async fn replace_user(
+        &self,
+        org: &str,
+        id: &str,
+        change: ProvisionedUserChange,
+        now: DateTime<Utc>,
+    ) -> Result<ProvisionedUser, ScimUserError> {
+        let mut inner = self.lock();
+        let held = inner.live_user_mut(org, id)?.user.clone();
+        if let Some(conflict) = inner.scim_conflict(
+            org,
+            Some(id),
+            &change.user_name,
+            change.external_id.as_deref(),
+            &change.identity,
+        ) {
+            return Err(ScimUserError::Conflict(conflict));
+        }
+        if change.identity != held.identity {
+            if inner.by_identity.contains_key(&change.identity) {
+                return Err(ScimUserError::Conflict(format!(
+                    "identity {} is linked to another account",
+                    change.identity
+                )));
+            }
+            inner.by_identity.remove(&held.identity);
+            inner
+                .by_identity
+                .insert(change.identity.clone(), held.account.clone());
+            if let Some(record) = inner.by_id.get_mut(&held.account) {
+                record.identities.retain(|linked| *linked != held.identity);
+                record.identities.push(change.identity.clone());
+            }
+            let mark = inner
+                .deprovisioned
+                .remove(&(org.to_owned(), held.identity.clone()));
+            if let Some(mark) = mark {
+                inner
+                    .deprovisioned
+                    .insert((org.to_owned(), change.identity.clone()), mark);
+            }
+        }
+        let entry = inner.live_user_mut(org, id)?;
+        let user = &mut entry.user;
+        user.user_name = change.user_name;
+        user.external_id = change.external_id;
+        user.given_name = change.given_name;
+        user.family_name = change.family_name;
+        user.display_name = change.display_name;
+        user.emails = change.emails;
+        user.identity = change.identity;
+        user.updated_at = now;
+        user.version += 1;
+        Ok(user.clone())
+    }
+
+    async fn set_active(
+        &self,
+        org: &str,
+        id: &str,
+        active: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(ProvisionedUser, Option<Deprovisioning>), ScimUserError> {
+        let mut inner = self.lock();
+        let was = inner.live_user_mut(org, id)?.user.active;
+        if was == active {
+            let user = inner.live_user_mut(org, id)?.user.clone();
+            return Ok((user, None));
+        }
+        let done = if active {
+            inner.restore_user(id);
+            None
+        } else {
+            inner.deprovision_user(id, DeprovisionedBy::Deactivated, now)
+        };
+        let entry = inner.live_user_mut(org, id)?;
+        entry.user.active = active;
+        entry.user.updated_at = now;
+        entry.user.version += 1;
+        Ok((entry.user.clone(), done))
+    }
+
+    async fn delete_user(
+        &self,
+        org: &str,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Deprovisioning, ScimUserError> {
+        let mut inner = self.lock();
+        let entry = inner.live_user_mut(org, id)?;
+        let (active, account) = (entry.user.active, entry.user.account.clone());
+        let done = if active {
+            inner.deprovision_user(id, DeprovisionedBy::Deleted, now)
+        } else {
+            // Already deactivated: the mark now says deleted; nothing more is taken.
+            let key = {
+                let entry = inner.live_user_mut(org, id)?;
+                (org.to_owned(), entry.user.identity.clone())
+            };
+            inner
+                .deprovisioned
+                .insert(key, Deprovisioned::new(now, DeprovisionedBy::Deleted));
+            None
+        };
+        let entry = inner.live_user_mut(org, id)?;
+        entry.deleted = true;
+        entry.user.active = false;
+        entry.user.updated_at = now;
+        entry.user.version += 1;
+        Ok(done.unwrap_or_else(|| Deprovisioning::new(account, false, false)))
     }
 }

@@ -1,7 +1,7 @@
 //! Test helpers for storage adapters and apps (feature `testing`): the store,
-//! membership, admin-records, SCIM-token, replay-guard and org-directory conformance
-//! suites, a burst of first logins of one name, and store wrappers that count round trips
-//! or fail on command.
+//! membership, admin-records, SCIM-token, SCIM-users, replay-guard and org-directory
+//! conformance suites, a burst of first logins of one name, and store wrappers that count
+//! round trips or fail on command.
 //!
 //! An adapter crate runs the whole storage contract from one test:
 //!
@@ -39,6 +39,7 @@ mod directory_conformance;
 mod membership_conformance;
 mod replay_conformance;
 mod scim_token_conformance;
+mod scim_users_conformance;
 mod wrappers;
 
 pub use admin_records_conformance::admin_records_conformance;
@@ -48,4 +49,5 @@ pub use directory_conformance::org_directory_conformance;
 pub use membership_conformance::membership_conformance;
 pub use replay_conformance::replay_conformance;
 pub use scim_token_conformance::scim_token_conformance;
+pub use scim_users_conformance::scim_users_conformance;
 pub use wrappers::{CallCounts, CountingStore, FailingStore, InjectedFailure};

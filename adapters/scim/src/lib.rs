@@ -14,6 +14,7 @@ mod query;
 mod request;
 mod response;
 mod schema;
+mod service;
 mod user;
 
 pub use discovery::Discovery;
@@ -34,4 +35,5 @@ pub use schema::{
     RESOURCE_TYPE_SCHEMA, SCHEMA_SCHEMA, SEARCH_REQUEST_SCHEMA, SERVICE_PROVIDER_CONFIG_SCHEMA,
     USER_SCHEMA,
 };
+pub use service::{NameIdField, ScimService};
 pub use user::{Email, EnterpriseUser, GroupRef, Manager, Name, ScimUser};
