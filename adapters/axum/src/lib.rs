@@ -6,6 +6,7 @@ mod headers;
 mod hook;
 mod pages;
 mod portal;
+mod scim;
 mod session;
 
 pub use admin::{
@@ -20,6 +21,7 @@ pub use pages::{
     RefusalPage, NOT_ASSIGNED_GUIDANCE,
 };
 pub use portal::{Clock, SsoPortal};
+pub use scim::ScimEndpoint;
 pub use session::{
     is_loopback, session_layer, signed_in, SignedIn, MAX_OUTSTANDING_REQUESTS,
     REQUEST_LIFETIME_SECS,
