@@ -29,6 +29,16 @@ use common::idp::{
 
 /// The SP's own key pair, the one the IdP encrypts for: a second test IdP's key and
 /// certificate (made once: key generation is the slow part).
+/// One test of this file at a time: one of them captures the decryption's debug log,
+/// and a callsite another thread registers while the capture starts can be cached as
+/// uninteresting and miss it (tracing's interest cache is process-wide).
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn sp_keys() -> &'static TestIdp {
     static KEYS: OnceLock<TestIdp> = OnceLock::new();
     KEYS.get_or_init(|| TestIdp::generate("https://sp-keys.test.example").unwrap())
@@ -122,6 +132,7 @@ fn with_ciphertext(xml: &str, change: impl FnOnce(&mut Vec<u8>)) -> String {
 
 #[test]
 fn an_encrypted_signed_assertion_is_accepted_and_is_janes() {
+    let _serial = serial();
     let xml = encrypted(&EncryptionOptions::default());
     assert!(xml.contains(r#"Algorithm="http://www.w3.org/2001/04/xmlenc#aes256-cbc""#));
     assert!(xml.contains(r#"Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p""#));
@@ -147,6 +158,7 @@ fn an_encrypted_signed_assertion_is_accepted_and_is_janes() {
 
 #[test]
 fn every_content_encryption_decrypts() {
+    let _serial = serial();
     for content_encryption in ContentEncryption::ALL {
         let xml = encrypted(&{
             let mut options = EncryptionOptions::default();
@@ -168,6 +180,7 @@ fn every_content_encryption_decrypts() {
 
 #[test]
 fn an_unsigned_encrypted_assertion_in_a_signed_response_is_accepted() {
+    let _serial = serial();
     let xml = encrypted(&options(false, true));
     let answer = provider().verify_post(&post(&xml), now()).unwrap();
     assert!(matches!(answer, SamlAnswer::Assertion(_)), "{answer:?}");
@@ -180,6 +193,7 @@ fn an_unsigned_encrypted_assertion_in_a_signed_response_is_accepted() {
 
 #[test]
 fn a_signed_encrypted_assertion_in_a_signed_response_is_accepted() {
+    let _serial = serial();
     let xml = encrypted(&options(true, true));
     let (signed, _) = verified(&xml);
     assert!(signed.response_signed);
@@ -188,6 +202,7 @@ fn a_signed_encrypted_assertion_in_a_signed_response_is_accepted() {
 
 #[test]
 fn an_encrypted_assertion_with_no_signature_anywhere_is_unsigned() {
+    let _serial = serial();
     // Anyone can encrypt for the SP: its certificate is public. Encryption proves
     // nothing about who wrote the assertion.
     let error = refusal(&encrypted(&options(false, false)));
@@ -196,6 +211,7 @@ fn an_encrypted_assertion_with_no_signature_anywhere_is_unsigned() {
 
 #[test]
 fn an_sp_without_a_key_cannot_read_an_encrypted_assertion() {
+    let _serial = serial();
     let xml = encrypted(&EncryptionOptions::default());
     let error = refusal_by(&provider_with(None), &xml);
     assert_eq!(error.category(), Category::EncryptedUnsupported, "{error}");
@@ -203,6 +219,7 @@ fn an_sp_without_a_key_cannot_read_an_encrypted_assertion() {
 
 #[test]
 fn an_sp_with_another_key_cannot_decrypt() {
+    let _serial = serial();
     // The IdP's own key pair stands in for "some other key": the SP holds it, the
     // assertion is encrypted for `sp_keys()`.
     let xml = encrypted(&EncryptionOptions::default());
@@ -212,6 +229,7 @@ fn an_sp_with_another_key_cannot_decrypt() {
 
 #[test]
 fn a_cbc_ciphertext_with_broken_padding_fails_decryption() {
+    let _serial = serial();
     // CBC: flipping bit 7 of the last byte of the next-to-last block flips bit 7 of
     // the plaintext's last byte, the padding length (1 to 16), which becomes 129 to
     // 144: the padding check fails, always, before any XML is read.
@@ -225,6 +243,7 @@ fn a_cbc_ciphertext_with_broken_padding_fails_decryption() {
 
 #[test]
 fn a_gcm_ciphertext_with_a_flipped_byte_fails_decryption() {
+    let _serial = serial();
     // GCM authenticates the ciphertext: any flipped byte fails the tag, always.
     for content_encryption in [ContentEncryption::Aes128Gcm, ContentEncryption::Aes256Gcm] {
         let xml = encrypted(&{
@@ -247,6 +266,7 @@ fn a_gcm_ciphertext_with_a_flipped_byte_fails_decryption() {
 
 #[test]
 fn a_flipped_ciphertext_byte_in_a_signed_response_is_a_bad_response_signature() {
+    let _serial = serial();
     // The Response's signature covers the EncryptedAssertion as sent: it fails before
     // decryption is tried.
     let xml = with_ciphertext(&encrypted(&options(true, true)), |bytes| {
@@ -269,6 +289,7 @@ fn a_flipped_ciphertext_byte_in_a_signed_response_is_a_bad_response_signature() 
 
 #[test]
 fn an_assertion_tampered_before_encryption_is_a_bad_assertion_signature() {
+    let _serial = serial();
     // The ciphertext is sound; the signature inside it is checked on the plaintext.
     let xml = encrypted(&{
         let mut options = EncryptionOptions::default();
@@ -292,6 +313,7 @@ fn an_assertion_tampered_before_encryption_is_a_bad_assertion_signature() {
 
 #[test]
 fn an_encrypted_assertion_by_another_issuer_is_refused() {
+    let _serial = serial();
     let other = "https://other-idp.test.example/metadata";
     let xml = encrypted(&{
         let mut options = EncryptionOptions::default();
@@ -316,6 +338,7 @@ fn an_encrypted_assertion_by_another_issuer_is_refused() {
 
 #[test]
 fn the_sp_metadata_publishes_its_certificate_for_encryption() {
+    let _serial = serial();
     let metadata = provider().metadata_xml("acme").unwrap();
     let certificate = base64::engine::general_purpose::STANDARD.encode(sp_keys().certificate_der());
     let doc = uppsala::parse(&metadata).unwrap();
@@ -355,6 +378,7 @@ fn the_sp_metadata_publishes_its_certificate_for_encryption() {
 
 #[test]
 fn an_encrypted_data_hidden_in_extensions_is_signature_wrapping() {
+    let _serial = serial();
     // The response's own EncryptedAssertion holds an unsigned assertion about the
     // attacker; the honest signed one is encrypted into samlp:Extensions. Nothing may
     // be decrypted but the one EncryptedAssertion counted.
@@ -373,6 +397,7 @@ fn an_encrypted_data_hidden_in_extensions_is_signature_wrapping() {
 
 #[test]
 fn the_wrapped_response_carries_the_attackers_assertion_where_the_sp_reads() {
+    let _serial = serial();
     // What the test above relies on: decrypted where it should be, the
     // response's own EncryptedAssertion is the attacker's, and unsigned.
     let xml = encrypted(&{
@@ -396,6 +421,7 @@ fn encrypted_with(change: impl FnOnce(&mut EncryptionOptions)) -> String {
 
 #[test]
 fn every_decryption_failure_gives_one_identical_answer() {
+    let _serial = serial();
     // Bad padding, a noisy last block, a truncated key, text that is not XML, and a key
     // the SP does not hold: the ACS must not tell them apart (Jager and Somorovsky's
     // padding oracle on XML Encryption needs exactly such a difference).
@@ -416,8 +442,11 @@ fn every_decryption_failure_gives_one_identical_answer() {
     }
 }
 
+// The runtime is this test's own and single-threaded: nothing else awaits the lock.
+#[allow(clippy::await_holding_lock)]
 #[tokio::test]
 async fn through_the_provisioner_every_decryption_failure_is_one_category() {
+    let _serial = serial();
     let provisioner =
         jit_provisioning::Provisioner::new(policy(), jit_provisioning::MemoryStore::new());
     let guard = jit_provisioning::MemoryReplayGuard::new();
@@ -443,6 +472,7 @@ async fn through_the_provisioner_every_decryption_failure_is_one_category() {
 
 #[test]
 fn the_detail_goes_to_the_debug_log_and_never_names_padding() {
+    let _serial = serial();
     for defect in CiphertextDefect::ALL {
         let xml = encrypted_with(|options| options.defect = Some(defect));
         let captured = common::log::Captured::default();
@@ -472,6 +502,7 @@ fn the_detail_goes_to_the_debug_log_and_never_names_padding() {
 
 #[test]
 fn rsa_1_5_key_transport_is_refused_unless_the_idp_opts_in_loudly() {
+    let _serial = serial();
     let xml = encrypted_with(|options| options.key_transport = KeyTransport::Rsa1_5);
     let error = refusal(&xml);
     assert!(
@@ -502,6 +533,7 @@ fn rsa_1_5_key_transport_is_refused_unless_the_idp_opts_in_loudly() {
 
 #[test]
 fn triple_des_is_refused_by_name() {
+    let _serial = serial();
     let xml =
         encrypted_with(|options| options.content_encryption = ContentEncryption::TripleDesCbc);
     let error = refusal(&xml);
@@ -515,6 +547,7 @@ fn triple_des_is_refused_by_name() {
 
 #[test]
 fn rsa_oaep_with_sha256_is_accepted() {
+    let _serial = serial();
     let xml = encrypted_with(|options| options.key_transport = KeyTransport::RsaOaepSha256);
     assert!(xml.contains("xmlenc11#rsa-oaep"));
     let (assertion, _) = verified(&xml);
