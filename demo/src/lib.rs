@@ -9,6 +9,7 @@
 pub mod config;
 mod homes;
 mod idp;
+mod revoke;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -17,20 +18,22 @@ use std::time::SystemTime;
 use axum::Router;
 use jit_provisioning::org::{OrgDirectory, OrgRegistry, SamlSection};
 use jit_provisioning::{
-    AccountStore, Assertion, AuditLog, MembershipStore, OwnerLinks, Provisioner, ReplayGuard,
-    Request,
+    AccountStore, Assertion, AuditLog, DeprovisionedIdentities, MembershipStore, NoSessionRevoker,
+    OwnerLinks, Provisioner, ReplayGuard, Request, ScimTokens, ScimUsers, SessionRevoker,
 };
 use jit_provisioning_axum::{
-    security_headers, session_layer, OrgAdmin, SecurityHeaders, SsoPortal,
+    security_headers, session_layer, OrgAdmin, ScimEndpoint, SecurityHeaders, SsoPortal,
 };
 use jit_provisioning_saml::test_idp::TestIdp;
 use jit_provisioning_saml::{
     HttpFetcher, MetadataFetcher, SamlSettingsCheck, ServiceProvider, SpConfig,
 };
+use jit_provisioning_scim::ScimService;
 use jit_provisioning_sqlx::{SqliteDirectory, SqliteReplayGuard, SqliteStore};
 use tower_sessions::SessionStore;
 
 pub use config::DemoConfig;
+pub use revoke::SessionRevocations;
 
 /// The demo's IdP entity id; its endpoints are under `/idp` of the demo itself.
 pub const IDP_ENTITY_ID: &str = "urn:jit-provisioning:demo-idp";
@@ -61,6 +64,9 @@ pub fn load_or_make_idp(data_dir: &Path) -> Result<TestIdp, String> {
 /// On first run (an empty directory) the orgs of `config.policy` are imported, each
 /// trusting the demo's test IdP unless its `saml.idp` says otherwise; after that the
 /// directory wins, and orgs change with `jit-provisioning orgs …` while the demo runs.
+// Each argument is one of the app's own pieces that the tests swap (SQLite or
+// PostgreSQL stores, sessions, revocations); a struct of them would only rename the list.
+#[allow(clippy::too_many_arguments)]
 pub async fn app<S, Sessions>(
     config: &DemoConfig,
     idp: Arc<TestIdp>,
@@ -68,10 +74,19 @@ pub async fn app<S, Sessions>(
     directory: Arc<dyn OrgDirectory>,
     sessions: Sessions,
     replay_guard: Arc<dyn ReplayGuard>,
+    revocations: Option<SessionRevocations>,
     base_url: &str,
 ) -> Result<(Router, Arc<Provisioner<S>>), String>
 where
-    S: AccountStore + MembershipStore + AuditLog + OwnerLinks + Clone + 'static,
+    S: AccountStore
+        + MembershipStore
+        + AuditLog
+        + OwnerLinks
+        + ScimTokens
+        + ScimUsers
+        + DeprovisionedIdentities
+        + Clone
+        + 'static,
     Sessions: SessionStore + Clone,
 {
     // The test IdP is on this machine: an org that names its metadata URL
@@ -92,10 +107,28 @@ where
     let saml = ServiceProvider::from_registry(Arc::clone(&registry), &sp, None)
         .map_err(|error| error.to_string())?
         .with_metadata_fetcher(fetcher);
-    // One store holds accounts, invites, the admin pages' audit log and owner links.
+    // One store holds accounts, invites, the admin pages' audit log, owner links, SCIM
+    // tokens and users.
     let shared = Arc::new(store.clone());
-    let provisioner =
-        Arc::new(Provisioner::with_registry(registry, store).with_invites(shared.clone()));
+    // The IdP's SCIM client deprovisions people: the portal refuses their SAML sign-ins,
+    // and their sessions end.
+    let revoker: Arc<dyn SessionRevoker> = match &revocations {
+        Some(revocations) => Arc::new(revocations.clone()),
+        None => Arc::new(NoSessionRevoker),
+    };
+    let provisioner = Arc::new(
+        Provisioner::with_registry(Arc::clone(&registry), store)
+            .with_invites(shared.clone())
+            .with_deprovisioning(shared.clone()),
+    );
+    let scim = ScimService::new(
+        shared.clone(),
+        provisioner.policy().clone(),
+        revoker,
+        &format!("{base_url}/scim/v2"),
+    )
+    .with_registry(registry);
+    let scim = ScimEndpoint::new(Arc::new(scim), shared.clone());
     let portal = SsoPortal::new(Arc::clone(&provisioner), Arc::new(saml), replay_guard)
         .with_origin(base_url);
     let admin =
@@ -108,11 +141,17 @@ where
             SecurityHeaders::strict(),
             security_headers,
         ));
-    let router = portal
-        .router()
-        .merge(admin.router())
-        .merge(own_pages)
-        .layer(session_layer(sessions, base_url));
+    let mut router = portal.router().merge(admin.router()).merge(own_pages);
+    if let Some(revocations) = revocations {
+        router = router.layer(axum::middleware::from_fn_with_state(
+            revocations,
+            revoke::forget_revoked,
+        ));
+    }
+    // The SCIM endpoint authenticates by bearer token: no session, no cookie.
+    let router = router
+        .layer(session_layer(sessions, base_url))
+        .merge(scim.router());
     Ok((router, provisioner))
 }
 
@@ -173,6 +212,9 @@ pub async fn sqlite_app(
     // could sign in once more.
     let replay_guard = Arc::new(SqliteReplayGuard::new(store.pool().clone()));
     let directory = Arc::new(SqliteDirectory::new(store.pool().clone()));
+    let revocations = SessionRevocations::new(store.pool().clone())
+        .await
+        .map_err(|error| error.to_string())?;
     let (router, provisioner) = app(
         config,
         idp,
@@ -180,6 +222,7 @@ pub async fn sqlite_app(
         directory,
         sessions,
         replay_guard,
+        Some(revocations),
         base_url,
     )
     .await?;

@@ -7,14 +7,18 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::io::Read as _;
 use std::sync::Arc;
 
-use base64::Engine as _;
 use chrono::Utc;
+use common::{form_encode, request_id};
 use jit_provisioning::org::OrgDirectory;
-use jit_provisioning::{AccountStore, AuditLog, MembershipStore, OwnerLinks, ReplayGuard};
+use jit_provisioning::{
+    AccountStore, AuditLog, DeprovisionedIdentities, MembershipStore, OwnerLinks, ReplayGuard,
+    ScimTokens, ScimUsers,
+};
 use jit_provisioning_demo::{app, DemoConfig};
 use jit_provisioning_saml::test_idp::{post_form_value, ResponseTarget, TestIdp, TestPerson};
 use tower_sessions::SessionStore;
@@ -31,7 +35,15 @@ async fn serve<S, Sessions>(
     replay_guard: Arc<dyn ReplayGuard>,
 ) -> (String, Arc<TestIdp>)
 where
-    S: AccountStore + MembershipStore + AuditLog + OwnerLinks + Clone + 'static,
+    S: AccountStore
+        + MembershipStore
+        + AuditLog
+        + OwnerLinks
+        + ScimTokens
+        + ScimUsers
+        + DeprovisionedIdentities
+        + Clone
+        + 'static,
     Sessions: SessionStore + Clone,
 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -44,52 +56,13 @@ where
         directory,
         sessions,
         replay_guard,
+        None,
         &base_url,
     )
     .await
     .unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     (base_url, idp)
-}
-
-fn request_id(location: &str) -> String {
-    let value = location
-        .split("SAMLRequest=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
-    let value = value
-        .replace("%2B", "+")
-        .replace("%2F", "/")
-        .replace("%3D", "=");
-    let deflated = base64::engine::general_purpose::STANDARD
-        .decode(value)
-        .unwrap();
-    let mut xml = String::new();
-    flate2::read::DeflateDecoder::new(deflated.as_slice())
-        .read_to_string(&mut xml)
-        .unwrap();
-    xml.split(" ID=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
-fn form_encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| {
-            if byte.is_ascii_alphanumeric() {
-                (byte as char).to_string()
-            } else {
-                format!("%{byte:02X}")
-            }
-        })
-        .collect()
 }
 
 /// One person's first login through the portal: the status of each of the two steps.

@@ -6,6 +6,8 @@ mod admin_records;
 // Before the backends, which invoke its macro: a macro's scope is textual.
 #[macro_use]
 mod scim_tokens;
+#[macro_use]
+mod scim_users;
 mod error;
 mod import;
 mod membership;

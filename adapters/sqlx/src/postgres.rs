@@ -9,7 +9,7 @@ use sqlx::{Connection, Executor, Postgres};
 
 use jit_provisioning::{
     email_key, AccountId, AccountLookup, AccountRecord, AccountStore, CreateError, Grant,
-    HandleChoice, Identity, LinkError, NewAccount, StoreError,
+    HandleChoice, Identity, LinkError, NewAccount, ScimUserError, StoreError,
 };
 
 use crate::error::{create_error, import_error, is_missing_parent, store_error, violated};
@@ -119,7 +119,8 @@ impl PgStore {
 
     /// Creates or updates the adapter's tables (`jit_accounts`, `jit_identities`,
     /// `jit_memberships`, `jit_assertion_ids`, `jit_orgs`, `jit_org_history`,
-    /// `jit_invites`, `jit_admin_events`, `jit_owner_links`, `jit_scim_tokens`, and
+    /// `jit_invites`, `jit_admin_events`, `jit_owner_links`, `jit_scim_tokens`,
+    /// `jit_scim_users`, `jit_scim_user_emails`, `jit_deprovisioned`, and
     /// `jit_schema_migrations` to remember what was applied).
     /// Safe to call at every start-up, from several app servers at once.
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -279,16 +280,26 @@ async fn insert<'c>(
     executor: impl Executor<'c, Database = Postgres>,
     account: &NewAccount,
 ) -> Result<i64, sqlx::Error> {
-    let (orgs, roles): (Vec<&str>, Vec<&str>) = account
-        .memberships
-        .iter()
-        .map(|grant| (grant.org.as_str(), grant.role.as_str()))
-        .unzip();
     let joined: Vec<&str> = account
         .memberships
         .iter()
         .map(|grant| rows::joined_by_creation(account, &grant.org))
         .collect();
+    insert_joined(executor, account, joined).await
+}
+
+/// [`CREATE_ACCOUNT`] for `account` under its own handle, each membership joined as
+/// `joined` says (one per grant), on `executor`.
+async fn insert_joined<'c>(
+    executor: impl Executor<'c, Database = Postgres>,
+    account: &NewAccount,
+    joined: Vec<&str>,
+) -> Result<i64, sqlx::Error> {
+    let (orgs, roles): (Vec<&str>, Vec<&str>) = account
+        .memberships
+        .iter()
+        .map(|grant| (grant.org.as_str(), grant.role.as_str()))
+        .unzip();
     sqlx::query_scalar(CREATE_ACCOUNT)
         .bind(&account.handle)
         .bind(key(&account.handle))
@@ -326,7 +337,72 @@ async fn taken_in<'c>(
     Ok(queries::stem_shaped(keys, &stems))
 }
 
+/// The lock space of the advisory locks on SCIM userNames (the bytes of "jits"), apart
+/// from the others: taken by every SCIM creation and replace, for its transaction, on
+/// `hashtext` of the org and the userName's key, before it checks the userName is free.
+const SCIM_LOCKS: i32 = 0x6a69_7473;
+
 impl PgStore {
+    /// Serializes the SCIM writes that could take `user_name_key` at `org`: an advisory
+    /// lock held until the transaction ends, after which (READ COMMITTED) the uniqueness
+    /// check sees what the lock's previous holder committed.
+    pub(crate) async fn scim_lock(
+        connection: &mut PgConnection,
+        org: &str,
+        user_name_key: &str,
+    ) -> Result<(), ScimUserError> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2 || chr(10) || $3))")
+            .bind(SCIM_LOCKS)
+            .bind(org)
+            .bind(user_name_key)
+            .execute(&mut *connection)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    /// Creates a SCIM user's account inside the write's transaction, its memberships
+    /// joined by SCIM. With a handle choice, under the base's exclusive lock (as
+    /// `create_account` does after a collision), the handles under the stems are read
+    /// and the next free one taken, so the insert cannot collide with a creation of the
+    /// same base (a failed statement would end the transaction). Returns its id.
+    pub(crate) async fn scim_create_account(
+        connection: &mut PgConnection,
+        account: &NewAccount,
+    ) -> Result<i64, ScimUserError> {
+        let chosen = match &account.handle_choice {
+            Some(choice) => {
+                sqlx::query(LOCK_BASE)
+                    .bind(HANDLE_LOCKS)
+                    .bind(choice.base())
+                    .execute(&mut *connection)
+                    .await
+                    .map_err(store_error)?;
+                let taken = taken_in(&mut *connection, &account.stems())
+                    .await
+                    .map_err(store_error)?;
+                if taken.contains(&key(&account.handle)) {
+                    let Some(free) = account.free_handle(&taken) else {
+                        return Err(ScimUserError::NoFreeHandle(account.handle.clone()));
+                    };
+                    Some(account.with_handle(free))
+                } else {
+                    None
+                }
+            }
+            None => None,
+        };
+        let account = chosen.as_ref().unwrap_or(account);
+        let joined = vec!["scim"; account.memberships.len()];
+        match insert_joined(&mut *connection, account, joined).await {
+            Ok(id) => Ok(id),
+            Err(error) if violated(&error) == Some(Unique::Handle) => {
+                Err(ScimUserError::NoFreeHandle(account.handle.clone()))
+            }
+            Err(error) => Err(crate::scim_users::scim_error(error)),
+        }
+    }
+
     /// The creation of `account` after its proposed handle turned out taken: under the
     /// base's exclusive lock, the handles under the stems are read in a statement of
     /// their own (so, at READ COMMITTED, after every creation of the base that held the
@@ -502,3 +578,4 @@ async fn rekey(connection: &mut sqlx::PgConnection) -> Result<u64, sqlx::Error> 
 membership_store!(PgStore, Postgres);
 admin_records!(PgStore);
 scim_tokens!(PgStore);
+scim_users_store!(pg_scim_users, PgStore, PgConnection, " FOR UPDATE");

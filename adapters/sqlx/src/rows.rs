@@ -170,6 +170,7 @@ pub(crate) fn joined_name(joined: Joined) -> &'static str {
     match joined {
         Joined::Jit => "jit",
         Joined::Invite => "invite",
+        Joined::Scim => "scim",
         // `ByHand`, and any way the core adds later until this adapter stores it.
         _ => "hand",
     }
@@ -181,6 +182,7 @@ pub(crate) fn joined_from(stored: &str) -> Option<Joined> {
         "jit" => Some(Joined::Jit),
         "invite" => Some(Joined::Invite),
         "hand" => Some(Joined::ByHand),
+        "scim" => Some(Joined::Scim),
         _ => None,
     }
 }
@@ -311,7 +313,7 @@ mod tests {
             ]
         );
         assert_eq!(members[2].account.memberships.len(), 2);
-        for how in [Joined::Jit, Joined::Invite, Joined::ByHand] {
+        for how in [Joined::Jit, Joined::Invite, Joined::ByHand, Joined::Scim] {
             assert_eq!(joined_from(joined_name(how)), Some(how));
         }
         let unknown = super::members(

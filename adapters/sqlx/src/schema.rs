@@ -50,6 +50,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         description: "SCIM tokens",
         sql: include_str!("../migrations/sqlite/0008_scim_tokens.sql"),
     },
+    Migration {
+        version: 9,
+        description: "SCIM users and deprovisioned identities",
+        sql: include_str!("../migrations/sqlite/0009_scim_users.sql"),
+    },
 ];
 
 /// The PostgreSQL schema, oldest first.
@@ -92,6 +97,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 8,
         description: "SCIM tokens",
         sql: include_str!("../migrations/postgres/0008_scim_tokens.sql"),
+    },
+    Migration {
+        version: 9,
+        description: "SCIM users and deprovisioned identities",
+        sql: include_str!("../migrations/postgres/0009_scim_users.sql"),
     },
 ];
 
@@ -190,16 +200,17 @@ mod tests {
 
     #[test]
     fn only_missing_versions_are_pending() {
-        let pending: Vec<i64> = pending(SQLITE, &[1, 2, 3, 4, 5, 6, 7, 8])
+        let pending: Vec<i64> = pending(SQLITE, &[1, 2, 3, 4, 5, 6, 7, 8, 9])
             .map(|m| m.version)
             .collect();
         assert!(pending.is_empty());
-        assert_eq!(pending_versions(&[1, 2, 3, 4, 5, 6, 7]), [8]);
-        assert_eq!(pending_versions(&[1, 2, 3, 4, 5, 6]), [7, 8]);
-        assert_eq!(pending_versions(&[1, 2, 3, 4, 5]), [6, 7, 8]);
-        assert_eq!(pending_versions(&[1, 2, 3]), [4, 5, 6, 7, 8]);
-        assert_eq!(pending_versions(&[1]), [2, 4, 5, 6, 7, 8]);
-        assert_eq!(pending_versions(&[]), [1, 2, 4, 5, 6, 7, 8]);
+        assert_eq!(pending_versions(&[1, 2, 3, 4, 5, 6, 7, 8]), [9]);
+        assert_eq!(pending_versions(&[1, 2, 3, 4, 5, 6, 7]), [8, 9]);
+        assert_eq!(pending_versions(&[1, 2, 3, 4, 5, 6]), [7, 8, 9]);
+        assert_eq!(pending_versions(&[1, 2, 3, 4, 5]), [6, 7, 8, 9]);
+        assert_eq!(pending_versions(&[1, 2, 3]), [4, 5, 6, 7, 8, 9]);
+        assert_eq!(pending_versions(&[1]), [2, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(pending_versions(&[]), [1, 2, 4, 5, 6, 7, 8, 9]);
     }
 
     fn pending_versions(applied: &[i64]) -> Vec<i64> {

@@ -13,7 +13,7 @@ use sqlx::{Connection, Executor, Sqlite};
 
 use jit_provisioning::{
     email_key, AccountId, AccountLookup, AccountRecord, AccountStore, CreateError, Grant, Identity,
-    LinkError, NewAccount, StoreError,
+    LinkError, NewAccount, ScimUserError, StoreError,
 };
 
 use crate::error::{create_error, import_error, is_missing_parent, store_error, violated};
@@ -98,7 +98,8 @@ impl SqliteStore {
 
     /// Creates or updates the adapter's tables (`jit_accounts`, `jit_identities`,
     /// `jit_memberships`, `jit_assertion_ids`, `jit_orgs`, `jit_org_history`,
-    /// `jit_invites`, `jit_admin_events`, `jit_owner_links`, `jit_scim_tokens`, and
+    /// `jit_invites`, `jit_admin_events`, `jit_owner_links`, `jit_scim_tokens`,
+    /// `jit_scim_users`, `jit_scim_user_emails`, `jit_deprovisioned`, and
     /// `jit_schema_migrations` to remember what was applied).
     /// Safe to call at every start-up, from several processes at once.
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -172,6 +173,65 @@ impl SqliteStore {
         .await;
         lease.settle();
         written
+    }
+
+    /// Serializes the SCIM writes that could take a userName: nothing to do, the
+    /// transaction holds the database's write lock already.
+    pub(crate) async fn scim_lock(
+        _connection: &mut SqliteConnection,
+        _org: &str,
+        _user_name_key: &str,
+    ) -> Result<(), ScimUserError> {
+        Ok(())
+    }
+
+    /// Creates a SCIM user's account inside the write's transaction: as
+    /// `create_account` does (the next free handle when the proposed one is taken, read
+    /// under the write lock), its memberships joined by SCIM. Returns its id.
+    pub(crate) async fn scim_create_account(
+        connection: &mut SqliteConnection,
+        account: &NewAccount,
+    ) -> Result<i64, ScimUserError> {
+        let id = match insert_account(connection, account).await {
+            Ok(id) => id,
+            Err(error)
+                if violated(&error) == Some(Unique::Handle) && account.handle_choice.is_some() =>
+            {
+                let taken = taken_in(&mut *connection, &account.stems())
+                    .await
+                    .map_err(store_error)?;
+                let Some(free) = account.free_handle(&taken) else {
+                    return Err(ScimUserError::NoFreeHandle(account.handle.clone()));
+                };
+                insert_account(connection, &account.with_handle(free))
+                    .await
+                    .map_err(crate::scim_users::scim_error)?
+            }
+            Err(error) if violated(&error) == Some(Unique::Handle) => {
+                return Err(ScimUserError::NoFreeHandle(account.handle.clone()))
+            }
+            Err(error) => return Err(crate::scim_users::scim_error(error)),
+        };
+        sqlx::query("INSERT INTO jit_identities (account_id, issuer, subject) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(&account.identity.issuer)
+            .bind(&account.identity.subject)
+            .execute(&mut *connection)
+            .await
+            .map_err(crate::scim_users::scim_error)?;
+        for grant in &account.memberships {
+            sqlx::query(
+                "INSERT INTO jit_memberships (account_id, org, role, joined)
+                 VALUES ($1, $2, $3, 'scim')",
+            )
+            .bind(id)
+            .bind(&grant.org)
+            .bind(grant.role.as_str())
+            .execute(&mut *connection)
+            .await
+            .map_err(crate::scim_users::scim_error)?;
+        }
+        Ok(id)
     }
 
     async fn records<'q>(
@@ -479,6 +539,7 @@ impl AccountStore for SqliteStore {
 membership_store!(SqliteStore, Sqlite);
 admin_records!(SqliteStore);
 scim_tokens!(SqliteStore);
+scim_users_store!(sqlite_scim_users, SqliteStore, SqliteConnection, "");
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -520,5 +581,42 @@ pub(crate) mod tests {
         let identity = plan(&store, queries::RECORD_BY_IDENTITY, &["https://idp", "s1"]).await;
         assert!(!identity.contains("SCAN jit_identities"), "{identity}");
         assert!(!identity.contains("SCAN jit_memberships"), "{identity}");
+    }
+
+    #[tokio::test]
+    async fn scim_user_filters_and_pages_use_the_indexes() {
+        use jit_provisioning::UserFilter;
+
+        use crate::scim_users::{self as sql, users_page};
+
+        let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        for (filter, index) in [
+            (
+                UserFilter::UserName("jane".into()),
+                "jit_scim_users_org_user_name_key",
+            ),
+            (
+                UserFilter::ExternalId("e1".into()),
+                "jit_scim_users_org_external_id",
+            ),
+            (
+                UserFilter::Email("jane@acme.example".into()),
+                "jit_scim_user_emails_org_key",
+            ),
+            (UserFilter::All, "jit_scim_users_org_id"),
+        ] {
+            let binds: &[&str] = match filter {
+                UserFilter::All => &["acme", "10", "0"],
+                _ => &["acme", "key", "10", "0"],
+            };
+            let page = plan(&store, &users_page(&filter), binds).await;
+            assert!(page.contains(index), "{filter:?}: {page}");
+            assert!(!page.contains("SCAN jit_scim_users"), "{filter:?}: {page}");
+        }
+        let conflict = plan(&store, sql::CONFLICT, &["acme", "k", "e", "i", "s", "0"]).await;
+        assert!(!conflict.contains("SCAN jit_scim_users"), "{conflict}");
+        let mark = plan(&store, sql::MARK, &["acme", "i", "s"]).await;
+        assert!(!mark.contains("SCAN"), "{mark}");
     }
 }

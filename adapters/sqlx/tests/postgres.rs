@@ -184,6 +184,17 @@ async fn postgres_meets_the_audit_log_and_owner_link_contracts() {
 
 #[tokio::test]
 #[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn postgres_meets_the_scim_users_contract() {
+    let schemas = Schemas::new().await;
+    let result = testing::scim_users_conformance(|| schemas.fresh()).await;
+    schemas.drop_all().await;
+    if let Err(error) = result {
+        panic!("{error}");
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
 async fn postgres_meets_the_scim_token_contract() {
     let schemas = Schemas::new().await;
     let result = testing::scim_token_conformance(|| schemas.fresh()).await;
@@ -335,7 +346,7 @@ async fn app_servers_starting_together_migrate_once() {
     .await
     .unwrap();
     schemas.drop_all().await;
-    assert_eq!(versions, 8, "each migration once");
+    assert_eq!(versions, 9, "each migration once");
 }
 
 #[tokio::test]

@@ -151,6 +151,19 @@ async fn files_meet_the_scim_token_contract() {
 }
 
 #[tokio::test]
+async fn files_meet_the_scim_users_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = AtomicUsize::new(0);
+    let fresh = || async {
+        let n = made.fetch_add(1, Ordering::Relaxed);
+        store_at(&dir.path().join(format!("scim-users-{n}.db"))).await
+    };
+    if let Err(error) = testing::scim_users_conformance(fresh).await {
+        panic!("{error}");
+    }
+}
+
+#[tokio::test]
 async fn a_scim_token_is_kept_as_its_sha256_only() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("scim.db");
@@ -372,7 +385,7 @@ async fn app_servers_starting_together_migrate_once() {
         .fetch_one(stores[0].pool())
         .await
         .unwrap();
-    assert_eq!(versions, 8, "each migration once");
+    assert_eq!(versions, 9, "each migration once");
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! What the demo's tests share: the security headers every page must carry.
+//! What the demo's tests share: the security headers every page must carry, and the
+//! SAML trip's pieces.
 // Each test crate that includes this module uses a part of it.
 #![allow(dead_code)]
 
@@ -85,4 +86,47 @@ pub fn client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
+}
+
+/// The AuthnRequest id in an IdP redirect's `SAMLRequest`.
+pub fn request_id(location: &str) -> String {
+    let value = location
+        .split("SAMLRequest=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let value = value
+        .replace("%2B", "+")
+        .replace("%2F", "/")
+        .replace("%3D", "=");
+    let deflated =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, value).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::DeflateDecoder::new(deflated.as_slice()),
+        &mut xml,
+    )
+    .unwrap();
+    xml.split(" ID=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// `text` as an `application/x-www-form-urlencoded` value.
+pub fn form_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() {
+                (byte as char).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
 }
