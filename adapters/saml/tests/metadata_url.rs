@@ -11,6 +11,11 @@
 
 mod common;
 
+/// One test of this file at a time: one of them captures the adapter's warnings, and a
+/// callsite another thread registers while the capture starts can be cached as
+/// uninteresting and miss it (tracing's interest cache is process-wide).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
@@ -144,6 +149,7 @@ fn assert_bad_signature(answer: Result<SamlAnswer, PostError>) {
 
 #[tokio::test]
 async fn a_response_signed_by_either_of_two_listed_keys_verifies() {
+    let _serial = SERIAL.lock().await;
     let both = metadata(IDP_ENTITY_ID, &[idp(), rotated()], "");
     let sp = saml_config(serde_json::json!({"idp": {"metadata": both}}))
         .validate(&policy(), None)
@@ -163,6 +169,7 @@ async fn a_response_signed_by_either_of_two_listed_keys_verifies() {
 
 #[tokio::test]
 async fn metadata_is_fetched_when_first_needed_and_kept() {
+    let _serial = SERIAL.lock().await;
     let server =
         MetadataServer::start(Reply::Metadata(metadata(IDP_ENTITY_ID, &[idp()], ""))).await;
     let sp = sp_for(&server.url);
@@ -186,6 +193,7 @@ async fn metadata_is_fetched_when_first_needed_and_kept() {
 
 #[tokio::test]
 async fn a_rolled_key_is_picked_up_at_the_first_sign_in_after_it() {
+    let _serial = SERIAL.lock().await;
     let (server, sp, t0) = signed_in_once("").await;
     assert_eq!(server.hits(), 1);
 
@@ -206,6 +214,7 @@ async fn a_rolled_key_is_picked_up_at_the_first_sign_in_after_it() {
 
 #[tokio::test]
 async fn bad_signatures_fetch_at_most_once_per_interval() {
+    let _serial = SERIAL.lock().await;
     let (server, sp, t0) = signed_in_once("").await;
     let forged_at = |at| {
         post(
@@ -226,6 +235,7 @@ async fn bad_signatures_fetch_at_most_once_per_interval() {
 
 #[tokio::test]
 async fn concurrent_bad_signatures_share_one_fetch() {
+    let _serial = SERIAL.lock().await;
     let (server, sp, t0) = signed_in_once("").await;
     let sp = Arc::new(sp);
     let at = t0 + minutes(10);
@@ -248,6 +258,7 @@ async fn concurrent_bad_signatures_share_one_fetch() {
 
 #[tokio::test]
 async fn a_failed_fetch_keeps_the_metadata_there_was_and_warns() {
+    let _serial = SERIAL.lock().await;
     let captured = common::log::Captured::default();
     let _logging = captured.set_default(tracing::Level::WARN);
 
@@ -281,6 +292,7 @@ async fn a_failed_fetch_keeps_the_metadata_there_was_and_warns() {
 
 #[tokio::test]
 async fn without_any_metadata_a_failed_fetch_is_an_error_not_retried_at_once() {
+    let _serial = SERIAL.lock().await;
     let server = MetadataServer::start(Reply::Status(404, None)).await;
     let sp = sp_for(&server.url);
     let t0 = now();
@@ -307,6 +319,7 @@ fn xs_date_time(at: DateTime<Utc>) -> String {
 
 #[tokio::test]
 async fn metadata_is_fetched_again_at_its_valid_until() {
+    let _serial = SERIAL.lock().await;
     let until = format!(
         r#"validUntil="{}""#,
         xs_date_time(now() + TimeDelta::hours(1))
@@ -324,6 +337,7 @@ async fn metadata_is_fetched_again_at_its_valid_until() {
 
 #[tokio::test]
 async fn metadata_is_fetched_again_after_its_cache_duration() {
+    let _serial = SERIAL.lock().await;
     let (server, sp, t0) = signed_in_once(r#"cacheDuration="PT10M""#).await;
     assert_signed_in(sp.sign_in(idp(), t0 + minutes(9)).await);
     assert_eq!(server.hits(), 1);
@@ -338,6 +352,7 @@ async fn metadata_is_fetched_again_after_its_cache_duration() {
 
 #[test]
 fn the_earliest_valid_until_and_the_shortest_cache_duration_count() {
+    let _serial = SERIAL.blocking_lock();
     let entity = metadata(
         IDP_ENTITY_ID,
         &[idp()],
@@ -367,6 +382,7 @@ fn the_earliest_valid_until_and_the_shortest_cache_duration_count() {
 
 #[tokio::test]
 async fn metadata_without_a_lifetime_is_fetched_again_after_a_day() {
+    let _serial = SERIAL.lock().await;
     let (server, sp, t0) = signed_in_once("").await;
     assert_signed_in(sp.sign_in(idp(), t0 + TimeDelta::hours(23)).await);
     assert_eq!(server.hits(), 1);
@@ -379,6 +395,7 @@ async fn metadata_without_a_lifetime_is_fetched_again_after_a_day() {
 
 #[tokio::test]
 async fn the_settings_check_fetches_and_reports_the_certificates() {
+    let _serial = SERIAL.lock().await;
     let server = MetadataServer::start(Reply::Metadata(metadata(
         IDP_ENTITY_ID,
         &[idp(), rotated()],
@@ -432,6 +449,7 @@ async fn refused_class(url: &str) -> AddressClass {
 
 #[tokio::test]
 async fn plain_http_is_refused_unless_allowed() {
+    let _serial = SERIAL.lock().await;
     let server =
         MetadataServer::start(Reply::Metadata(metadata(IDP_ENTITY_ID, &[idp()], ""))).await;
     // The address is allowed: only the scheme is wrong.
@@ -447,6 +465,7 @@ async fn plain_http_is_refused_unless_allowed() {
 
 #[tokio::test]
 async fn loopback_addresses_are_refused_unless_allowed() {
+    let _serial = SERIAL.lock().await;
     let server =
         MetadataServer::start(Reply::Metadata(metadata(IDP_ENTITY_ID, &[idp()], ""))).await;
     // Plain HTTP is allowed: only the address is wrong.
@@ -481,6 +500,7 @@ async fn loopback_addresses_are_refused_unless_allowed() {
 
 #[tokio::test]
 async fn private_addresses_are_refused() {
+    let _serial = SERIAL.lock().await;
     for url in [
         "https://10.1.2.3/metadata",
         "https://172.16.0.1/metadata",
@@ -492,6 +512,7 @@ async fn private_addresses_are_refused() {
 
 #[tokio::test]
 async fn link_local_addresses_are_refused() {
+    let _serial = SERIAL.lock().await;
     for url in [
         "https://169.254.169.254/latest/meta-data/",
         "https://[fe80::1]/metadata",
@@ -502,6 +523,7 @@ async fn link_local_addresses_are_refused() {
 
 #[tokio::test]
 async fn unique_local_addresses_are_refused() {
+    let _serial = SERIAL.lock().await;
     assert_eq!(
         refused_class("https://[fd00:ec2::254]/metadata").await,
         AddressClass::UniqueLocal
@@ -510,6 +532,7 @@ async fn unique_local_addresses_are_refused() {
 
 #[tokio::test]
 async fn carrier_grade_nat_addresses_are_refused() {
+    let _serial = SERIAL.lock().await;
     assert_eq!(
         refused_class("https://100.64.0.1/metadata").await,
         AddressClass::SharedCgnat
@@ -518,6 +541,7 @@ async fn carrier_grade_nat_addresses_are_refused() {
 
 #[tokio::test]
 async fn multicast_addresses_are_refused() {
+    let _serial = SERIAL.lock().await;
     for url in ["https://224.0.0.1/metadata", "https://[ff02::1]/metadata"] {
         assert_eq!(refused_class(url).await, AddressClass::Multicast, "{url}");
     }
@@ -525,6 +549,7 @@ async fn multicast_addresses_are_refused() {
 
 #[tokio::test]
 async fn unspecified_addresses_are_refused() {
+    let _serial = SERIAL.lock().await;
     for url in ["https://0.0.0.0/metadata", "https://[::]/metadata"] {
         assert_eq!(refused_class(url).await, AddressClass::Unspecified, "{url}");
     }
@@ -532,6 +557,7 @@ async fn unspecified_addresses_are_refused() {
 
 #[tokio::test]
 async fn ipv4_mapped_addresses_are_judged_by_their_ipv4_address() {
+    let _serial = SERIAL.lock().await;
     assert_eq!(
         refused_class("https://[::ffff:127.0.0.1]/metadata").await,
         AddressClass::Loopback
@@ -544,6 +570,7 @@ async fn ipv4_mapped_addresses_are_judged_by_their_ipv4_address() {
 
 #[tokio::test]
 async fn redirects_are_not_followed() {
+    let _serial = SERIAL.lock().await;
     let server = MetadataServer::start(Reply::Status(
         302,
         Some("http://169.254.169.254/latest/meta-data/".into()),
@@ -561,6 +588,7 @@ async fn redirects_are_not_followed() {
 
 #[tokio::test]
 async fn an_oversized_answer_is_refused() {
+    let _serial = SERIAL.lock().await;
     let server = MetadataServer::start(Reply::Metadata("x".repeat(10_000))).await;
     let error = loopback_fetcher()
         .with_max_bytes(1000)
@@ -575,6 +603,7 @@ async fn an_oversized_answer_is_refused() {
 
 #[tokio::test]
 async fn a_silent_server_times_out() {
+    let _serial = SERIAL.lock().await;
     let server = MetadataServer::start(Reply::Silence).await;
     let error = loopback_fetcher()
         .with_timeout(Duration::from_millis(300))
@@ -586,6 +615,7 @@ async fn a_silent_server_times_out() {
 
 #[tokio::test]
 async fn https_urls_are_fetched_over_tls() {
+    let _serial = SERIAL.lock().await;
     let server = MetadataServer::start(Reply::Greeting(
         "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".into(),
     ))
