@@ -2,8 +2,16 @@
 //! through the same registry API the CLI uses, over the demo's SQLite file), trusting
 //! the demo's IdP by its metadata URL, signs people in within a second, without a
 //! restart; disabled, its portal says SSO is off.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
+mod common;
+
+use common::client;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,13 +53,6 @@ async fn cli_registry(database: &Path) -> OrgRegistry {
     .with_sso_check(Arc::new(
         SamlSettingsCheck::new().with_fetcher(Arc::new(fetcher)),
     ))
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
 }
 
 /// Polls `url` until `done` holds of its status and body, at most a second after `since`.

@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::client;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -32,13 +33,6 @@ async fn start(data_dir: &Path) -> String {
         .unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     base_url
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
 }
 
 /// What `jit-provisioning scim token create --org acme` prints.

@@ -98,14 +98,30 @@ async fn assert_all_or_nothing(store: &SqliteStore) {
     assert_eq!(orphans, 0);
 }
 
+/// Fresh migrated database files, one per call, in a folder of their own.
+struct Files {
+    dir: tempfile::TempDir,
+    made: AtomicUsize,
+}
+
+impl Files {
+    fn new() -> Self {
+        Files {
+            dir: tempfile::tempdir().unwrap(),
+            made: AtomicUsize::new(0),
+        }
+    }
+
+    async fn fresh(&self) -> SqliteStore {
+        let n = self.made.fetch_add(1, Ordering::Relaxed);
+        store_at(&self.dir.path().join(format!("store-{n}.db"))).await
+    }
+}
+
 #[tokio::test]
 async fn files_meet_the_storage_contract() {
-    let dir = tempfile::tempdir().unwrap();
-    let made = AtomicUsize::new(0);
-    let fresh = || async {
-        let n = made.fetch_add(1, Ordering::Relaxed);
-        store_at(&dir.path().join(format!("store-{n}.db"))).await
-    };
+    let files = Files::new();
+    let fresh = || files.fresh();
     if let Err(error) = testing::conformance(fresh).await {
         panic!("{error}");
     }
@@ -113,12 +129,8 @@ async fn files_meet_the_storage_contract() {
 
 #[tokio::test]
 async fn files_meet_the_membership_contract() {
-    let dir = tempfile::tempdir().unwrap();
-    let made = AtomicUsize::new(0);
-    let fresh = || async {
-        let n = made.fetch_add(1, Ordering::Relaxed);
-        store_at(&dir.path().join(format!("members-{n}.db"))).await
-    };
+    let files = Files::new();
+    let fresh = || files.fresh();
     if let Err(error) = testing::membership_conformance(fresh).await {
         panic!("{error}");
     }
@@ -126,12 +138,8 @@ async fn files_meet_the_membership_contract() {
 
 #[tokio::test]
 async fn files_meet_the_audit_log_and_owner_link_contracts() {
-    let dir = tempfile::tempdir().unwrap();
-    let made = AtomicUsize::new(0);
-    let fresh = || async {
-        let n = made.fetch_add(1, Ordering::Relaxed);
-        store_at(&dir.path().join(format!("admin-{n}.db"))).await
-    };
+    let files = Files::new();
+    let fresh = || files.fresh();
     if let Err(error) = testing::admin_records_conformance(fresh).await {
         panic!("{error}");
     }
@@ -139,12 +147,8 @@ async fn files_meet_the_audit_log_and_owner_link_contracts() {
 
 #[tokio::test]
 async fn files_meet_the_scim_token_contract() {
-    let dir = tempfile::tempdir().unwrap();
-    let made = AtomicUsize::new(0);
-    let fresh = || async {
-        let n = made.fetch_add(1, Ordering::Relaxed);
-        store_at(&dir.path().join(format!("scim-{n}.db"))).await
-    };
+    let files = Files::new();
+    let fresh = || files.fresh();
     if let Err(error) = testing::scim_token_conformance(fresh).await {
         panic!("{error}");
     }
@@ -152,12 +156,8 @@ async fn files_meet_the_scim_token_contract() {
 
 #[tokio::test]
 async fn files_meet_the_scim_users_contract() {
-    let dir = tempfile::tempdir().unwrap();
-    let made = AtomicUsize::new(0);
-    let fresh = || async {
-        let n = made.fetch_add(1, Ordering::Relaxed);
-        store_at(&dir.path().join(format!("scim-users-{n}.db"))).await
-    };
+    let files = Files::new();
+    let fresh = || files.fresh();
     if let Err(error) = testing::scim_users_conformance(fresh).await {
         panic!("{error}");
     }
@@ -196,13 +196,8 @@ async fn a_scim_token_is_kept_as_its_sha256_only() {
 
 #[tokio::test]
 async fn files_meet_the_replay_guard_contract() {
-    let dir = tempfile::tempdir().unwrap();
-    let made = AtomicUsize::new(0);
-    let fresh = || async {
-        let n = made.fetch_add(1, Ordering::Relaxed);
-        let store = store_at(&dir.path().join(format!("guard-{n}.db"))).await;
-        SqliteReplayGuard::new(store.pool().clone())
-    };
+    let files = Files::new();
+    let fresh = || async { SqliteReplayGuard::new(files.fresh().await.pool().clone()) };
     if let Err(error) = testing::replay_conformance(fresh).await {
         panic!("{error}");
     }
@@ -210,13 +205,8 @@ async fn files_meet_the_replay_guard_contract() {
 
 #[tokio::test]
 async fn files_meet_the_org_directory_contract() {
-    let dir = tempfile::tempdir().unwrap();
-    let made = AtomicUsize::new(0);
-    let fresh = || async {
-        let n = made.fetch_add(1, Ordering::Relaxed);
-        let store = store_at(&dir.path().join(format!("orgs-{n}.db"))).await;
-        SqliteDirectory::new(store.pool().clone())
-    };
+    let files = Files::new();
+    let fresh = || async { SqliteDirectory::new(files.fresh().await.pool().clone()) };
     if let Err(error) = testing::org_directory_conformance(fresh).await {
         panic!("{error}");
     }
