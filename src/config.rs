@@ -101,6 +101,16 @@ pub struct OrgConfig {
     /// the person's groups to, and never lowers one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_roles: Option<String>,
+    /// What the org's SCIM groups do to roles through `group_roles`: `"raise"` (the
+    /// default: joining a group raises a role, leaving one lowers nothing) or `"follow"`
+    /// (roles follow the groups both ways, never below the `provision` role, and never
+    /// taking the org's last admin away).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scim_roles: Option<String>,
+    /// Which SCIM attribute of a user carries the value the IdP sends as the SAML NameID:
+    /// `"userName"` (the default) or `"externalId"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scim_name_id: Option<String>,
     /// Where the org's SSO connection stands: `draft`, `active` (the default) or
     /// `inactive`.
     #[serde(default, skip_serializing_if = "OrgState::is_active")]
@@ -135,6 +145,55 @@ pub struct GrantConfig {
     pub org: String,
     /// `member`, `contributor` or `admin`.
     pub role: String,
+}
+
+/// What an org's SCIM groups do to roles (`scim_roles`), through its `group_roles`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScimRoleSync {
+    /// Joining a group raises the role of each membership the account holds in the orgs
+    /// the group maps to; leaving a group lowers nothing. An admin's promotion by hand
+    /// survives every group change.
+    #[default]
+    Raise,
+    /// Roles follow the groups both ways: each affected membership becomes the highest
+    /// role its groups map to, never below the org's `provision` role (member where
+    /// `provision` names no role there), and the org's last admin keeps the role.
+    Follow,
+}
+
+impl ScimRoleSync {
+    /// The name as a config writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ScimRoleSync::Raise => "raise",
+            ScimRoleSync::Follow => "follow",
+        }
+    }
+}
+
+/// Which SCIM attribute of a user holds the value the org's IdP sends as the SAML
+/// NameID (`scim_name_id`): the subject of the identity a SCIM user pre-links, so that
+/// the person's first SSO sign-in finds the SCIM-made account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ScimNameId {
+    /// `userName` (Okta's and Entra ID's default: the NameID is the email or the UPN).
+    #[default]
+    #[serde(rename = "userName")]
+    UserName,
+    /// `externalId` (an IdP whose NameID is its own immutable id, such as Okta's `00u…`).
+    #[serde(rename = "externalId")]
+    ExternalId,
+}
+
+impl ScimNameId {
+    /// The name as a config writes it: the SCIM attribute's name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ScimNameId::UserName => "userName",
+            ScimNameId::ExternalId => "externalId",
+        }
+    }
 }
 
 /// What an org's later sign-ins do to the roles of existing accounts (`sync_roles`).
@@ -283,6 +342,24 @@ pub enum ConfigProblem {
         /// The value given.
         value: String,
     },
+    /// `scim_roles` is neither `raise` nor `follow`.
+    #[error("org `{org}` has unknown `scim_roles` `{value}`: expected `raise` or `follow`")]
+    UnknownScimRoles {
+        /// The org.
+        org: String,
+        /// The value given.
+        value: String,
+    },
+    /// `scim_name_id` is neither `userName` nor `externalId`.
+    #[error(
+        "org `{org}` has unknown `scim_name_id` `{value}`: expected `userName` or `externalId`"
+    )]
+    UnknownScimNameId {
+        /// The org.
+        org: String,
+        /// The value given.
+        value: String,
+    },
     /// `sync_roles` is `upgrade` but the org has no `group_roles` to raise roles to.
     #[error("org `{org}` has `sync_roles` `upgrade` but no `group_roles` to sync from")]
     RoleSyncWithoutGroupRoles {
@@ -375,6 +452,8 @@ pub struct OrgPolicy {
     required_groups: Vec<String>,
     group_roles: Vec<GroupRole>,
     sync_roles: RoleSync,
+    scim_roles: ScimRoleSync,
+    scim_name_id: ScimNameId,
 }
 
 /// A validated `group_roles` entry: members of `group` get `grant`.
@@ -744,6 +823,29 @@ impl OrgConfig {
             }
         };
 
+        let scim_roles = match self.scim_roles.as_deref() {
+            None | Some("raise") => ScimRoleSync::Raise,
+            Some("follow") => ScimRoleSync::Follow,
+            Some(other) => {
+                problems.push(ConfigProblem::UnknownScimRoles {
+                    org: org(),
+                    value: other.to_owned(),
+                });
+                ScimRoleSync::Raise
+            }
+        };
+        let scim_name_id = match self.scim_name_id.as_deref() {
+            None | Some("userName") => ScimNameId::UserName,
+            Some("externalId") => ScimNameId::ExternalId,
+            Some(other) => {
+                problems.push(ConfigProblem::UnknownScimNameId {
+                    org: org(),
+                    value: other.to_owned(),
+                });
+                ScimNameId::UserName
+            }
+        };
+
         OrgPolicy {
             state: self.state,
             portal,
@@ -752,6 +854,8 @@ impl OrgConfig {
             required_groups: self.required_groups.clone(),
             group_roles,
             sync_roles,
+            scim_roles,
+            scim_name_id,
         }
     }
 }
@@ -973,6 +1077,16 @@ impl OrgPolicy {
         raises
     }
 
+    /// What the org's SCIM groups do to roles.
+    pub fn scim_roles(&self) -> ScimRoleSync {
+        self.scim_roles
+    }
+
+    /// Which SCIM user attribute the org's IdP sends as the SAML NameID.
+    pub fn scim_name_id(&self) -> ScimNameId {
+        self.scim_name_id
+    }
+
     /// Memberships a JIT-created account gets.
     pub fn provision(&self) -> &[Grant] {
         &self.provision
@@ -1125,6 +1239,41 @@ mod tests {
             .unwrap();
         assert_eq!(policy.org("acme").unwrap().sync_roles(), RoleSync::Upgrade);
         assert_eq!(policy.org("labs").unwrap().sync_roles(), RoleSync::Never);
+    }
+
+    #[test]
+    fn scim_settings_are_checked() {
+        let problems =
+            parse(r#"{"orgs": {"acme": {"scim_roles": "lower", "scim_name_id": "username"}}}"#)
+                .validate()
+                .map(|_| ())
+                .unwrap_err()
+                .problems()
+                .to_vec();
+        assert_eq!(
+            problems,
+            [
+                ConfigProblem::UnknownScimRoles {
+                    org: "acme".into(),
+                    value: "lower".into()
+                },
+                ConfigProblem::UnknownScimNameId {
+                    org: "acme".into(),
+                    value: "username".into()
+                }
+            ]
+        );
+        let policy = parse(
+            r#"{"orgs": {"acme": {"scim_roles": "follow", "scim_name_id": "externalId"}, "labs": {}}}"#,
+        )
+        .validate()
+        .unwrap();
+        let acme = policy.org("acme").unwrap();
+        assert_eq!(acme.scim_roles(), ScimRoleSync::Follow);
+        assert_eq!(acme.scim_name_id(), ScimNameId::ExternalId);
+        let labs = policy.org("labs").unwrap();
+        assert_eq!(labs.scim_roles(), ScimRoleSync::Raise);
+        assert_eq!(labs.scim_name_id(), ScimNameId::UserName);
     }
 
     #[test]

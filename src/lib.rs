@@ -19,7 +19,7 @@
 //! | what arrives | [`Request`], [`PortalVisit`], [`Session`], [`Assertion`], [`IdpError`], [`STATUS_REQUEST_DENIED`] |
 //! | what is decided | [`Decision`], [`Outcome`], [`Reason`], [`Rule`], [`Landing`], [`Action`], [`Step`], [`AccountRef`] |
 //! | carrying it out | [`Provisioned`], [`ProvisionError`], [`LoginError`], [`DEFAULT_MAX_ATTEMPTS`]; [`web`] turns it into an HTTP reply |
-//! | the config | [`Config::load`], [`ConfigFileError`], [`CheckedConfig`], [`OrgConfig`], [`GrantConfig`], [`GroupRoleConfig`], [`RoleSync`], [`Deployment`], [`OrgPolicy`], [`GroupRole`], [`Portal`], [`ConfigError`], [`ConfigProblem`], [`DEFAULT_REAUTH_AFTER_SECS`], [`MAX_REAUTH_AFTER_SECS`], [`MIN_HANDLE_LEN`], [`MAX_HANDLE_LEN`] |
+//! | the config | [`Config::load`], [`ConfigFileError`], [`CheckedConfig`], [`OrgConfig`], [`GrantConfig`], [`GroupRoleConfig`], [`RoleSync`], [`ScimRoleSync`], [`ScimNameId`], [`Deployment`], [`OrgPolicy`], [`GroupRole`], [`Portal`], [`ConfigError`], [`ConfigProblem`], [`DEFAULT_REAUTH_AFTER_SECS`], [`MAX_REAUTH_AFTER_SECS`], [`MIN_HANDLE_LEN`], [`MAX_HANDLE_LEN`] |
 //! | accounts and memberships | [`AccountId`], [`AccountRecord`], [`Identity`], [`NewAccount`], [`display_name`], [`full_name`], [`MAX_DISPLAY_NAME_CHARS`], [`Grant`], [`Role`], [`UnknownRole`] |
 //! | the SAML boundary | [`SamlVerifier`], [`SamlPost`], [`SamlAnswer`], [`VerifiedAssertion`], [`VerifyError`], [`IdpTrip`], [`IdpRedirect`], [`IdpBinding`], [`ReplayGuard`], [`MemoryReplayGuard`], [`REPLAY_GRACE_SECS`] |
 //! | writing a storage adapter | [`AccountStore`], [`MemoryStore`], [`SeedError`], [`CreateError`], [`LinkError`], [`StoreError`], [`BoxError`], [`is_stem_or_suffixed`], [`email_key`], [`usable_email`]; the `testing` feature's conformance suite |
@@ -31,6 +31,7 @@
 //! | SCIM provisioning | [`ScimTokens`], the bearer tokens of an org's SCIM endpoints: [`MemoryScimTokens`], [`IssuedScimToken`], [`ScimTokenInfo`], [`new_scim_token`], [`is_well_formed_scim_token`], [`scim_token_hint`], [`SCIM_TOKEN_PREFIX`], [`SCIM_LAST_USED_EVERY_SECS`] |
 //! | what the IdP's SCIM client ended | [`DeprovisionedIdentities`], [`Deprovisioned`], [`DeprovisionedBy`], [`Provisioner::with_deprovisioning`] |
 //! | SCIM users and deprovisioning | [`ScimUsers`] (kept with the accounts; [`MemoryStore`] implements it), [`ProvisionedUser`], [`NewProvisionedUser`], [`ProvisionedUserChange`], [`UserFilter`], [`Deprovisioning`], [`ScimUserError`], [`scim_account`] (the JIT handle rule for SCIM creations), [`SessionRevoker`], [`NoSessionRevoker`] |
+//! | SCIM groups and roles | [`ScimGroups`] ([`MemoryStore`] implements it), [`ProvisionedGroup`], [`NewProvisionedGroup`], [`ProvisionedGroupChange`], [`GroupMembersChange`], [`GroupFilter`], [`ScimGroupError`], [`GroupRoleSync`] (what groups do to roles: `scim_roles`), [`Provisioner::with_scim_groups`] (Entra ID's overage decided on the pushed groups) |
 //! | policy cases | the [`cases`] module: the case-file format and its runner |
 #![forbid(unsafe_code)]
 
@@ -44,6 +45,7 @@ mod deprovision;
 mod display_name;
 mod email;
 mod engine;
+mod group_sync;
 mod handle;
 mod handle_choice;
 mod invite;
@@ -60,6 +62,7 @@ mod reserved;
 mod role;
 mod rule;
 mod saml;
+mod scim_groups;
 mod scim_token;
 mod scim_users;
 mod store;
@@ -73,14 +76,15 @@ pub use audit::{AdminAction, AdminEvent, AuditLog, MemoryAuditLog};
 pub use cases::ConfigFileError;
 pub use config::{
     CheckedConfig, Config, ConfigError, ConfigProblem, Deployment, GrantConfig, GroupRole,
-    GroupRoleConfig, OrgConfig, OrgPolicy, Policy, Portal, RoleSync, DEFAULT_REAUTH_AFTER_SECS,
-    MAX_HANDLE_LEN, MAX_REAUTH_AFTER_SECS, MIN_HANDLE_LEN,
+    GroupRoleConfig, OrgConfig, OrgPolicy, Policy, Portal, RoleSync, ScimNameId, ScimRoleSync,
+    DEFAULT_REAUTH_AFTER_SECS, MAX_HANDLE_LEN, MAX_REAUTH_AFTER_SECS, MIN_HANDLE_LEN,
 };
 pub use decision::{AccountRef, Action, Decision, Landing, Outcome, Reason, Step};
 pub use deprovision::{Deprovisioned, DeprovisionedBy, DeprovisionedIdentities};
 pub use display_name::{display_name, full_name, MAX_DISPLAY_NAME_CHARS};
 pub use email::{email_key, usable_email};
 pub use engine::{decide, handle_base, screen, CLOCK_SKEW_SECS, MAX_SUBJECT_LEN};
+pub use group_sync::GroupRoleSync;
 pub use handle::{HandleBase, HandleSource, DEFAULT_MAX_HANDLE_LEN};
 pub use handle_choice::HandleChoice;
 pub use invite::{Invite, Invitee, Joined, Member, DEFAULT_INVITE_DAYS};
@@ -99,6 +103,10 @@ pub use rule::Rule;
 pub use saml::{
     IdpBinding, IdpRedirect, IdpTrip, SamlAnswer, SamlPost, SamlVerifier, VerifiedAssertion,
     VerifyError,
+};
+pub use scim_groups::{
+    GroupFilter, GroupMembersChange, NewProvisionedGroup, ProvisionedGroup, ProvisionedGroupChange,
+    ScimGroupError, ScimGroups,
 };
 pub use scim_token::{
     is_well_formed_scim_token, new_scim_token, scim_token_hint, IssuedScimToken, MemoryScimTokens,

@@ -26,6 +26,7 @@ use crate::rule::Rule;
 use crate::saml::{
     IdpRedirect, IdpTrip, SamlAnswer, SamlPost, SamlVerifier, VerifiedAssertion, VerifyError,
 };
+use crate::scim_groups::ScimGroups;
 use crate::store::{AccountStore, CreateError, LinkError, StoreError};
 
 /// How many times a request is decided, at most, by default.
@@ -72,6 +73,8 @@ pub struct Provisioner<S> {
     invites: Option<Arc<dyn MembershipStore>>,
     /// Where the IdPs' SCIM deprovisionings are, when orgs provision over SCIM.
     deprovisioning: Option<Arc<dyn DeprovisionedIdentities>>,
+    /// Where the IdPs' SCIM groups are, when orgs push them.
+    scim_groups: Option<Arc<dyn ScimGroups>>,
     max_attempts: u32,
 }
 
@@ -88,6 +91,10 @@ impl<S: std::fmt::Debug> std::fmt::Debug for Provisioner<S> {
             .field(
                 "deprovisioning",
                 &self.deprovisioning.as_ref().map(|_| "a SCIM store"),
+            )
+            .field(
+                "scim_groups",
+                &self.scim_groups.as_ref().map(|_| "a SCIM groups store"),
             )
             .field("max_attempts", &self.max_attempts)
             .finish()
@@ -174,6 +181,7 @@ impl<S: AccountStore> Provisioner<S> {
             store,
             invites: None,
             deprovisioning: None,
+            scim_groups: None,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
     }
@@ -188,6 +196,7 @@ impl<S: AccountStore> Provisioner<S> {
             store,
             invites: None,
             deprovisioning: None,
+            scim_groups: None,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
     }
@@ -207,6 +216,17 @@ impl<S: AccountStore> Provisioner<S> {
     /// anything else is decided, so no account, link or invite brings such a person back.
     pub fn with_deprovisioning(mut self, scim: Arc<dyn DeprovisionedIdentities>) -> Self {
         self.deprovisioning = Some(scim);
+        self
+    }
+
+    /// Decides a sign-in whose IdP sent only part of the groups (Entra ID's overage,
+    /// [`Assertion::groups_incomplete`]) on the groups the org's IdP pushed over SCIM,
+    /// when `scim` has the person as a SCIM user: their pushed groups (names and
+    /// externalIds) join the claimed ones and the groups count as complete. Asked only
+    /// for such sign-ins; without a SCIM user, the org refuses as before
+    /// ([`Rule::GroupsOverage`](crate::Rule::GroupsOverage)).
+    pub fn with_scim_groups(mut self, scim: Arc<dyn ScimGroups>) -> Self {
+        self.scim_groups = Some(scim);
         self
     }
 
@@ -266,6 +286,7 @@ impl<S: AccountStore> Provisioner<S> {
             .await?
             .into_owned()
             .with_org_active(request.org());
+        let request = &*self.complete_groups(request).await?;
         if let Some(decision) = screen(&policy, request, now) {
             return Ok(decision);
         }
@@ -279,6 +300,7 @@ impl<S: AccountStore> Provisioner<S> {
         request: &Request,
         now: DateTime<Utc>,
     ) -> Result<Provisioned, ProvisionError> {
+        let request = &*self.complete_groups(request).await?;
         if let Some(decision) = screen(policy, request, now) {
             return Ok(Provisioned::refused(decision));
         }
@@ -306,6 +328,34 @@ impl<S: AccountStore> Provisioner<S> {
         Err(ProvisionError::Contention {
             attempts: self.max_attempts,
         })
+    }
+
+    /// `request`, its groups completed from SCIM where the IdP sent only part of them and
+    /// the org pushed the person's groups.
+    async fn complete_groups<'r>(
+        &self,
+        request: &'r Request,
+    ) -> Result<Cow<'r, Request>, StoreError> {
+        let (Some(scim), Request::Assertion(assertion)) = (&self.scim_groups, request) else {
+            return Ok(Cow::Borrowed(request));
+        };
+        if !assertion.groups_incomplete {
+            return Ok(Cow::Borrowed(request));
+        }
+        let Some(pushed) = scim
+            .groups_of_identity(&assertion.org, &assertion.identity())
+            .await?
+        else {
+            return Ok(Cow::Borrowed(request));
+        };
+        let mut completed = assertion.clone();
+        for group in pushed {
+            if !completed.groups.contains(&group) {
+                completed.groups.push(group);
+            }
+        }
+        completed.groups_incomplete = false;
+        Ok(Cow::Owned(Request::Assertion(completed)))
     }
 
     /// The engine's decision. Under a registry, a creation is decided again knowing the

@@ -33,6 +33,8 @@ const ORG: Shape = Object(&[
     ("required_groups", Leaf),
     ("group_roles", List(&GROUP_ROLE)),
     ("sync_roles", Leaf),
+    ("scim_roles", Leaf),
+    ("scim_name_id", Leaf),
     ("state", Leaf),
     ("saml", SAML),
 ]);

@@ -56,13 +56,13 @@ where
 
 const IDP: &str = "https://idp.acme.example";
 
-fn noon() -> Result<DateTime<Utc>, String> {
+pub(super) fn noon() -> Result<DateTime<Utc>, String> {
     Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0)
         .single()
         .ok_or_else(|| "bad date".to_owned())
 }
 
-fn identity(subject: &str) -> Identity {
+pub(super) fn identity(subject: &str) -> Identity {
     Identity {
         issuer: IDP.to_owned(),
         subject: subject.to_owned(),
@@ -71,7 +71,12 @@ fn identity(subject: &str) -> Identity {
 
 /// The user `user_name` of `org`, its account by the JIT handle rule from its names,
 /// granted `orgs` as members.
-fn new_user(user_name: &str, given: &str, family: &str, orgs: &[&str]) -> NewProvisionedUser {
+pub(super) fn new_user(
+    user_name: &str,
+    given: &str,
+    family: &str,
+    orgs: &[&str],
+) -> NewProvisionedUser {
     let base = HandleBase::derive(Some(given), Some(family), None);
     let choice = HandleChoice::new(base, 39, Vec::new());
     let handle = choice.free_handle(&[]).unwrap_or_default();
@@ -91,7 +96,7 @@ fn new_user(user_name: &str, given: &str, family: &str, orgs: &[&str]) -> NewPro
     user
 }
 
-async fn create<S: ScimUsers>(
+pub(super) async fn create<S: ScimUsers>(
     store: &S,
     org: &str,
     user: NewProvisionedUser,
@@ -103,7 +108,7 @@ async fn create<S: ScimUsers>(
         .map_err(|e| format!("creating `{name}` failed: {e}"))
 }
 
-async fn account_of<S: AccountStore>(
+pub(super) async fn account_of<S: AccountStore>(
     store: &S,
     user: &ProvisionedUser,
 ) -> Result<AccountRecord, String> {

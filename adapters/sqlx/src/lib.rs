@@ -8,6 +8,8 @@ mod admin_records;
 mod scim_tokens;
 #[macro_use]
 mod scim_users;
+#[macro_use]
+mod scim_groups;
 mod error;
 mod import;
 mod membership;

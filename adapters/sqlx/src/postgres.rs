@@ -579,3 +579,10 @@ membership_store!(PgStore, Postgres);
 admin_records!(PgStore);
 scim_tokens!(PgStore);
 scim_users_store!(pg_scim_users, PgStore, PgConnection, " FOR UPDATE");
+scim_groups_store!(
+    pg_scim_groups,
+    PgStore,
+    PgConnection,
+    " FOR UPDATE",
+    "SELECT CAST(value AS BIGINT) AS id FROM jsonb_array_elements_text(CAST(${n} AS jsonb))"
+);

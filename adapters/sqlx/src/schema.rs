@@ -55,6 +55,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         description: "SCIM users and deprovisioned identities",
         sql: include_str!("../migrations/sqlite/0009_scim_users.sql"),
     },
+    Migration {
+        version: 10,
+        description: "SCIM groups and their members",
+        sql: include_str!("../migrations/sqlite/0010_scim_groups.sql"),
+    },
 ];
 
 /// The PostgreSQL schema, oldest first.
@@ -102,6 +107,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 9,
         description: "SCIM users and deprovisioned identities",
         sql: include_str!("../migrations/postgres/0009_scim_users.sql"),
+    },
+    Migration {
+        version: 10,
+        description: "SCIM groups and their members",
+        sql: include_str!("../migrations/postgres/0010_scim_groups.sql"),
     },
 ];
 

@@ -866,6 +866,12 @@ macro_rules! scim_users_store {
                         .map_err(sql::scim_error)?;
                     Deprovisioning::new(held.account.clone(), false, false)
                 };
+                // A deleted user leaves its groups (groups contract item 6).
+                sqlx::query($crate::scim_groups::LEAVE_GROUPS)
+                    .bind(row)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(sql::scim_error)?;
                 set_state(conn, row, false, true, now).await?;
                 Ok(done)
             }

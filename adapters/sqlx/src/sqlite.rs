@@ -540,6 +540,13 @@ membership_store!(SqliteStore, Sqlite);
 admin_records!(SqliteStore);
 scim_tokens!(SqliteStore);
 scim_users_store!(sqlite_scim_users, SqliteStore, SqliteConnection, "");
+scim_groups_store!(
+    sqlite_scim_groups,
+    SqliteStore,
+    SqliteConnection,
+    "",
+    "SELECT CAST(value AS INTEGER) AS id FROM json_each(${n})"
+);
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -195,6 +195,17 @@ async fn postgres_meets_the_scim_users_contract() {
 
 #[tokio::test]
 #[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
+async fn postgres_meets_the_scim_groups_contract() {
+    let schemas = Schemas::new().await;
+    let result = testing::scim_groups_conformance(|| schemas.fresh()).await;
+    schemas.drop_all().await;
+    if let Err(error) = result {
+        panic!("{error}");
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL server: set JIT_PROVISIONING_PG_URL"]
 async fn postgres_meets_the_scim_token_contract() {
     let schemas = Schemas::new().await;
     let result = testing::scim_token_conformance(|| schemas.fresh()).await;

@@ -164,6 +164,15 @@ async fn files_meet_the_scim_users_contract() {
 }
 
 #[tokio::test]
+async fn files_meet_the_scim_groups_contract() {
+    let files = Files::new();
+    let fresh = || files.fresh();
+    if let Err(error) = testing::scim_groups_conformance(fresh).await {
+        panic!("{error}");
+    }
+}
+
+#[tokio::test]
 async fn a_scim_token_is_kept_as_its_sha256_only() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("scim.db");

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use jit_provisioning::org::OrgRegistry;
 use jit_provisioning::{
-    scim_account, AccountId, Identity, NewProvisionedUser, Policy, ProvisionedUser,
-    ProvisionedUserChange, ScimUserError, ScimUsers, SessionRevoker, UserFilter,
+    scim_account, AccountId, GroupRoleSync, Identity, NewProvisionedUser, Policy, ProvisionedUser,
+    ProvisionedUserChange, ScimGroups, ScimUserError, ScimUsers, SessionRevoker, UserFilter,
 };
 
 use crate::discovery::Discovery;
@@ -22,18 +22,12 @@ use crate::response::{ListResponse, ScimResponse};
 use crate::user::{Email, Name, ScimUser};
 use crate::SimpleFilter;
 
+mod groups;
+
 /// Which SCIM attribute holds the value the org's IdP sends as the SAML NameID: the
-/// subject of the identity a SCIM user pre-links, so that the person's first SSO
-/// sign-in finds the SCIM-made account.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum NameIdField {
-    /// `userName` (Okta's and Entra ID's default: the NameID is the user's email or UPN).
-    #[default]
-    UserName,
-    /// `externalId` (an IdP whose NameID is its own immutable id, such as Okta's `00u…`).
-    ExternalId,
-}
+/// core's [`ScimNameId`](jit_provisioning::ScimNameId), set per org by its
+/// `scim_name_id` or by [`ScimService::with_name_id`].
+pub use jit_provisioning::ScimNameId as NameIdField;
 
 /// Where the orgs' policies come from: the same sources a
 /// [`Provisioner`](jit_provisioning::Provisioner) reads, so that a SCIM creation gets the
@@ -56,9 +50,12 @@ enum Policies {
 ///   through the [`SessionRevoker`]. Sessions are ended on every request that leaves a
 ///   user inactive, not only the one that deactivated it: revoking twice is harmless,
 ///   and an IdP retrying after a failed revocation gets it done.
-/// - Groups answer 501 for now.
+/// - Groups, once [`ScimService::with_groups`] gives a store, feed the org's
+///   `group_roles` as its `scim_roles` says (by default a group raises roles and never
+///   lowers one); without one they answer 501.
 pub struct ScimService {
     users: Arc<dyn ScimUsers>,
+    groups: Option<Arc<dyn ScimGroups>>,
     policies: Policies,
     revoker: Arc<dyn SessionRevoker>,
     base_url: String,
@@ -85,6 +82,7 @@ impl ScimService {
     ) -> Self {
         ScimService {
             users,
+            groups: None,
             policies: Policies::Fixed(Arc::new(policy)),
             revoker,
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -99,15 +97,22 @@ impl ScimService {
         self
     }
 
-    /// `org`'s IdP sends `field` as the NameID (by default [`NameIdField::UserName`]).
+    /// Serves `/Groups` over `groups`: usually the same store as the users'.
+    pub fn with_groups(mut self, groups: Arc<dyn ScimGroups>) -> Self {
+        self.groups = Some(groups);
+        self
+    }
+
+    /// `org`'s IdP sends `field` as the NameID, whatever the org's `scim_name_id` says
+    /// (which is [`NameIdField::UserName`] unless set).
     pub fn with_name_id(mut self, org: impl Into<String>, field: NameIdField) -> Self {
         self.name_ids.insert(org.into(), field);
         self
     }
 
-    /// The NameID field of `org`.
-    pub fn name_id(&self, org: &str) -> NameIdField {
-        self.name_ids.get(org).copied().unwrap_or_default()
+    /// The NameID field `org` was given with [`ScimService::with_name_id`], if any.
+    pub fn name_id(&self, org: &str) -> Option<NameIdField> {
+        self.name_ids.get(org).copied()
     }
 
     /// Answers `operation` at `org` at time `now`. The caller has checked the org's
@@ -131,9 +136,14 @@ impl ScimService {
         now: DateTime<Utc>,
     ) -> Result<ScimResponse, ScimError> {
         let policy = self.policy(org).await?;
-        let idp = policy
+        let org_policy = policy
             .org(org)
-            .ok_or_else(|| ScimError::not_found(format!("no org `{org}`")))?
+            .ok_or_else(|| ScimError::not_found(format!("no org `{org}`")))?;
+        let field = self
+            .name_id(org)
+            .unwrap_or_else(|| org_policy.scim_name_id());
+        let roles = GroupRoleSync::of(org_policy);
+        let idp = org_policy
             .portal()
             .map(|portal| portal.idp().to_owned())
             // SCIM users sign in through the org's SSO portal: without one, there is no
@@ -149,7 +159,7 @@ impl ScimService {
             id: org,
             idp: &idp,
             base: &base,
-            field: self.name_id(org),
+            field,
         };
         match operation {
             ScimOperation::CreateUser(user) => self.create(&at, &policy, user, now).await,
@@ -160,7 +170,7 @@ impl ScimService {
             ScimOperation::ListUsers(query) => self.list(&at, &query).await,
             ScimOperation::ReplaceUser { id, user, if_match } => {
                 let held = self.load(&at, &id).await?;
-                check_version(&held, if_match.as_deref())?;
+                check_version(held.version, if_match.as_deref())?;
                 self.replace(&at, &held, user, now).await
             }
             ScimOperation::PatchUser {
@@ -169,13 +179,13 @@ impl ScimService {
                 if_match,
             } => {
                 let held = self.load(&at, &id).await?;
-                check_version(&held, if_match.as_deref())?;
+                check_version(held.version, if_match.as_deref())?;
                 let patched = patch.apply_to_user(&at.scim_user(&held))?;
                 self.replace(&at, &held, patched, now).await
             }
             ScimOperation::DeleteUser { id, if_match } => {
                 let held = self.load(&at, &id).await?;
-                check_version(&held, if_match.as_deref())?;
+                check_version(held.version, if_match.as_deref())?;
                 let done = self
                     .users
                     .delete_user(org, &id, now)
@@ -184,10 +194,15 @@ impl ScimService {
                 self.revoke(&done.account).await?;
                 Ok(ScimResponse::no_content())
             }
-            _ => Err(ScimError::with_status(
-                501,
-                "groups are not served yet: provision users only",
-            )),
+            group_operation => match &self.groups {
+                Some(groups) => {
+                    groups::serve(groups.as_ref(), &at, &roles, group_operation, now).await
+                }
+                None => Err(ScimError::with_status(
+                    501,
+                    "this service provisions users only: it keeps no groups",
+                )),
+            },
         }
     }
 
@@ -428,19 +443,19 @@ impl Org<'_> {
                 .with_created(user.created_at)
                 .with_last_modified(user.updated_at)
                 .with_location(resource_location(self.base, ResourceKind::User, &user.id))
-                .with_version(&version_tag(user)),
+                .with_version(&version_tag(user.version)),
         );
         scim
     }
 }
 
-fn version_tag(user: &ProvisionedUser) -> String {
-    format!("W/\"{}\"", user.version)
+fn version_tag(version: u64) -> String {
+    format!("W/\"{version}\"")
 }
 
-/// 412 when `If-Match` names another version than the user's.
-fn check_version(user: &ProvisionedUser, if_match: Option<&str>) -> Result<(), ScimError> {
-    let current = version_tag(user);
+/// 412 when `If-Match` names another version than the resource's.
+fn check_version(version: u64, if_match: Option<&str>) -> Result<(), ScimError> {
+    let current = version_tag(version);
     match if_match.map(str::trim) {
         Some(tag) if tag != "*" && tag != current => Err(ScimError::precondition_failed(&current)),
         _ => Ok(()),

@@ -22,6 +22,10 @@ use crate::scim_users::{
 };
 use crate::store::{is_stem_or_suffixed, AccountStore, CreateError, LinkError, StoreError};
 
+mod scim_groups;
+
+use scim_groups::GroupEntry;
+
 /// An [`AccountStore`] in memory. Every operation takes one lock, so each is atomic and
 /// the store meets the whole storage contract: a creation whose handle was taken picks
 /// the next free one under that lock.
@@ -70,6 +74,9 @@ struct Accounts {
     /// tombstones.
     scim_users: BTreeMap<String, ScimEntry>,
     next_scim: u64,
+    /// SCIM groups by id, with their members.
+    scim_groups: BTreeMap<String, GroupEntry>,
+    next_group: u64,
 }
 
 /// A SCIM user and what restoring it gives back.
@@ -934,6 +941,7 @@ impl ScimUsers for MemoryStore {
                 .insert(key, Deprovisioned::new(now, DeprovisionedBy::Deleted));
             None
         };
+        inner.leave_groups(org, id);
         let entry = inner.live_user_mut(org, id)?;
         entry.deleted = true;
         entry.user.active = false;
