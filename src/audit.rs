@@ -169,12 +169,28 @@ pub enum AdminAction {
         /// When the session's right ends.
         until: DateTime<Utc>,
     },
+    /// Made a SCIM bearer token for the org's IdP. The token itself is shown once to
+    /// whoever made it, and recorded nowhere.
+    ScimTokenCreated {
+        /// The token's id in the store: what revoking it takes.
+        token: String,
+        /// What it was called (may be empty).
+        label: String,
+    },
+    /// Revoked a SCIM token: it opens the org's SCIM endpoints no more.
+    ScimTokenRevoked {
+        /// The token's id in the store.
+        token: String,
+        /// What it was called (may be empty).
+        label: String,
+    },
 }
 
 impl AdminAction {
     /// The action's name as the API and logs write it (`invited`, `invite_revoked`,
     /// `role_changed`, `member_removed`, `sso_settings_changed`, `sso_trust_staged`,
-    /// `sso_test_passed`, `sso_test_failed`, `sso_trust_activated`, `owner_link_used`).
+    /// `sso_test_passed`, `sso_test_failed`, `sso_trust_activated`, `owner_link_used`,
+    /// `scim_token_created`, `scim_token_revoked`).
     pub const fn name(&self) -> &'static str {
         match self {
             AdminAction::Invited { .. } => "invited",
@@ -187,6 +203,8 @@ impl AdminAction {
             AdminAction::SsoTestFailed { .. } => "sso_test_failed",
             AdminAction::SsoTrustActivated { .. } => "sso_trust_activated",
             AdminAction::OwnerLinkUsed { .. } => "owner_link_used",
+            AdminAction::ScimTokenCreated { .. } => "scim_token_created",
+            AdminAction::ScimTokenRevoked { .. } => "scim_token_revoked",
         }
     }
 }
@@ -269,7 +287,24 @@ impl fmt::Display for AdminAction {
                 "opened the admin pages with an owner link, until {}",
                 until.format("%Y-%m-%d %H:%M UTC")
             ),
+            AdminAction::ScimTokenCreated { token, label } => {
+                write!(f, "created SCIM token {token}")?;
+                labelled(f, label)
+            }
+            AdminAction::ScimTokenRevoked { token, label } => {
+                write!(f, "revoked SCIM token {token}")?;
+                labelled(f, label)
+            }
         }
+    }
+}
+
+/// A SCIM token's label after its id, when it has one.
+fn labelled(f: &mut fmt::Formatter<'_>, label: &str) -> fmt::Result {
+    if label.is_empty() {
+        Ok(())
+    } else {
+        write!(f, " ({label})")
     }
 }
 
@@ -471,5 +506,27 @@ mod tests {
             activated.to_string(),
             "activated IdP trust 0123456789ab for https://idp.acme.example, and opened sign-ins"
         );
+    }
+
+    #[test]
+    fn scim_token_actions_name_the_token_and_its_label() {
+        let created = AdminAction::ScimTokenCreated {
+            token: "3".into(),
+            label: "okta".into(),
+        };
+        let revoked = AdminAction::ScimTokenRevoked {
+            token: "3".into(),
+            label: String::new(),
+        };
+        for action in [&created, &revoked] {
+            let json = serde_json::to_value(action).unwrap();
+            assert_eq!(json["action"], action.name());
+            let back: AdminAction = serde_json::from_value(json).unwrap();
+            assert_eq!(&back, action);
+        }
+        assert_eq!(created.name(), "scim_token_created");
+        assert_eq!(created.to_string(), "created SCIM token 3 (okta)");
+        assert_eq!(revoked.name(), "scim_token_revoked");
+        assert_eq!(revoked.to_string(), "revoked SCIM token 3");
     }
 }

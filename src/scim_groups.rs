@@ -39,7 +39,7 @@ pub struct NewProvisionedGroup {
     pub display_name: String,
     /// The IdP's id for the group.
     pub external_id: Option<String>,
-    /// The members: ids of the org's SCIM users.
+    /// The members: ids of the org's SCIM users (others are left out).
     pub members: Vec<String>,
 }
 
@@ -148,9 +148,6 @@ pub enum ScimGroupError {
     /// The org has a group of that displayName or externalId already (SCIM `uniqueness`).
     #[error("conflict: {0}")]
     Conflict(String),
-    /// A member to add is not a SCIM user of the org (nested groups are not kept).
-    #[error("`{0}` is not a user of this org")]
-    UnknownMember(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -163,35 +160,38 @@ pub enum ScimGroupError {
 /// The suite `testing::scim_groups_conformance` (feature `testing`) checks each item.
 ///
 /// 1. **Each write is one atomic step.** A creation, change or deletion applies whole or
-///    not at all: a member to add who is not a live SCIM user of the org is
-///    [`ScimGroupError::UnknownMember`] and nothing is written.
-/// 2. **Uniqueness.** Within an org, displayName (case-insensitively) and externalId
+///    not at all (a conflict writes nothing).
+/// 2. **Members are the org's live SCIM users.** An id to add that names none (another
+///    org's user, a deleted one, a group: nested groups are not kept) is left out, and
+///    the rest of the write applies: an IdP pushing a group whose members it has not all
+///    provisioned yet gets the ones it has, and pushes the others once they are.
+/// 3. **Uniqueness.** Within an org, displayName (case-insensitively) and externalId
 ///    are unique among groups: otherwise [`ScimGroupError::Conflict`].
-/// 3. **Reads.** [`ScimGroups::group`] finds a group of its own org only;
+/// 4. **Reads.** [`ScimGroups::group`] finds a group of its own org only;
 ///    [`ScimGroups::groups`] answers a page (`start` 0-based, at most `count`) of the
 ///    groups the filter matches, in ascending id order, with the total;
 ///    [`ScimGroups::group_members`] the member ids in ascending order, and
 ///    [`ScimGroups::has_member`] whether one user is among them.
-/// 4. **Concurrent changes lose nothing.** Two changes of one group at once each apply
+/// 5. **Concurrent changes lose nothing.** Two changes of one group at once each apply
 ///    whole: members added by both are all there, and `version` rises by two.
-/// 5. **Members' roles follow [`GroupRoleSync`].** After each write, every affected
+/// 6. **Members' roles follow [`GroupRoleSync`].** After each write, every affected
 ///    active member (added, removed, or every member when the name or externalId
 ///    changed, or the group was deleted) gets the roles
 ///    [`GroupRoleSync::changes`] gives for all its groups in the org, in the same
 ///    transaction. A change that would take the org's last admin away is skipped.
-/// 6. **A deleted user leaves its groups**: [`ScimUsers::delete_user`] removes it from
+/// 7. **A deleted user leaves its groups**: [`ScimUsers::delete_user`] removes it from
 ///    every group of the org (its roles are not recomputed: it holds no membership).
-/// 7. **Groups of an identity.** [`ScimGroups::groups_of_identity`] answers the names
+/// 8. **Groups of an identity.** [`ScimGroups::groups_of_identity`] answers the names
 ///    and externalIds of the groups of the org's live SCIM user linked to that identity,
 ///    or `None` when there is none: what a sign-in whose IdP sent too many groups to list
 ///    (Entra ID's overage) is decided on.
-/// 8. **Errors are values**: an unknown id is [`ScimGroupError::NotFound`], a failing
+/// 9. **Errors are values**: an unknown id is [`ScimGroupError::NotFound`], a failing
 ///    backend [`ScimGroupError::Store`]; nothing panics.
 ///
 /// [`ScimUsers::delete_user`]: crate::ScimUsers::delete_user
 #[async_trait]
 pub trait ScimGroups: Send + Sync {
-    /// Creates the group of `org` with its members (items 1, 2, 5).
+    /// Creates the group of `org` with its members (items 1, 2, 3, 6).
     async fn create_group(
         &self,
         org: &str,
@@ -219,7 +219,7 @@ pub trait ScimGroups: Send + Sync {
         count: usize,
     ) -> Result<(Vec<ProvisionedGroup>, usize), StoreError>;
 
-    /// Applies `change` to the group (items 1, 2, 4, 5), raising its version.
+    /// Applies `change` to the group (items 1, 2, 3, 5, 6), raising its version.
     async fn change_group(
         &self,
         org: &str,
@@ -229,7 +229,7 @@ pub trait ScimGroups: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<ProvisionedGroup, ScimGroupError>;
 
-    /// Deletes the group (items 1, 5).
+    /// Deletes the group (items 1, 6).
     async fn delete_group(
         &self,
         org: &str,
@@ -239,7 +239,7 @@ pub trait ScimGroups: Send + Sync {
     ) -> Result<(), ScimGroupError>;
 
     /// The names and externalIds of the groups of `org`'s live SCIM user linked to
-    /// `identity`, or `None` when no such user exists (item 7).
+    /// `identity`, or `None` when no such user exists (item 8).
     async fn groups_of_identity(
         &self,
         org: &str,

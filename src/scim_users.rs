@@ -38,6 +38,10 @@ pub struct ProvisionedUser {
     pub display_name: Option<String>,
     /// Emails, the primary first.
     pub emails: Vec<String>,
+    /// The SCIM resource as the IdP last wrote it, JSON, kept as it is: the attributes
+    /// the fields above do not hold (an email's type, the enterprise extension…) read back
+    /// as they were written. The fields above win where the two overlap.
+    pub resource: Option<String>,
     /// The SSO identity the record pre-links: the org's IdP entity id and the value of
     /// the org's NameID field (`userName` or `externalId`).
     pub identity: Identity,
@@ -61,6 +65,8 @@ pub struct NewProvisionedUser {
     pub display_name: Option<String>,
     /// Emails, the primary first.
     pub emails: Vec<String>,
+    /// The SCIM resource as written, JSON (see [`ProvisionedUser::resource`]).
+    pub resource: Option<String>,
     /// The account to create, built by the engine's handle rule ([`scim_account`]): its
     /// identity, names, email and the org's `provision` grants.
     pub account: NewAccount,
@@ -75,6 +81,7 @@ impl NewProvisionedUser {
             external_id: None,
             display_name: None,
             emails: Vec::new(),
+            resource: None,
             account,
         }
     }
@@ -96,6 +103,8 @@ pub struct ProvisionedUserChange {
     pub display_name: Option<String>,
     /// Emails, the primary first.
     pub emails: Vec<String>,
+    /// The SCIM resource as written, JSON (see [`ProvisionedUser::resource`]).
+    pub resource: Option<String>,
     /// The identity the user pre-links; when it differs from the one held (the org's
     /// NameID field changed), the account is relinked to it.
     pub identity: Identity,
@@ -111,6 +120,7 @@ impl ProvisionedUserChange {
             family_name: None,
             display_name: None,
             emails: Vec::new(),
+            resource: None,
             identity,
         }
     }
@@ -192,7 +202,7 @@ pub enum ScimUserError {
 /// 3. **Reads.** [`ScimUsers::user`] finds a user of its own org only;
 ///    [`ScimUsers::users`] answers a page (`start` 0-based, at most `count`) of the
 ///    users the filter matches, in ascending id order (stable paging), with the total.
-/// 4. **Replace** sets the names, emails, userName and externalId (uniqueness again),
+/// 4. **Replace** sets the names, emails, resource, userName and externalId (uniqueness again),
 ///    relinking the account to the new identity when it changed, and raises `version`.
 /// 5. **Deprovisioning** (`set_active(false)`, delete) removes the org's membership, and
 ///    disables the account **where the org owns it**: every membership the account has

@@ -24,8 +24,8 @@ async fn memory_store_meets_the_scim_groups_contract() {
 enum Breach {
     /// Roles are never synced from groups.
     NoRoles,
-    /// Members who are not users are dropped rather than refused.
-    DropsUnknownMembers,
+    /// Removals are ignored.
+    IgnoresRemovals,
     /// A change reads the members, then writes them back with its own: a lost update.
     ReadModifyWrite,
     /// Lists ignore `start`.
@@ -46,16 +46,6 @@ impl Broken {
             roles
         }
     }
-
-    async fn known(&self, org: &str, ids: Vec<String>) -> Vec<String> {
-        let mut known = Vec::new();
-        for id in ids {
-            if self.inner.user(org, &id).await.unwrap().is_some() {
-                known.push(id);
-            }
-        }
-        known
-    }
 }
 
 #[async_trait]
@@ -63,13 +53,10 @@ impl ScimGroups for Broken {
     async fn create_group(
         &self,
         org: &str,
-        mut group: NewProvisionedGroup,
+        group: NewProvisionedGroup,
         roles: &GroupRoleSync,
         now: DateTime<Utc>,
     ) -> Result<ProvisionedGroup, ScimGroupError> {
-        if self.breach == Breach::DropsUnknownMembers {
-            group.members = self.known(org, group.members).await;
-        }
         let none = GroupRoleSync::none();
         self.inner
             .create_group(org, group, self.roles(roles, &none), now)
@@ -114,10 +101,10 @@ impl ScimGroups for Broken {
         let none = GroupRoleSync::none();
         let roles = self.roles(roles, &none);
         match (self.breach, change.members.clone()) {
-            (Breach::DropsUnknownMembers, GroupMembersChange::Delta { added, removed }) => {
+            (Breach::IgnoresRemovals, GroupMembersChange::Delta { added, .. }) => {
                 change.members = GroupMembersChange::Delta {
-                    added: self.known(org, added).await,
-                    removed,
+                    added,
+                    removed: Vec::new(),
                 };
             }
             (Breach::ReadModifyWrite, GroupMembersChange::Delta { added, removed }) => {
@@ -255,10 +242,7 @@ async fn the_suite_catches_each_breach_by_its_check() {
             "joining_a_group_raises_a_role_and_leaving_lowers_none",
         ),
         (Breach::NoRoles, "renaming_a_group_changes_what_it_maps_to"),
-        (
-            Breach::DropsUnknownMembers,
-            "an_unknown_member_writes_nothing",
-        ),
+        (Breach::IgnoresRemovals, "changes_add_remove_and_replace"),
         (Breach::ReadModifyWrite, "concurrent_changes_lose_no_member"),
         (Breach::NoPaging, "lists_filter_and_page_by_id"),
     ];

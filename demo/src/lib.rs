@@ -19,7 +19,8 @@ use axum::Router;
 use jit_provisioning::org::{OrgDirectory, OrgRegistry, SamlSection};
 use jit_provisioning::{
     AccountStore, Assertion, AuditLog, DeprovisionedIdentities, MembershipStore, NoSessionRevoker,
-    OwnerLinks, Provisioner, ReplayGuard, Request, ScimTokens, ScimUsers, SessionRevoker,
+    OwnerLinks, Provisioner, ReplayGuard, Request, ScimGroups, ScimTokens, ScimUsers,
+    SessionRevoker,
 };
 use jit_provisioning_axum::{
     security_headers, session_layer, OrgAdmin, ScimEndpoint, SecurityHeaders, SsoPortal,
@@ -84,6 +85,7 @@ where
         + OwnerLinks
         + ScimTokens
         + ScimUsers
+        + ScimGroups
         + DeprovisionedIdentities
         + Clone
         + 'static,
@@ -108,7 +110,7 @@ where
         .map_err(|error| error.to_string())?
         .with_metadata_fetcher(fetcher);
     // One store holds accounts, invites, the admin pages' audit log, owner links, SCIM
-    // tokens and users.
+    // tokens, users and groups.
     let shared = Arc::new(store.clone());
     // The IdP's SCIM client deprovisions people: the portal refuses their SAML sign-ins,
     // and their sessions end.
@@ -119,20 +121,27 @@ where
     let provisioner = Arc::new(
         Provisioner::with_registry(Arc::clone(&registry), store)
             .with_invites(shared.clone())
-            .with_deprovisioning(shared.clone()),
+            .with_deprovisioning(shared.clone())
+            .with_scim_groups(shared.clone()),
     );
+    let scim_base_url = format!("{base_url}/scim/v2");
     let scim = ScimService::new(
         shared.clone(),
         provisioner.policy().clone(),
         revoker,
-        &format!("{base_url}/scim/v2"),
+        &scim_base_url,
     )
-    .with_registry(registry);
+    .with_registry(registry)
+    .with_groups(shared.clone());
     let scim = ScimEndpoint::new(Arc::new(scim), shared.clone());
     let portal = SsoPortal::new(Arc::clone(&provisioner), Arc::new(saml), replay_guard)
         .with_origin(base_url);
-    let admin =
-        OrgAdmin::new(&portal, Arc::clone(&shared), shared.clone()).with_owner_links(shared);
+    // acme's admins make and revoke its SCIM tokens on its admin pages, in the store the
+    // SCIM endpoint authenticates with.
+    let admin = OrgAdmin::new(&portal, Arc::clone(&shared), shared.clone())
+        .with_scim_tokens(shared.clone())
+        .with_scim_base_url(scim_base_url)
+        .with_owner_links(shared);
     // The demo's own pages (its homes and its IdP) get the portal's headers too; the
     // portal's routes carry them already.
     let own_pages = idp::routes(idp, config.people.clone(), base_url)

@@ -475,7 +475,8 @@ async fn fill(walk: &Walk, form: &str, name: &str, value: &str) {
 
 /// An org admin's side in the browser: María, an admin of acme through her IdP group,
 /// invites Sam Lee (the seed's non-member) on the members page; Sam's next sign-in
-/// through acme's portal lands on the org home as a member. Then a second org from
+/// through acme's portal lands on the org home as a member. María makes a SCIM token
+/// for acme and revokes it. Then a second org from
 /// nothing: an owner link opens its admin pages, the owner pastes the test IdP's
 /// metadata, tests a sign-in, activates the trust and turns JIT on; a new person signs
 /// in, and Sam, invited, joins. Screenshots go to `target/screenshots/admin/`.
@@ -553,6 +554,60 @@ async fn the_admin_pages_in_a_real_browser() {
     assert!(members.contains("sam-lee"), "{members}");
     assert!(members.contains("invite"), "{members}");
     assert!(walk.text("no-invites").await.contains("No"));
+
+    // The SCIM page, from the admin navigation: María makes a token for acme's IdP. Its
+    // secret is shown once, opens acme's SCIM endpoints, and is in no list; revoked, it
+    // opens nothing.
+    walk.click("nav-scim").await;
+    walk.client
+        .wait()
+        .for_element(Locator::Id("scim-token-form"))
+        .await
+        .unwrap();
+    assert_eq!(walk.path().await, "/acme/admin/scim");
+    let scim_url = walk.text("scim-base-url").await;
+    assert_eq!(scim_url, format!("{}/scim/v2/acme", walk.base_url));
+    walk.shot("scim-empty").await;
+    fill(&walk, "scim-token-form", "label", "okta").await;
+    submit(&walk, "scim-token-form").await;
+    walk.shot("scim-token-made").await;
+    let secret = walk.text("scim-token").await;
+    assert!(secret.starts_with("jitscim_"), "{secret}");
+    assert!(walk
+        .text("notice")
+        .await
+        .contains("will not be shown again"));
+    let users = |secret: &str| {
+        common::client()
+            .get(format!("{scim_url}/Users"))
+            .bearer_auth(secret)
+            .send()
+    };
+    assert_eq!(users(&secret).await.unwrap().status(), 200);
+    walk.click("back").await;
+    walk.client
+        .wait()
+        .for_element(Locator::Id("scim-tokens"))
+        .await
+        .unwrap();
+    walk.shot("scim-tokens").await;
+    assert!(walk.text("scim-tokens").await.contains("okta"));
+    assert!(!walk.client.source().await.unwrap().contains(&secret));
+    walk.client
+        .find(Locator::Css("#scim-tokens button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    walk.client
+        .wait()
+        .for_element(Locator::Id("no-scim-tokens"))
+        .await
+        .unwrap();
+    walk.shot("scim-token-revoked").await;
+    assert!(walk.text("notice").await.contains("revoked SCIM token"));
+    assert_eq!(users(&secret).await.unwrap().status(), 401);
 
     // Sam, a member but no admin, is refused the page.
     walk.forget().await;

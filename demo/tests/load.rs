@@ -17,7 +17,7 @@ use common::{form_encode, request_id};
 use jit_provisioning::org::OrgDirectory;
 use jit_provisioning::{
     AccountStore, AuditLog, DeprovisionedIdentities, MembershipStore, OwnerLinks, ReplayGuard,
-    ScimTokens, ScimUsers,
+    ScimGroups, ScimTokens, ScimUsers,
 };
 use jit_provisioning_demo::{app, DemoConfig};
 use jit_provisioning_saml::test_idp::{post_form_value, ResponseTarget, TestIdp, TestPerson};
@@ -41,6 +41,7 @@ where
         + OwnerLinks
         + ScimTokens
         + ScimUsers
+        + ScimGroups
         + DeprovisionedIdentities
         + Clone
         + 'static,

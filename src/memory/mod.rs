@@ -787,6 +787,7 @@ impl ScimUsers for MemoryStore {
             family_name: user.account.family_name.clone(),
             display_name: user.display_name,
             emails: user.emails,
+            resource: user.resource,
             identity,
             created_at: now,
             updated_at: now,
@@ -887,6 +888,7 @@ impl ScimUsers for MemoryStore {
         user.family_name = change.family_name;
         user.display_name = change.display_name;
         user.emails = change.emails;
+        user.resource = change.resource;
         user.identity = change.identity;
         user.updated_at = now;
         user.version += 1;

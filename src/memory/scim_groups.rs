@@ -56,20 +56,20 @@ impl Accounts {
             })
     }
 
-    /// The first of `ids` that is not a live SCIM user of `org`.
-    fn unknown_member<'a>(
+    /// The ones of `ids` that are live SCIM users of `org` (contract item 2).
+    fn known_members<'a>(
         &self,
         org: &str,
         ids: impl IntoIterator<Item = &'a String>,
-    ) -> Option<String> {
+    ) -> BTreeSet<String> {
         ids.into_iter()
-            .find(|id| {
-                !self
-                    .scim_users
+            .filter(|id| {
+                self.scim_users
                     .get(id.as_str())
                     .is_some_and(|entry| !entry.deleted && entry.user.org == org)
             })
             .cloned()
+            .collect()
     }
 
     /// Gives each of `users` the roles its groups in `org` map to (contract item 5).
@@ -171,9 +171,6 @@ impl ScimGroups for MemoryStore {
         {
             return Err(ScimGroupError::Conflict(conflict));
         }
-        if let Some(unknown) = inner.unknown_member(org, &group.members) {
-            return Err(ScimGroupError::UnknownMember(unknown));
-        }
         let id = inner.fresh_group_id();
         let record = ProvisionedGroup {
             org: org.to_owned(),
@@ -184,7 +181,7 @@ impl ScimGroups for MemoryStore {
             updated_at: now,
             version: 1,
         };
-        let members: BTreeSet<String> = group.members.into_iter().collect();
+        let members = inner.known_members(org, &group.members);
         inner.scim_groups.insert(
             id,
             GroupEntry {
@@ -270,21 +267,13 @@ impl ScimGroups for MemoryStore {
             return Err(ScimGroupError::Conflict(conflict));
         }
         let members: BTreeSet<String> = match &change.members {
-            GroupMembersChange::Replace(all) => {
-                if let Some(unknown) = inner.unknown_member(org, all) {
-                    return Err(ScimGroupError::UnknownMember(unknown));
-                }
-                all.iter().cloned().collect()
-            }
+            GroupMembersChange::Replace(all) => inner.known_members(org, all),
             GroupMembersChange::Delta { added, removed } => {
-                if let Some(unknown) = inner.unknown_member(org, added) {
-                    return Err(ScimGroupError::UnknownMember(unknown));
-                }
                 let mut members = held.members.clone();
                 for gone in removed {
                     members.remove(gone);
                 }
-                members.extend(added.iter().cloned());
+                members.extend(inner.known_members(org, added));
                 members
             }
         };

@@ -93,6 +93,9 @@ pub(super) fn new_user(
     account.handle_choice = Some(choice);
     let mut user = NewProvisionedUser::new(user_name, account);
     user.emails = vec![user_name.to_owned()];
+    user.resource = Some(format!(
+        r#"{{"userName":"{user_name}","title":"Engineer"}}"#
+    ));
     user
 }
 
@@ -160,6 +163,8 @@ async fn a_creation_makes_the_account_and_the_user<
             && user.identity == identity("jane@acme.example")
             && user.given_name.as_deref() == Some("Jane")
             && user.created_at == noon()?
+            && user.resource.as_deref()
+                == Some(r#"{"userName":"jane@acme.example","title":"Engineer"}"#)
             && !user.id.is_empty(),
         || format!("a new user reads {user:?}"),
     )?;
@@ -346,6 +351,7 @@ async fn a_replace_changes_and_relinks<S: ScimUsers + AccountStore>(store: &S) -
         ProvisionedUserChange::new("jane.doe@acme.example", identity("jane.doe@acme.example"));
     change.family_name = Some("Roe".to_owned());
     change.emails = vec!["jane.doe@acme.example".to_owned()];
+    change.resource = Some(r#"{"title":"Lead"}"#.to_owned());
     let changed = store
         .replace_user("acme", &jane.id, change, later)
         .await
@@ -353,6 +359,7 @@ async fn a_replace_changes_and_relinks<S: ScimUsers + AccountStore>(store: &S) -
     ensure(
         changed.user_name == "jane.doe@acme.example"
             && changed.family_name.as_deref() == Some("Roe")
+            && changed.resource.as_deref() == Some(r#"{"title":"Lead"}"#)
             && changed.version > jane.version
             && changed.updated_at == later
             && changed.account == jane.account,

@@ -360,3 +360,57 @@ async fn another_method_is_a_scim_405_with_allow() {
     assert_eq!(response.headers()[header::ALLOW], "GET, POST");
     assert_eq!(content_type(&response), SCIM_JSON);
 }
+
+#[tokio::test]
+async fn a_search_from_the_root_is_a_list() {
+    let world = world().await;
+    let (status, response) = world
+        .acme(
+            "POST",
+            "/scim/v2/acme/.search",
+            Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type(&response), SCIM_JSON);
+    let body = json(response).await;
+    assert_eq!(
+        body["schemas"],
+        json!(["urn:ietf:params:scim:api:messages:2.0:ListResponse"])
+    );
+}
+
+#[tokio::test]
+async fn removing_active_is_refused_and_changes_nothing() {
+    let world = world().await;
+    let (status, created) = world
+        .acme(
+            "POST",
+            "/scim/v2/acme/Users",
+            Some(json!({"schemas": [USER_SCHEMA], "userName": "bo@acme.example", "active": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = json(created).await["id"].as_str().unwrap().to_owned();
+    let (status, refused) = world
+        .acme(
+            "PATCH",
+            &format!("/scim/v2/acme/Users/{id}"),
+            Some(json!({
+                "schemas": [PATCH_SCHEMA],
+                "Operations": [{"op": "remove", "path": "active"}]
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(json(refused).await["scimType"], "mutability");
+    let (status, got) = world
+        .acme("GET", &format!("/scim/v2/acme/Users/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let got = json(got).await;
+    assert_eq!(
+        (&got["active"], &got["meta"]["version"]),
+        (&json!(true), &json!("W/\"1\""))
+    );
+}

@@ -81,7 +81,10 @@ pub enum ScimOperation {
         /// The `If-Match` header.
         if_match: Option<String>,
     },
-    /// `PATCH /Groups/{id}`: apply the change, answer 204.
+    /// `PATCH /Groups/{id}`: apply the change, answer 200 with the group (RFC 7644
+    /// §3.5.2), as `attributes` and `excludedAttributes` select: a client that changes the
+    /// members of a large group asks with `excludedAttributes=members` not to have them
+    /// all read back.
     PatchGroup {
         /// The group's id.
         id: String,
@@ -89,6 +92,8 @@ pub enum ScimOperation {
         change: GroupChange,
         /// The `If-Match` header.
         if_match: Option<String>,
+        /// Which attributes the answer carries.
+        projection: Projection,
     },
     /// `DELETE /Groups/{id}`.
     DeleteGroup {
@@ -97,6 +102,9 @@ pub enum ScimOperation {
         /// The `If-Match` header.
         if_match: Option<String>,
     },
+    /// `POST /.search`: a search of every resource type at once (RFC 7644 §3.4.3), users
+    /// then groups, paged as one list.
+    Search(ListQuery),
     /// `GET /ServiceProviderConfig`.
     GetServiceProviderConfig,
     /// `GET /Schemas`.
@@ -226,6 +234,23 @@ impl<'a> ScimRequest<'a> {
                 let kind = resource_kind(&id)
                     .ok_or_else(|| ScimError::not_found(format!("no resource type `{id}`")))?;
                 self.discovery(&is, ScimOperation::GetResourceType(kind.name().to_owned()))
+            }
+            // RFC 7644 §3.4.3: a search of every resource type at once, from the root.
+            [search] if *search == ".search" => {
+                if !is("POST") {
+                    return Err(ScimError::method_not_allowed(
+                        self.method,
+                        self.path,
+                        SEARCH,
+                    ));
+                }
+                let Value::Object(body) = self.body()? else {
+                    return Err(ScimError::internal());
+                };
+                Ok(ScimOperation::Search(ListQuery::from_search_request(
+                    &body,
+                    &self.limits,
+                )?))
             }
             [first] if matches_ci(first, "Bulk") => Err(ScimError::with_status(
                 501,
@@ -366,6 +391,7 @@ impl<'a> ScimRequest<'a> {
                                 id,
                                 change,
                                 if_match,
+                                projection: Projection::parse(self.query)?,
                             })
                         }
                         _ => Ok(ScimOperation::PatchUser {

@@ -324,7 +324,14 @@ pub(crate) const USER_ATTRS: &[AttrDef] = &[
     complex("name", "The person's name in parts", NAME_SUB),
     string("displayName", "The name to show for the person"),
     complex("emails", "The person's email addresses", EMAIL_SUB).multi(),
-    attr("active", Boolean, "Whether the person may sign in"),
+    // Required: the service provider always holds a value (true when a creation does
+    // not say), so a PATCH may replace it but not remove it (RFC 7644 §3.5.2).
+    attr(
+        "active",
+        Boolean,
+        "Whether the person may sign in; always set, so it is replaced, never removed",
+    )
+    .required(),
     complex(
         "groups",
         "The groups the person belongs to",
@@ -391,7 +398,8 @@ const MEMBER_SUB: &[AttrDef] = &[
     string("type", "The kind of member")
         .immutable()
         .canonical(&["User", "Group"]),
-    string("display", "The member's name").immutable(),
+    // Read-only: the store keeps members by id, and a name sent with one is not kept.
+    string("display", "The member's name").read_only(),
 ];
 
 /// The core Group attributes (RFC 7643 §4.2).

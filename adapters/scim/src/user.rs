@@ -116,9 +116,8 @@ impl Email {
         let mut object = Map::new();
         object.insert("value".into(), Value::from(self.value.as_str()));
         put(&mut object, "type", &self.email_type);
-        if self.primary {
-            object.insert("primary".into(), Value::Bool(true));
-        }
+        // Always said, false too: a client that sent `"primary": false` reads it back.
+        object.insert("primary".into(), Value::Bool(self.primary));
         Value::Object(object)
     }
 }

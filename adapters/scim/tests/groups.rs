@@ -166,7 +166,8 @@ async fn okta_pushes_a_group_renames_it_and_deletes_it() {
                 {"op": "add", "path": "members", "value": [{"value": bo, "display": "bo@acme.example"}]}]}),
         )
         .await;
-    assert_eq!(changed.status, 204);
+    assert_eq!(changed.status, 200);
+    assert_eq!(body_of(&changed)["members"][0]["value"], json!(bo));
     assert_eq!(world.members(&group).await, vec![bo.clone()]);
     // Raise: Ana stays an admin, Bo becomes one.
     assert_eq!(world.role("ana@acme.example").await, Some(Role::Admin));
@@ -182,7 +183,8 @@ async fn okta_pushes_a_group_renames_it_and_deletes_it() {
                 "value": {"id": group, "displayName": "Admins", "members": [{"value": cy}, {"value": ana}]}}]}),
         )
         .await;
-    assert_eq!(full.status, 204);
+    assert_eq!(full.status, 200);
+    assert_eq!(body_of(&full)["displayName"], json!("Admins"));
     assert_eq!(
         world.members(&group).await,
         sorted(vec![ana.clone(), cy.clone()])
@@ -226,7 +228,7 @@ async fn entra_id_adds_and_removes_members_with_and_without_its_flag() {
                 "value": [{"value": ana}, {"value": bo}]}]}),
         )
         .await;
-    assert_eq!(add.status, 204);
+    assert_eq!(add.status, 200);
     assert_eq!(world.role("ana@acme.example").await, Some(Role::Admin));
     assert_eq!(world.role("bo@acme.example").await, Some(Role::Admin));
 
@@ -252,7 +254,7 @@ async fn entra_id_adds_and_removes_members_with_and_without_its_flag() {
                 "value": [{"value": ana}]}]}),
         )
         .await;
-    assert_eq!(removed.status, 204);
+    assert_eq!(removed.status, 200);
     // …lowers Ana under `follow`.
     assert_eq!(world.role("ana@acme.example").await, Some(Role::Member));
     // …and by filter (with the flag), which would take the last admin away: Bo leaves
@@ -266,7 +268,7 @@ async fn entra_id_adds_and_removes_members_with_and_without_its_flag() {
                 "path": format!("members[value eq \"{bo}\"]")}]}),
         )
         .await;
-    assert_eq!(last.status, 204);
+    assert_eq!(last.status, 200);
     assert!(world.members(&group).await.is_empty());
     assert_eq!(world.role("bo@acme.example").await, Some(Role::Admin));
 
@@ -297,7 +299,7 @@ async fn entra_id_adds_and_removes_members_with_and_without_its_flag() {
 }
 
 #[tokio::test]
-async fn group_refusals_are_scim_errors_and_write_nothing() {
+async fn group_refusals_are_scim_errors() {
     let world = world("raise");
     let ana = world.user("ana@acme.example", "Ana").await;
     let made = world
@@ -321,20 +323,22 @@ async fn group_refusals_are_scim_errors_and_write_nothing() {
         (again.status, body_of(&again)["scimType"].clone()),
         (409, json!("uniqueness"))
     );
+    // A member who is no user of the org is left out; the rest applies.
     let stranger = world
         .send(
             "PATCH",
             &format!("/Groups/{group}"),
-            "",
+            "excludedAttributes=members",
             &json!({"schemas": [PATCH], "Operations": [{"op": "add", "path": "members",
                 "value": [{"value": ana}, {"value": "not-a-user"}]}]}),
         )
         .await;
-    assert_eq!(
-        (stranger.status, body_of(&stranger)["scimType"].clone()),
-        (400, json!("invalidValue"))
+    assert_eq!(stranger.status, 200);
+    assert!(
+        body_of(&stranger).get("members").is_none(),
+        "members were excluded"
     );
-    assert!(world.members(&group).await.is_empty(), "nothing was added");
+    assert_eq!(world.members(&group).await, vec![ana.clone()]);
     let stale = ScimRequest::new("DELETE", &format!("/Groups/{group}"), "", b"")
         .with_if_match(Some("W/\"7\""))
         .operation()
@@ -352,4 +356,45 @@ async fn group_refusals_are_scim_errors_and_write_nothing() {
             .status,
         404
     );
+}
+
+#[tokio::test]
+async fn a_search_from_the_root_lists_users_then_groups() {
+    let world = world("raise");
+    let ana = world.user("ana@acme.example", "Ana").await;
+    world.user("bo@acme.example", "Bo").await;
+    let made = world
+        .send(
+            "POST",
+            "/Groups",
+            "",
+            &json!({"schemas": [GROUP], "displayName": "Engineering", "members": [{"value": ana}]}),
+        )
+        .await;
+    assert_eq!(made.status, 201);
+    let search = |body: Value| {
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let operation = ScimRequest::parse("POST", "/.search", "", &bytes).unwrap();
+        world.service.handle("acme", operation, now())
+    };
+    const SEARCH: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+    let everything = search(json!({"schemas": [SEARCH], "count": 2})).await;
+    assert_eq!(everything.status, 200);
+    let body = body_of(&everything);
+    assert_eq!(body["totalResults"], json!(3));
+    assert_eq!(body["Resources"].as_array().unwrap().len(), 2);
+    assert_eq!(body["Resources"][0]["userName"], json!("ana@acme.example"));
+    let last = search(json!({"schemas": [SEARCH], "startIndex": 3})).await;
+    assert_eq!(
+        body_of(&last)["Resources"][0]["displayName"],
+        json!("Engineering")
+    );
+    let named = search(
+        json!({"schemas": [SEARCH], "filter": "displayName eq \"engineering\"",
+        "excludedAttributes": ["members"]}),
+    )
+    .await;
+    let body = body_of(&named);
+    assert_eq!(body["totalResults"], json!(1));
+    assert!(body["Resources"][0].get("members").is_none());
 }

@@ -275,7 +275,7 @@ fn a_full_user_renders_and_reads_back() {
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "urn:example:x:2.0:User"],
         "id": "u1", "externalId": "e1", "userName": "b", "displayName": "B J",
         "name": {"formatted": "B J", "givenName": "B", "familyName": "J"},
-        "emails": [{"value": "b@w", "type": "work", "primary": true}, {"value": "b@h", "type": "home"}],
+        "emails": [{"value": "b@w", "type": "work", "primary": true}, {"value": "b@h", "type": "home", "primary": false}],
         "active": false,
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
             "employeeNumber": "1", "costCenter": "c", "organization": "o", "division": "d", "department": "s",

@@ -129,6 +129,34 @@ fn search_requests_keep_filters_out_of_urls() {
     assert_eq!(bad.status(), 400);
 }
 
+/// A search of every resource type at once (RFC 7644 §3.4.3) is a `Search`, from the
+/// root only and by POST only.
+#[test]
+fn a_search_from_the_root_searches_everything() {
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": "displayName eq \"Engineering\"", "count": 5});
+    for path in ["/.search", ".search", "/.search/"] {
+        let ScimOperation::Search(query) = op("POST", path, "", body.clone()) else {
+            panic!("{path} is not a search");
+        };
+        assert_eq!(query.count, 5, "{path}");
+        assert!(query.filter.is_some(), "{path}");
+    }
+    assert_eq!(
+        ScimRequest::parse("GET", "/.search", "", b"")
+            .unwrap_err()
+            .status(),
+        405
+    );
+    // Not a search endpoint of some resource type either.
+    assert_eq!(
+        ScimRequest::parse("POST", "/Widgets/.search", "", b"{}")
+            .unwrap_err()
+            .status(),
+        404
+    );
+}
+
 #[test]
 fn discovery_endpoints() {
     let discovery = Discovery::new("https://app.example/scim/v2/acme/");
@@ -223,7 +251,11 @@ fn the_user_schema_says_what_rfc_7643_says() {
     );
     let emails = attribute("emails");
     assert_eq!(emails["subAttributes"].as_array().unwrap().len(), 3);
-    assert_eq!(attribute("active")["type"], "boolean");
+    let active = attribute("active");
+    assert_eq!(active["type"], "boolean");
+    // Unlike RFC 7643 §4.1.1's OPTIONAL: the provider always holds it, so a PATCH may
+    // replace it but not remove it (RFC 7644 §3.5.2).
+    assert_eq!(active["required"], true);
 }
 
 fn stored_user() -> ScimUser {

@@ -386,3 +386,75 @@ async fn refusals_are_scim_errors() {
         404
     );
 }
+
+#[tokio::test]
+async fn attributes_no_field_holds_read_back_as_written() {
+    let world = world(MemoryStore::new(), NameIdField::UserName);
+    let created = world
+        .send(
+            "POST",
+            "/Users",
+            "",
+            &json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
+                            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+                "userName": "ana@acme.example",
+                "name": {"formatted": "Ana Lima", "givenName": "Ana", "familyName": "Lima"},
+                "emails": [{"value": "ana@home.example", "type": "home"},
+                           {"value": "ana@acme.example", "type": "work", "primary": true}],
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":
+                    {"employeeNumber": "701984", "department": "Tour Operations"},
+                "active": true
+            }),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let id = body(&created)["id"].as_str().unwrap().to_owned();
+    let read = world
+        .send("GET", &format!("/Users/{id}"), "", &Value::Null)
+        .await;
+    let user = body(&read);
+    const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    assert_eq!(user["name"]["formatted"], json!("Ana Lima"));
+    assert_eq!(user[ENTERPRISE]["employeeNumber"], json!("701984"));
+    let home = user["emails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|email| email["value"] == json!("ana@home.example"))
+        .unwrap();
+    assert_eq!(home["type"], json!("home"));
+    assert_ne!(home["primary"], json!(true));
+
+    let patched = world
+        .send(
+            "PATCH",
+            &format!("/Users/{id}"),
+            "",
+            &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace",
+                    "path": format!("{ENTERPRISE}:department"), "value": "Finance"}]}),
+        )
+        .await;
+    assert_eq!(patched.status, 200);
+    assert_eq!(body(&patched)[ENTERPRISE]["department"], json!("Finance"));
+    assert_eq!(
+        body(&patched)[ENTERPRISE]["employeeNumber"],
+        json!("701984")
+    );
+    let again = world
+        .send("GET", &format!("/Users/{id}"), "", &Value::Null)
+        .await;
+    assert_eq!(body(&again)[ENTERPRISE]["department"], json!("Finance"));
+    // The primary address is the one SAML sign-ins and the `emails` filter see first.
+    let account = world
+        .store
+        .account_by_identity(&jit_provisioning::Identity {
+            issuer: IDP.into(),
+            subject: "ana@acme.example".into(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.handle, "ana-lima");
+}

@@ -210,17 +210,17 @@ mod tests {
 
     #[test]
     fn only_missing_versions_are_pending() {
-        let pending: Vec<i64> = pending(SQLITE, &[1, 2, 3, 4, 5, 6, 7, 8, 9])
+        let pending: Vec<i64> = pending(SQLITE, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
             .map(|m| m.version)
             .collect();
         assert!(pending.is_empty());
-        assert_eq!(pending_versions(&[1, 2, 3, 4, 5, 6, 7, 8]), [9]);
-        assert_eq!(pending_versions(&[1, 2, 3, 4, 5, 6, 7]), [8, 9]);
-        assert_eq!(pending_versions(&[1, 2, 3, 4, 5, 6]), [7, 8, 9]);
-        assert_eq!(pending_versions(&[1, 2, 3, 4, 5]), [6, 7, 8, 9]);
-        assert_eq!(pending_versions(&[1, 2, 3]), [4, 5, 6, 7, 8, 9]);
-        assert_eq!(pending_versions(&[1]), [2, 4, 5, 6, 7, 8, 9]);
-        assert_eq!(pending_versions(&[]), [1, 2, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(pending_versions(&[1, 2, 3, 4, 5, 6, 7, 8, 9]), [10]);
+        assert_eq!(pending_versions(&[1, 2, 3, 4, 5, 6, 7, 8]), [9, 10]);
+        assert_eq!(pending_versions(&[1, 2, 3, 4, 5, 6, 7]), [8, 9, 10]);
+        assert_eq!(pending_versions(&[1, 2, 3, 4, 5]), [6, 7, 8, 9, 10]);
+        assert_eq!(pending_versions(&[1, 2, 3]), [4, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(pending_versions(&[1]), [2, 4, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(pending_versions(&[]), [1, 2, 4, 5, 6, 7, 8, 9, 10]);
     }
 
     fn pending_versions(applied: &[i64]) -> Vec<i64> {

@@ -9,7 +9,7 @@
 //! its reads of a group to change take, and the org's admin lock (the backend's
 //! `write(Some(org), …)`) when the group's roles may fall.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
@@ -85,16 +85,11 @@ pub(crate) const GROUPS_OF_USER: &str = "SELECT g.display_name, g.external_id
 pub(crate) const ADMINS: &str =
     "SELECT count(*) FROM jit_memberships WHERE org = $1 AND role = 'admin'";
 
-/// The first of a list of ids that is not a live user of the org. Binds org, the ids.
-pub(crate) const UNKNOWN_MEMBER: &str = "SELECT t.id FROM ({ids2}) t
-    WHERE NOT EXISTS (SELECT 1 FROM jit_scim_users u
-                      WHERE u.id = t.id AND u.org = $1 AND NOT u.deleted)
-    LIMIT 1";
-
-/// Adds members (those already in stay). Binds group id, the ids. `WHERE TRUE` lets
-/// SQLite read the upsert clause after a SELECT.
+/// Adds the members that are live users of the org (those already in stay). Binds group
+/// id, the ids, org.
 pub(crate) const ADD_MEMBERS: &str = "INSERT INTO jit_scim_group_members (group_id, user_id)
-    SELECT $1, t.id FROM ({ids2}) t WHERE TRUE
+    SELECT $1, u.id FROM jit_scim_users u
+    WHERE u.org = $3 AND NOT u.deleted AND u.id IN (SELECT t.id FROM ({ids2}) t)
     ON CONFLICT (group_id, user_id) DO NOTHING";
 
 /// Removes members. Binds group id, the ids.
@@ -140,11 +135,11 @@ pub(crate) fn ids_json(ids: &[i64]) -> String {
     serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned())
 }
 
-/// The row ids of SCIM user ids, or the first that names no row (no user, then).
-pub(crate) fn user_rows(ids: &[String]) -> Result<Vec<i64>, ScimGroupError> {
-    ids.iter()
-        .map(|id| scim_row(id).ok_or_else(|| ScimGroupError::UnknownMember(id.clone())))
-        .collect()
+/// The row ids SCIM user ids name, ascending and once each; an id of another form names
+/// no user, and is left out.
+pub(crate) fn user_rows(ids: &[String]) -> Vec<i64> {
+    let rows: BTreeSet<i64> = ids.iter().filter_map(|id| scim_row(id)).collect();
+    rows.into_iter().collect()
 }
 
 /// The key a displayName is unique by, case-insensitively.
@@ -351,23 +346,6 @@ macro_rules! scim_groups_store {
                 }
             }
 
-            /// Fails unless every one of `rows` is a live user of the org.
-            async fn known(conn: &mut Conn, org: &str, rows: &[i64]) -> Result<(), ScimGroupError> {
-                if rows.is_empty() {
-                    return Ok(());
-                }
-                let unknown: Option<i64> = sqlx::query_scalar(&ids(sql::UNKNOWN_MEMBER))
-                    .bind(org)
-                    .bind(sql::ids_json(rows))
-                    .fetch_optional(&mut *conn)
-                    .await
-                    .map_err(sql::group_error)?;
-                match unknown {
-                    Some(row) => Err(ScimGroupError::UnknownMember(scim_id(row))),
-                    None => Ok(()),
-                }
-            }
-
             async fn member_rows(conn: &mut Conn, group: i64) -> Result<Vec<i64>, ScimGroupError> {
                 sqlx::query_scalar(sql::MEMBERS)
                     .bind(group)
@@ -376,11 +354,18 @@ macro_rules! scim_groups_store {
                     .map_err(sql::group_error)
             }
 
-            async fn add(conn: &mut Conn, group: i64, rows: &[i64]) -> Result<(), ScimGroupError> {
+            /// Adds the ones of `rows` that are live users of the org (contract item 2).
+            async fn add(
+                conn: &mut Conn,
+                org: &str,
+                group: i64,
+                rows: &[i64],
+            ) -> Result<(), ScimGroupError> {
                 if !rows.is_empty() {
                     sqlx::query(&ids(sql::ADD_MEMBERS))
                         .bind(group)
                         .bind(sql::ids_json(rows))
+                        .bind(org)
                         .execute(&mut *conn)
                         .await
                         .map_err(sql::group_error)?;
@@ -490,12 +475,7 @@ macro_rules! scim_groups_store {
                     group.external_id.as_deref(),
                 )
                 .await?;
-                let members: Vec<i64> = sql::user_rows(&group.members)?
-                    .into_iter()
-                    .collect::<BTreeSet<i64>>()
-                    .into_iter()
-                    .collect();
-                known(conn, &org, &members).await?;
+                let members = sql::user_rows(&group.members);
                 let row: i64 = sqlx::query_scalar(sql::INSERT_GROUP)
                     .bind(&org)
                     .bind(&group.display_name)
@@ -505,7 +485,7 @@ macro_rules! scim_groups_store {
                     .fetch_one(&mut *conn)
                     .await
                     .map_err(sql::group_error)?;
-                add(conn, row, &members).await?;
+                add(conn, &org, row, &members).await?;
                 sync_roles(conn, &org, &members, &roles).await?;
                 by_id(conn, &org, row).await
             }
@@ -526,25 +506,18 @@ macro_rules! scim_groups_store {
                 let mut affected: BTreeSet<i64> = BTreeSet::new();
                 match change.members {
                     GroupMembersChange::Replace(all) => {
-                        let members = sql::user_rows(&all)?;
-                        known(conn, &org, &members).await?;
+                        let members = sql::user_rows(&all);
                         affected.extend(member_rows(conn, row).await?);
                         sqlx::query(sql::CLEAR_MEMBERS)
                             .bind(row)
                             .execute(&mut *conn)
                             .await
                             .map_err(sql::group_error)?;
-                        let members: Vec<i64> = members
-                            .into_iter()
-                            .collect::<BTreeSet<_>>()
-                            .into_iter()
-                            .collect();
-                        add(conn, row, &members).await?;
+                        add(conn, &org, row, &members).await?;
                         affected.extend(members);
                     }
                     GroupMembersChange::Delta { added, removed } => {
-                        let added = sql::user_rows(&added)?;
-                        known(conn, &org, &added).await?;
+                        let added = sql::user_rows(&added);
                         // An id that names no row is in no group: nothing to remove.
                         let removed: Vec<i64> =
                             removed.iter().filter_map(|id| scim_row(id)).collect();
@@ -556,12 +529,7 @@ macro_rules! scim_groups_store {
                                 .await
                                 .map_err(sql::group_error)?;
                         }
-                        let added: Vec<i64> = added
-                            .into_iter()
-                            .collect::<BTreeSet<_>>()
-                            .into_iter()
-                            .collect();
-                        add(conn, row, &added).await?;
+                        add(conn, &org, row, &added).await?;
                         affected.extend(added);
                         affected.extend(removed);
                     }

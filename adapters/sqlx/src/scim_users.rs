@@ -24,7 +24,7 @@ use crate::rows::{account_id, joined_from, joined_name};
 macro_rules! scim_user_columns {
     () => {
         "id, org, account_id, user_name, external_id, issuer, subject, active, given_name, \
-         family_name, display_name, emails, version, created_at, updated_at"
+         family_name, display_name, emails, version, created_at, updated_at, resource"
     };
 }
 
@@ -73,13 +73,13 @@ pub(crate) const CLEAR_TAKEN: &str = "UPDATE jit_scim_users
 /// Records a user. Binds org, account, userName, its key, externalId, issuer, subject,
 /// given, family and display names, emails (JSON), the provisioned role, whether
 /// something is taken, the taken role, how it was joined, whether the account was
-/// disabled, now.
+/// disabled, now, the resource.
 pub(crate) const INSERT_USER: &str = "INSERT INTO jit_scim_users
         (org, account_id, user_name, user_name_key, external_id, issuer, subject, active,
          given_name, family_name, display_name, emails, provisioned_role, taken, taken_role,
-         taken_joined, taken_disabled, version, created_at, updated_at)
+         taken_joined, taken_disabled, version, created_at, updated_at, resource)
     VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1,
-            $17, $17)
+            $17, $17, $18)
     RETURNING id";
 
 /// One email key of a user. Binds user id, org, key.
@@ -159,11 +159,12 @@ pub(crate) const MOVE_MARK: &str = "UPDATE jit_deprovisioned SET issuer = $4, su
     WHERE org = $1 AND issuer = $2 AND subject = $3";
 
 /// Replaces a user's attributes, raising the version. Binds id, userName, its key,
-/// externalId, given, family and display names, emails (JSON), issuer, subject, now.
+/// externalId, given, family and display names, emails (JSON), issuer, subject, now,
+/// the resource.
 pub(crate) const REPLACE_USER: &str = "UPDATE jit_scim_users
     SET user_name = $2, user_name_key = $3, external_id = $4, given_name = $5,
         family_name = $6, display_name = $7, emails = $8, issuer = $9, subject = $10,
-        updated_at = $11, version = version + 1
+        updated_at = $11, resource = $12, version = version + 1
     WHERE id = $1";
 
 /// The page of an org's live users that a filter matches, by id, each row with the
@@ -357,6 +358,7 @@ where
                 row.try_get::<i64, _>(13)?,
                 row.try_get::<i64, _>(14)?,
             ),
+            row.try_get::<Option<String>, _>(15)?,
         ))
     })();
     let (
@@ -373,6 +375,7 @@ where
         display_name,
         emails,
         (version, created_at, updated_at),
+        resource,
     ) = decoded.map_err(store_error)?;
     let emails: Vec<String> = serde_json::from_str(&emails)
         .map_err(|error| StoreError::InvalidData(format!("scim user {id} emails: {error}")))?;
@@ -392,6 +395,7 @@ where
         "family_name": family_name,
         "display_name": display_name,
         "emails": emails,
+        "resource": resource,
         "identity": { "issuer": issuer, "subject": subject },
         "created_at": at(created_at)?,
         "updated_at": at(updated_at)?,
@@ -744,6 +748,7 @@ macro_rules! scim_users_store {
                     .bind(taken_joined)
                     .bind(taken_disabled)
                     .bind(now.timestamp_micros())
+                    .bind(&user.resource)
                     .fetch_one(&mut *conn)
                     .await
                     .map_err(sql::scim_error)?;
@@ -816,6 +821,7 @@ macro_rules! scim_users_store {
                     .bind(&change.identity.issuer)
                     .bind(&change.identity.subject)
                     .bind(now.timestamp_micros())
+                    .bind(&change.resource)
                     .execute(&mut *conn)
                     .await
                     .map_err(sql::scim_error)?;
@@ -929,7 +935,7 @@ macro_rules! scim_users_store {
                         .map_err(store_error)?;
                     let total = match rows.first() {
                         Some(first) => {
-                            sqlx::Row::try_get::<i64, _>(first, 15).map_err(store_error)?
+                            sqlx::Row::try_get::<i64, _>(first, 16).map_err(store_error)?
                         }
                         None => {
                             let count_sql = sql::users_count(filter);

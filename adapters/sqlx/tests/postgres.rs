@@ -357,7 +357,7 @@ async fn app_servers_starting_together_migrate_once() {
     .await
     .unwrap();
     schemas.drop_all().await;
-    assert_eq!(versions, 9, "each migration once");
+    assert_eq!(versions, 10, "each migration once");
 }
 
 #[tokio::test]

@@ -384,7 +384,7 @@ async fn app_servers_starting_together_migrate_once() {
         .fetch_one(stores[0].pool())
         .await
         .unwrap();
-    assert_eq!(versions, 9, "each migration once");
+    assert_eq!(versions, 10, "each migration once");
 }
 
 #[tokio::test]

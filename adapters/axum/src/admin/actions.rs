@@ -390,7 +390,7 @@ impl Desk<'_> {
         })
     }
 
-    async fn record(&self, acting: Acting<'_>, action: AdminAction) -> Result<(), Problem> {
+    pub async fn record(&self, acting: Acting<'_>, action: AdminAction) -> Result<(), Problem> {
         tracing::info!(
             org = acting.org,
             actor = acting.actor,

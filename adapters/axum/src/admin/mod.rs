@@ -1,5 +1,6 @@
 //! The org admin's pages: an org's members, its open invites and what its admins did,
-//! and its SSO set-up, as HTML pages with plain forms and as a JSON API.
+//! its SSO set-up, and (when the app has them) its SCIM tokens, as HTML pages with plain
+//! forms and as a JSON API.
 //!
 //! Every request is let in by the [`AdminAuthorization`] (by default
 //! [`RequireOrgAdmin`]), asked again each time with the account as the store holds it
@@ -11,6 +12,7 @@ mod actions;
 mod csrf;
 mod owner;
 mod page;
+mod scim_tokens;
 mod sso;
 
 use std::sync::Arc;
@@ -25,7 +27,7 @@ use axum::routing::{delete, get, post, put};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use jit_provisioning::{
-    AccountId, AccountStore, AuditLog, MembershipStore, OwnerLinks, Provisioner, Role,
+    AccountId, AccountStore, AuditLog, MembershipStore, OwnerLinks, Provisioner, Role, ScimTokens,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -90,6 +92,11 @@ pub struct OrgAdmin<S> {
     audit: Arc<dyn AuditLog>,
     /// Where owner links are redeemed, when the app has them.
     owner_links: Option<Arc<dyn OwnerLinks>>,
+    /// The orgs' SCIM tokens, when the app serves SCIM: the SCIM page is there only then.
+    scim_tokens: Option<Arc<dyn ScimTokens>>,
+    /// The URL the org's SCIM endpoints are under, but for `/{org}` (default: the SP's
+    /// base URL and `/scim/v2`).
+    scim_base_url: Option<String>,
     authorization: Arc<dyn AdminAuthorization>,
     pages: Arc<dyn Pages>,
     clock: Clock,
@@ -107,6 +114,8 @@ impl<S> Clone for OrgAdmin<S> {
             memberships: Arc::clone(&self.memberships),
             audit: Arc::clone(&self.audit),
             owner_links: self.owner_links.clone(),
+            scim_tokens: self.scim_tokens.clone(),
+            scim_base_url: self.scim_base_url.clone(),
             authorization: Arc::clone(&self.authorization),
             pages: Arc::clone(&self.pages),
             clock: Arc::clone(&self.clock),
@@ -161,6 +170,8 @@ impl<S: AccountStore + 'static> OrgAdmin<S> {
             memberships: store,
             audit,
             owner_links: None,
+            scim_tokens: None,
+            scim_base_url: None,
             authorization: Arc::new(RequireOrgAdmin),
             pages: Arc::clone(&portal.pages),
             clock: Arc::clone(&portal.clock),
@@ -176,6 +187,24 @@ impl<S: AccountStore + 'static> OrgAdmin<S> {
     /// actions are audited as done by [`OWNER_ACTOR`]. Off by default.
     pub fn with_owner_links(mut self, links: Arc<dyn OwnerLinks>) -> Self {
         self.owner_links = Some(links);
+        self
+    }
+
+    /// Adds the SCIM page (`/{org}/admin/scim`) and its API: the org's SCIM base URL,
+    /// its tokens, and the forms that create and revoke them, kept in `tokens` (the
+    /// store the app's [`ScimEndpoint`](crate::ScimEndpoint) authenticates with). Off
+    /// by default: without it, the page is a 404 and the navigation does not name it.
+    pub fn with_scim_tokens(mut self, tokens: Arc<dyn ScimTokens>) -> Self {
+        self.scim_tokens = Some(tokens);
+        self
+    }
+
+    /// The URL an org's SCIM endpoints are under, before `/{org}`: the base URL given to
+    /// `ScimService::new` (`https://app.example/scim/v2`). The SCIM page shows it
+    /// followed by `/{org}`, for the IdP's SCIM connection. Default: the SP's base URL
+    /// (`sp.base_url`, where the SSO page's ACS URLs are) followed by `/scim/v2`.
+    pub fn with_scim_base_url(mut self, url: impl Into<String>) -> Self {
+        self.scim_base_url = Some(url.into().trim_end_matches('/').to_owned());
         self
     }
 
@@ -243,9 +272,20 @@ impl<S: AccountStore + 'static> OrgAdmin<S> {
     /// | `GET /{org}/admin/api/sso/test` | the last test sign-in's result |
     /// | `POST /{org}/admin/api/sso/activate` | `{"fingerprint": …}`: activate |
     ///
-    /// A form's answer is a 303 back to the members page, which then shows a notice of
-    /// what was done or why nothing was. The API's errors are
-    /// `{"error": code, "message": …}`.
+    /// With [`OrgAdmin::with_scim_tokens`] (else these are 404s):
+    ///
+    /// | route | what |
+    /// | --- | --- |
+    /// | `GET /{org}/admin/scim` | the SCIM page: the org's SCIM base URL, its tokens (label, hint, made, last used; never a secret), and the forms |
+    /// | `POST /{org}/admin/scim/tokens` | form: make a token (`label`): the page that shows its secret, once |
+    /// | `POST /{org}/admin/scim/tokens/revoke` | form: revoke a token (`token`: its id) |
+    /// | `GET /{org}/admin/api/scim/tokens` | `{"base_url": …, "tokens": […]}` |
+    /// | `POST /{org}/admin/api/scim/tokens` | `{"label"?: …}`: 201, the token with its secret (`"token"`), shown once |
+    /// | `DELETE /{org}/admin/api/scim/tokens/{id}` | 204 |
+    ///
+    /// A form's answer is a 303 back to its page, which then shows a notice of what was
+    /// done or why nothing was (but a new SCIM token's, which is the page of its
+    /// secret). The API's errors are `{"error": code, "message": …}`.
     pub fn router(self) -> Router {
         self.answer_test_sign_ins();
         Router::new()
@@ -271,6 +311,11 @@ impl<S: AccountStore + 'static> OrgAdmin<S> {
             )
             .route("/{org}/admin/owner", post(owner::redeem_owner_link::<S>))
             .merge(sso::routes::<S>())
+            .merge(if self.scim_tokens.is_some() {
+                scim_tokens::routes::<S>()
+            } else {
+                Router::new()
+            })
             .route_layer(middleware::from_fn_with_state(
                 self.clone(),
                 headers_and_errors::<S>,
@@ -459,16 +504,29 @@ impl<S: AccountStore + 'static> OrgAdmin<S> {
         result: Result<Done, Problem>,
         nonce: &CspNonce,
     ) -> Response {
+        self.back_to(Back::MEMBERS, session, org, result, nonce)
+            .await
+    }
+
+    /// A form's answer: back to the page `back`, with the notice of what happened.
+    async fn back_to(
+        &self,
+        back: Back,
+        session: &Session,
+        org: &str,
+        result: Result<Done, Problem>,
+        nonce: &CspNonce,
+    ) -> Response {
         let notice = match result {
             Ok(done) => Notice::Done(done.notice),
             Err(problem) if problem.is_failure() => return self.problem_page(&problem, org, nonce),
             Err(problem) => Notice::Refused(problem.message),
         };
-        if let Err(error) = session.insert(NOTICE, (org, &notice)).await {
+        if let Err(error) = session.insert(back.notice, (org, &notice)).await {
             let problem = Problem::failed("the session could not be written", &error);
             return self.problem_page(&problem, org, nonce);
         }
-        Redirect::to(&admin_path(org, "/members")).into_response()
+        Redirect::to(&admin_path(org, back.path)).into_response()
     }
 
     /// An API write's answer.
@@ -485,10 +543,30 @@ impl<S: AccountStore + 'static> OrgAdmin<S> {
     }
 }
 
+/// A page that a form goes back to, and where its notice waits in the session.
+#[derive(Debug, Clone, Copy)]
+struct Back {
+    path: &'static str,
+    notice: &'static str,
+}
+
+impl Back {
+    const MEMBERS: Back = Back {
+        path: "/members",
+        notice: NOTICE,
+    };
+}
+
 /// The notice of the last change to `org`, taken out of the session.
 async fn take_notice(session: &Session, org: &str) -> Option<Notice> {
+    take_notice_from(session, NOTICE, org).await
+}
+
+/// The notice of the last change to `org` that waits under `key`, taken out of the
+/// session.
+async fn take_notice_from(session: &Session, key: &str, org: &str) -> Option<Notice> {
     let (for_org, notice) = session
-        .remove::<(String, Notice)>(NOTICE)
+        .remove::<(String, Notice)>(key)
         .await
         .ok()
         .flatten()?;
@@ -547,7 +625,8 @@ async fn members_page<S: AccountStore + 'static>(
     let page = MembersPage::new(&org, &admitted.actor, &token, nonce.as_str())
         .with_idp(admitted.idp.as_deref().unwrap_or_default())
         .with_lists(&members, &invites, &events)
-        .with_notice(notice.as_ref());
+        .with_notice(notice.as_ref())
+        .with_scim(admin.scim_tokens.is_some());
     Html(admin.pages.members(&page)).into_response()
 }
 

@@ -94,6 +94,10 @@ pub struct MembersPage<'a> {
     pub csrf_token: &'a str,
     /// The response's CSP nonce (see [`PortalPage::nonce`](crate::PortalPage::nonce)).
     pub nonce: &'a str,
+    /// Whether the org's SCIM page is there
+    /// ([`OrgAdmin::with_scim_tokens`](crate::OrgAdmin::with_scim_tokens)), for the
+    /// navigation to link to it.
+    pub scim: bool,
 }
 
 impl<'a> MembersPage<'a> {
@@ -113,6 +117,7 @@ impl<'a> MembersPage<'a> {
             notice: None,
             csrf_token,
             nonce,
+            scim: false,
         }
     }
 
@@ -141,6 +146,12 @@ impl<'a> MembersPage<'a> {
         self
     }
 
+    /// The same page, whose navigation links to the org's SCIM page when `scim`.
+    pub fn with_scim(mut self, scim: bool) -> Self {
+        self.scim = scim;
+        self
+    }
+
     /// The address of `path` under the org's admin pages (`/members/role` gives
     /// `/{org}/admin/members/role`), the org percent-encoded.
     pub fn href(&self, path: &str) -> String {
@@ -151,6 +162,78 @@ impl<'a> MembersPage<'a> {
 /// `/{org}/admin{path}`.
 pub(crate) fn admin_path(org: &str, path: &str) -> String {
     format!("/{}/admin{path}", percent_encode(org))
+}
+
+/// The admin pages of an org, as the navigation names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Section {
+    Members,
+    Sso,
+    Scim,
+}
+
+/// The navigation between the org's admin pages, `here` marked as the current one; the
+/// SCIM page only when the app has it (`scim`).
+pub(crate) fn nav(org: &str, here: Section, scim: bool) -> String {
+    let sections = [
+        (Section::Members, "/members", "Members"),
+        (Section::Sso, "/sso", "SSO"),
+        (Section::Scim, "/scim", "SCIM"),
+    ];
+    let mut out = String::from("<nav id=\"admin-nav\" aria-label=\"Admin pages\">");
+    for (section, path, label) in sections {
+        if section == Section::Scim && !scim {
+            continue;
+        }
+        let current = if section == here {
+            " aria-current=\"page\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            "<a id=\"nav-{}\" href=\"{}\"{current}>{label}</a>",
+            label.to_lowercase(),
+            escape_html(&admin_path(org, path)),
+        );
+    }
+    out.push_str("</nav>");
+    out
+}
+
+/// The notice of the last change, if any.
+pub(crate) fn notice_html(notice: Option<&Notice>) -> String {
+    notice.map_or_else(String::new, |notice| {
+        let class = if notice.is_refusal() {
+            "refused"
+        } else {
+            "done"
+        };
+        format!(
+            "<p id=\"notice\" class=\"{class}\" role=\"status\">{}</p>",
+            escape_html(notice.text())
+        )
+    })
+}
+
+/// The style of the navigation, for each page's style sheet.
+pub(crate) const NAV_STYLE: &str = "nav{margin-bottom:1.5rem}nav a{margin-right:1.2rem}nav a[aria-current]{font-weight:600;color:inherit;text-decoration:none}";
+
+/// An admin page (but the members page, which [`Pages`](crate::Pages) may draw): `body`
+/// and `script` under `title`, with the session's CSRF token in a `<meta>` for scripts.
+pub(crate) fn layout(
+    title: &str,
+    csrf_token: &str,
+    nonce: &str,
+    body: &str,
+    script: &str,
+) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"csrf-token\" content=\"{}\"><title>{}</title><style nonce=\"{}\">body{{font-family:system-ui,sans-serif;max-width:64rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}table{{border-collapse:collapse;width:100%;margin-bottom:1rem}}th,td{{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}}code{{word-break:break-all}}td:first-child code{{word-break:normal;white-space:nowrap}}form{{margin:.5rem 0}}button{{padding:.3rem .8rem;background:#1f6feb;color:#fff;border:0;border-radius:6px;font-size:.9rem}}button.danger{{background:#b42318}}.note{{color:#555}}.problem{{color:#b42318}}tr.fail td{{background:#fdecea}}#notice,#summary{{padding:.5rem 1rem;border-radius:6px}}.done{{background:#e6f4ea}}.refused{{background:#fdecea}}pre{{background:#f6f8fa;padding:.5rem;white-space:pre-wrap}}{NAV_STYLE}</style></head><body>{body}{script}</body></html>\n",
+        escape_html(csrf_token),
+        escape_html(title),
+        escape_html(nonce),
+    )
 }
 
 const ROLES: [Role; 3] = [Role::Member, Role::Contributor, Role::Admin];
@@ -169,24 +252,13 @@ pub(crate) fn render(page: &MembersPage<'_>) -> String {
     let token = escape_html(page.csrf_token);
     let hidden = format!("<input type=\"hidden\" name=\"{CSRF_FIELD}\" value=\"{token}\">");
     let action = |path: &str| escape_html(&page.href(path));
-    let mut body = String::new();
+    let mut body = nav(page.org, Section::Members, page.scim);
     let _ = write!(
         body,
         "<h1>Members of {org}</h1><p class=\"note\">Signed in as {}.</p>",
         escape_html(page.admin)
     );
-    if let Some(notice) = page.notice {
-        let class = if notice.is_refusal() {
-            "refused"
-        } else {
-            "done"
-        };
-        let _ = write!(
-            body,
-            "<p id=\"notice\" class=\"{class}\" role=\"status\">{}</p>",
-            escape_html(notice.text())
-        );
-    }
+    body.push_str(&notice_html(page.notice));
 
     body.push_str("<h2>Members</h2><table id=\"members\"><thead><tr><th>Handle</th><th>Name</th><th>Email</th><th>Role</th><th>Joined by</th><th></th></tr></thead><tbody>");
     for member in page.members {
@@ -269,7 +341,7 @@ pub(crate) fn render(page: &MembersPage<'_>) -> String {
     }
 
     format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"csrf-token\" content=\"{token}\"><title>Members of {org}</title><style nonce=\"{}\">body{{font-family:system-ui,sans-serif;max-width:64rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}table{{border-collapse:collapse;width:100%}}th,td{{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:middle}}form{{margin:0}}button{{padding:.3rem .8rem;background:#1f6feb;color:#fff;border:0;border-radius:6px;font-size:.9rem}}button.danger{{background:#b42318}}.note{{color:#555}}.hidden{{position:absolute;left:-10000px}}#notice{{padding:.5rem 1rem;border-radius:6px}}#notice.done{{background:#e6f4ea}}#notice.refused{{background:#fdecea}}</style></head><body>{body}</body></html>\n",
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"csrf-token\" content=\"{token}\"><title>Members of {org}</title><style nonce=\"{}\">body{{font-family:system-ui,sans-serif;max-width:64rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}table{{border-collapse:collapse;width:100%}}th,td{{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:middle}}form{{margin:0}}button{{padding:.3rem .8rem;background:#1f6feb;color:#fff;border:0;border-radius:6px;font-size:.9rem}}button.danger{{background:#b42318}}.note{{color:#555}}.hidden{{position:absolute;left:-10000px}}#notice{{padding:.5rem 1rem;border-radius:6px}}#notice.done{{background:#e6f4ea}}#notice.refused{{background:#fdecea}}{NAV_STYLE}</style></head><body>{body}</body></html>\n",
         escape_html(page.nonce)
     )
 }

@@ -363,6 +363,12 @@ impl Normaliser<'_> {
             .map(|(_, v)| v)
             .filter(|v| !v.is_null());
         match path {
+            Some(path)
+                if self.kind == ResourceKind::User
+                    && same_uri(path.trim(), ENTERPRISE_USER_SCHEMA) =>
+            {
+                self.whole_extension(op, value)
+            }
             Some(path) => {
                 let path = PatchPath::parse_with_limits(path, self.limits)?;
                 self.push(op, path, value, Origin::Path)
@@ -388,6 +394,45 @@ impl Normaliser<'_> {
                 Ok(())
             }
         }
+    }
+
+    /// A path naming the Enterprise User extension itself (RFC 7644 §3.5.2 lets a path be
+    /// an extension's schema URI): `remove` takes every attribute of it, `replace` makes
+    /// it exactly the value, `add` adds the value's attributes.
+    fn whole_extension(&mut self, op: PatchKind, value: Option<&Value>) -> Result<(), ScimError> {
+        let limits = self.limits;
+        let in_extension = |name: &str| -> Result<PatchPath, ScimError> {
+            let mut path = PatchPath::parse_with_limits(name, limits)?;
+            path.schema = Some(ENTERPRISE_USER_SCHEMA.to_owned());
+            Ok(path)
+        };
+        if matches!(op, PatchKind::Remove | PatchKind::Replace) {
+            for def in ENTERPRISE_USER_ATTRS {
+                let path = in_extension(def.name)?;
+                self.push(PatchKind::Remove, path, None, Origin::Path)?;
+            }
+        }
+        if op == PatchKind::Remove {
+            return Ok(());
+        }
+        let Some(Value::Object(attributes)) = value else {
+            return Err(ScimError::new(
+                ScimType::InvalidValue,
+                format!(
+                    "`{}` of `{ENTERPRISE_USER_SCHEMA}` needs a `value` object of its attributes, not {}",
+                    op.as_str(),
+                    value.map_or("nothing", json::type_name)
+                ),
+            ));
+        };
+        for (name, value) in attributes {
+            if name.eq_ignore_ascii_case("schemas") {
+                continue;
+            }
+            let path = in_extension(name)?;
+            self.push(op, path, Some(value), Origin::ValueKey)?;
+        }
+        Ok(())
     }
 
     /// One key of a path-less operation's value: an attribute, a path (Entra ID's

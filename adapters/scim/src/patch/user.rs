@@ -16,8 +16,9 @@ impl PatchOp {
     /// Applies the operations, in order, to `user`, and returns the changed user; `id`,
     /// `groups` and `meta` stay as they were (the store updates `meta`).
     ///
-    /// Refusals: `mutability` for read-only attributes, `noTarget` for a value filter
-    /// that selects nothing where there is nothing to create, and the refusals of
+    /// Refusals: `mutability` for read-only attributes and for removing `active` (a
+    /// required attribute: it may be replaced, never unassigned), `noTarget` for a value
+    /// filter that selects nothing where there is nothing to create, and the refusals of
     /// [`ScimUser::from_json`] for a result that is not a valid user (`invalidValue` for a
     /// removed `userName`).
     ///
@@ -47,6 +48,16 @@ impl PatchOp {
             apply(object, operation)?;
         }
         let mut patched = ScimUser::from_json(&document)?;
+        // `active` is published as required: a user who has it always has it, so a
+        // PATCH that leaves it unassigned (`remove`, or a `null` value) is refused, as
+        // RFC 7644 §3.5.2 has it for a required attribute, rather than quietly leaving
+        // the user as active as before.
+        if patched.active.is_none() && user.active.is_some() {
+            return Err(ScimError::new(
+                ScimType::Mutability,
+                "`active` is required and cannot be removed; replace it with true or false",
+            ));
+        }
         patched.id.clone_from(&user.id);
         patched.groups.clone_from(&user.groups);
         patched.meta.clone_from(&user.meta);
@@ -468,6 +479,41 @@ mod tests {
                 .err()
                 .and_then(|e| e.scim_type()),
             Some(ScimType::Mutability)
+        );
+    }
+
+    #[test]
+    fn active_is_replaced_never_removed() {
+        let kind =
+            |user: &ScimUser, ops: Value| applied(user, ops).err().and_then(|e| e.scim_type());
+        for ops in [
+            json!([{"op": "remove", "path": "active"}]),
+            json!([{"op": "Remove", "path": "ACTIVE"}]),
+            json!([{"op": "replace", "value": {"active": null}}]),
+        ] {
+            assert_eq!(
+                kind(&base(), ops.clone()),
+                Some(ScimType::Mutability),
+                "{ops}"
+            );
+        }
+        // A `null` through the path is no boolean: refused before it could unassign.
+        assert!(applied(
+            &base(),
+            json!([{"op": "replace", "path": "active", "value": null}])
+        )
+        .is_err());
+        let inactive = applied(
+            &base(),
+            json!([{"op": "replace", "path": "active", "value": false}]),
+        );
+        assert_eq!(inactive.ok().and_then(|u| u.active), Some(false));
+        // A user that never had it (a store that keeps no `active`) has nothing to lose.
+        let mut without = base();
+        without.active = None;
+        assert_eq!(
+            applied(&without, json!([{"op": "remove", "path": "active"}])).ok(),
+            Some(without)
         );
     }
 

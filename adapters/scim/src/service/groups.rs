@@ -9,7 +9,7 @@ use jit_provisioning::{
 };
 
 use super::{check_version, version_tag, Org};
-use crate::error::{ScimError, ScimType};
+use crate::error::ScimError;
 use crate::group::{Member, ScimGroup};
 use crate::meta::{resource_location, Meta, ResourceKind};
 use crate::patch::{GroupChange, MembersChange};
@@ -76,16 +76,26 @@ pub(super) async fn serve(
             id,
             change,
             if_match,
+            projection,
         } => {
             let held = load(store, at, &id).await?;
             check_version(held.version, if_match.as_deref())?;
-            store
+            let changed = store
                 .change_group(at.id, &id, store_change(change), roles, now)
                 .await
                 .map_err(refusal)?;
-            // 204, as RFC 7644 §3.5.2 allows: a group may hold many thousands of members,
-            // and the IdPs that push groups (Okta, Entra ID) read nothing back.
-            Ok(ScimResponse::no_content())
+            // 200 with the group (RFC 7644 §3.5.2 allows 204 too, but clients such as
+            // scim-sanity read the answer); `excludedAttributes=members` spares reading a
+            // large group's members back.
+            let members = if projection.includes("members") {
+                members(store, at, &id).await?
+            } else {
+                Vec::new()
+            };
+            Ok(ScimResponse::ok_with(
+                &scim_group(at, &changed, &members),
+                &projection,
+            ))
         }
         ScimOperation::DeleteGroup { id, if_match } => {
             let held = load(store, at, &id).await?;
@@ -192,21 +202,7 @@ async fn list(
         None => {
             // Any other filter: evaluated here over every group of the org, members and
             // all, since the filter may name them.
-            let (found, _) = store
-                .groups(at.id, &GroupFilter::All, 0, usize::MAX)
-                .await
-                .map_err(|_| ScimError::internal())?;
-            let mut matching = Vec::new();
-            for group in &found {
-                let rendered = scim_group(at, group, &members(store, at, &group.id).await?);
-                if query
-                    .filter
-                    .as_ref()
-                    .is_none_or(|filter| filter.matches(&rendered.to_json()))
-                {
-                    matching.push(rendered);
-                }
-            }
+            let matching = all_matching(store, at, query).await?;
             let total = matching.len();
             let page: Vec<ScimGroup> = matching.into_iter().skip(start).take(count).collect();
             Ok(ScimResponse::list(&ListResponse::of(
@@ -216,6 +212,31 @@ async fn list(
             )))
         }
     }
+}
+
+/// Every group of the org the query's filter matches, members and all, rendered: what a
+/// search from the root (`POST /.search`) lists after the users.
+pub(super) async fn all_matching(
+    store: &dyn ScimGroups,
+    at: &Org<'_>,
+    query: &ListQuery,
+) -> Result<Vec<ScimGroup>, ScimError> {
+    let (found, _) = store
+        .groups(at.id, &GroupFilter::All, 0, usize::MAX)
+        .await
+        .map_err(|_| ScimError::internal())?;
+    let mut matching = Vec::new();
+    for group in &found {
+        let rendered = scim_group(at, group, &members(store, at, &group.id).await?);
+        if query
+            .filter
+            .as_ref()
+            .is_none_or(|filter| filter.matches(&rendered.to_json()))
+        {
+            matching.push(rendered);
+        }
+    }
+    Ok(matching)
 }
 
 /// A list of `found` (already filtered, not yet paged), members read where shown.
@@ -290,12 +311,6 @@ fn refusal(error: ScimGroupError) -> ScimError {
     match error {
         ScimGroupError::NotFound(id) => ScimError::not_found(format!("no group `{id}`")),
         ScimGroupError::Conflict(detail) => ScimError::uniqueness(detail),
-        ScimGroupError::UnknownMember(id) => ScimError::new(
-            ScimType::InvalidValue,
-            format!(
-                "`{id}` is not a user of this org: a group's members are the org's SCIM users (groups in groups are not kept)"
-            ),
-        ),
         _ => ScimError::internal(),
     }
 }

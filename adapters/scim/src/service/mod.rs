@@ -15,6 +15,7 @@ use jit_provisioning::{
 
 use crate::discovery::Discovery;
 use crate::error::{ScimError, ScimType};
+use crate::group::ScimGroup;
 use crate::meta::{resource_location, Meta, ResourceKind};
 use crate::query::ListQuery;
 use crate::request::ScimOperation;
@@ -194,6 +195,7 @@ impl ScimService {
                 self.revoke(&done.account).await?;
                 Ok(ScimResponse::no_content())
             }
+            ScimOperation::Search(query) => self.search(&at, &query).await,
             group_operation => match &self.groups {
                 Some(groups) => {
                     groups::serve(groups.as_ref(), &at, &roles, group_operation, now).await
@@ -262,6 +264,7 @@ impl ScimService {
         new.external_id = user.external_id.clone();
         new.display_name = user.display_name.clone();
         new.emails = emails_of(&user);
+        new.resource = resource_of(&user);
         let mut made = self
             .users
             .create_user(at.id, new, now)
@@ -347,6 +350,54 @@ impl ScimService {
         )))
     }
 
+    /// A search from the root (RFC 7644 §3.4.3): the users the filter matches, then the
+    /// groups, paged as one list. Such searches are optional and rare (a conformance
+    /// checker's, not an IdP's), so this reads the org's resources whole rather than
+    /// asking the store per resource type.
+    async fn search(&self, at: &Org<'_>, query: &ListQuery) -> Result<ScimResponse, ScimError> {
+        let (users, _) = self
+            .users
+            .users(at.id, &UserFilter::All, 0, usize::MAX)
+            .await
+            .map_err(|_| ScimError::internal())?;
+        let matches = |json: &serde_json::Value| {
+            query
+                .filter
+                .as_ref()
+                .is_none_or(|filter| filter.matches(json))
+        };
+        let mut found: Vec<serde_json::Value> = users
+            .iter()
+            .map(|user| at.scim_user(user).to_json())
+            .filter(|json| matches(json))
+            .collect();
+        if let Some(groups) = &self.groups {
+            found.extend(
+                groups::all_matching(groups.as_ref(), at, query)
+                    .await?
+                    .iter()
+                    .map(ScimGroup::to_json),
+            );
+        }
+        let total = found.len();
+        let start = usize::try_from(query.offset()).unwrap_or(usize::MAX);
+        let count = usize::try_from(query.count).unwrap_or(usize::MAX);
+        let page = found
+            .into_iter()
+            .skip(start)
+            .take(count)
+            .map(|mut json| {
+                query.projection.apply(&mut json);
+                json
+            })
+            .collect();
+        Ok(ScimResponse::list(&ListResponse::new(
+            total as u64,
+            query.start_index,
+            page,
+        )))
+    }
+
     async fn replace(
         &self,
         at: &Org<'_>,
@@ -363,6 +414,7 @@ impl ScimService {
         }
         change.display_name = user.display_name.clone();
         change.emails = emails_of(&user);
+        change.resource = resource_of(&user);
         let mut done = self
             .users
             .replace_user(at.id, &held.id, change, now)
@@ -413,30 +465,42 @@ impl Org<'_> {
         })
     }
 
-    /// `user` as SCIM shows it.
+    /// `user` as SCIM shows it: the resource as last written, with what the store's
+    /// fields hold (and the service sets) over it.
     fn scim_user(&self, user: &ProvisionedUser) -> ScimUser {
-        let mut scim = ScimUser::new(&user.user_name);
+        let mut scim = user
+            .resource
+            .as_deref()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+            .and_then(|value| ScimUser::from_json(&value).ok())
+            .unwrap_or_else(|| ScimUser::new(&user.user_name));
+        scim.user_name.clone_from(&user.user_name);
         scim.id = Some(user.id.clone());
-        scim.external_id = user.external_id.clone();
-        if user.given_name.is_some() || user.family_name.is_some() {
-            scim.name = Some(Name {
+        scim.external_id.clone_from(&user.external_id);
+        if user.given_name.is_some() || user.family_name.is_some() || scim.name.is_some() {
+            let name = scim.name.get_or_insert(Name {
                 formatted: None,
-                given_name: user.given_name.clone(),
-                family_name: user.family_name.clone(),
+                given_name: None,
+                family_name: None,
             });
+            name.given_name.clone_from(&user.given_name);
+            name.family_name.clone_from(&user.family_name);
         }
-        scim.display_name = user.display_name.clone();
-        scim.emails = user
-            .emails
-            .iter()
-            .enumerate()
-            .map(|(n, address)| {
-                let mut email = Email::new(address);
-                email.email_type = Some("work".to_owned());
-                email.primary = n == 0;
-                email
-            })
-            .collect();
+        scim.display_name.clone_from(&user.display_name);
+        // The emails as written (types, which is primary) while they are the ones held.
+        if emails_of(&scim) != user.emails {
+            scim.emails = user
+                .emails
+                .iter()
+                .enumerate()
+                .map(|(n, address)| {
+                    let mut email = Email::new(address);
+                    email.email_type = Some("work".to_owned());
+                    email.primary = n == 0;
+                    email
+                })
+                .collect();
+        }
         scim.active = Some(user.active);
         scim.meta = Some(
             Meta::new(ResourceKind::User)
@@ -447,6 +511,17 @@ impl Org<'_> {
         );
         scim
     }
+}
+
+/// What the store keeps of `user` as written: its JSON, less what the service sets (the
+/// id, `meta`, `active`, the groups).
+fn resource_of(user: &ScimUser) -> Option<String> {
+    let mut kept = user.clone();
+    kept.id = None;
+    kept.meta = None;
+    kept.active = None;
+    kept.groups = Vec::new();
+    serde_json::to_string(&kept.to_json()).ok()
 }
 
 fn version_tag(version: u64) -> String {

@@ -28,3 +28,7 @@ CREATE TABLE jit_scim_group_members (
 
 -- A user's groups: the roles they map to, and a deleted user leaving them.
 CREATE INDEX jit_scim_group_members_user ON jit_scim_group_members (user_id);
+
+-- A SCIM user's resource as the IdP last wrote it (JSON): the attributes no column holds
+-- read back as they were written.
+ALTER TABLE jit_scim_users ADD COLUMN resource TEXT;

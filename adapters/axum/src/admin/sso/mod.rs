@@ -531,6 +531,7 @@ impl<S: AccountStore + 'static> OrgAdmin<S> {
             inputs: resubmitted.inputs,
             problems,
             metadata_url: resubmitted.metadata_url,
+            scim: self.scim_tokens.is_some(),
         };
         (status, Html(page::render(&view, &drawing))).into_response()
     }
@@ -960,6 +961,7 @@ async fn test_page<S: AccountStore + 'static>(
         inputs: None,
         problems: &[],
         metadata_url: "",
+        scim: admin.scim_tokens.is_some(),
     };
     Html(page::render_result(&result, &drawing)).into_response()
 }

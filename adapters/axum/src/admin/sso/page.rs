@@ -13,7 +13,7 @@ use super::view::{
     FieldProblem, SettingsForm, SsoView, TrustSummary, MAX_METADATA_BYTES, NO_ROLE, ROLES,
 };
 use crate::admin::csrf::CSRF_FIELD;
-use crate::admin::page::admin_path;
+use crate::admin::page::{self, nav, notice_html, Section};
 use crate::admin::Notice;
 use crate::pages::escape_html;
 
@@ -65,6 +65,8 @@ pub(crate) struct Drawing<'a> {
     pub problems: &'a [FieldProblem],
     /// The metadata URL as submitted.
     pub metadata_url: &'a str,
+    /// Whether the org's SCIM page is there, for the navigation.
+    pub scim: bool,
 }
 
 fn problems_of(problems: &[FieldProblem], field: &str) -> String {
@@ -160,20 +162,6 @@ fn button_form(
     out
 }
 
-fn notice_html(notice: Option<&Notice>) -> String {
-    notice.map_or_else(String::new, |notice| {
-        let class = if notice.is_refusal() {
-            "refused"
-        } else {
-            "done"
-        };
-        format!(
-            "<p id=\"notice\" class=\"{class}\" role=\"status\">{}</p>",
-            escape_html(notice.text())
-        )
-    })
-}
-
 /// The SSO set-up page of `view`'s org.
 pub(crate) fn render(view: &SsoView, drawing: &Drawing<'_>) -> String {
     let org = escape_html(&view.org);
@@ -182,13 +170,12 @@ pub(crate) fn render(view: &SsoView, drawing: &Drawing<'_>) -> String {
     let version = view.version().to_string();
     let with_version =
         format!("{hidden}<input type=\"hidden\" name=\"version\" value=\"{version}\">");
-    let mut body = String::new();
+    let mut body = nav(&view.org, Section::Sso, drawing.scim);
     let _ = write!(
         body,
-        "<h1>SSO of {org}</h1><p class=\"note\">Signed in as {}. The org's SSO is <strong id=\"state\">{}</strong>; its settings are at version <span id=\"version\">{version}</span>. <a href=\"{}\">Members</a></p>",
+        "<h1>SSO of {org}</h1><p class=\"note\">Signed in as {}. The org's SSO is <strong id=\"state\">{}</strong>; its settings are at version <span id=\"version\">{version}</span>.</p>",
         escape_html(drawing.admin),
         view.state(),
-        escape_html(&admin_path(&view.org, "/members")),
     );
     body.push_str(&notice_html(drawing.notice));
     body.push_str(&problems_of(drawing.problems, "general"));
@@ -531,10 +518,5 @@ pub(crate) fn render_result(result: &TestResult, drawing: &Drawing<'_>) -> Strin
 }
 
 fn layout(title: &str, drawing: &Drawing<'_>, body: &str, script: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"csrf-token\" content=\"{}\"><title>{}</title><style nonce=\"{}\">body{{font-family:system-ui,sans-serif;max-width:64rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}table{{border-collapse:collapse;width:100%;margin-bottom:1rem}}th,td{{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}}code{{word-break:break-all}}td:first-child code{{word-break:normal;white-space:nowrap}}form{{margin:.5rem 0}}button{{padding:.3rem .8rem;background:#1f6feb;color:#fff;border:0;border-radius:6px;font-size:.9rem}}.note{{color:#555}}.problem{{color:#b42318}}tr.fail td{{background:#fdecea}}#notice,#summary{{padding:.5rem 1rem;border-radius:6px}}.done{{background:#e6f4ea}}.refused{{background:#fdecea}}pre{{background:#f6f8fa;padding:.5rem;white-space:pre-wrap}}</style></head><body>{body}{script}</body></html>\n",
-        escape_html(drawing.csrf_token),
-        escape_html(title),
-        escape_html(drawing.nonce),
-    )
+    page::layout(title, drawing.csrf_token, drawing.nonce, body, script)
 }
