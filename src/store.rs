@@ -284,6 +284,24 @@ forward_store!(
     /// Forwards every call, so a store can be lent to a short-lived provisioner.
     &S
 );
+forward_store!(
+    /// Forwards every call, so that an app picks its store at run time
+    /// (`Box<dyn AccountStore>`, as `Arc<dyn AccountStore>` does) without generics
+    /// everywhere:
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use jit_provisioning::{AccountStore, Config, MemoryStore, Provisioner};
+    ///
+    /// // SQLite or PostgreSQL from an environment variable, in a real app.
+    /// let store: Box<dyn AccountStore> = Box::new(MemoryStore::new());
+    /// let shared: Arc<dyn AccountStore> = Arc::new(MemoryStore::new());
+    /// let policy = Config::default().validate().unwrap();
+    /// let _one: Provisioner<Box<dyn AccountStore>> = Provisioner::new(policy.clone(), store);
+    /// let _two: Provisioner<Arc<dyn AccountStore>> = Provisioner::new(policy, shared);
+    /// ```
+    Box<S>
+);
 
 /// Whether `handle` is `stem` or `stem-<digits>`, ASCII case-insensitively: the shape
 /// [`AccountStore::taken_handles`] must return.

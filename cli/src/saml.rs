@@ -38,21 +38,30 @@ pub(crate) struct VerifyArgs {
     /// The response: XML, or base64 as the `SAMLResponse` form field carries it
     /// (URL-encoded too); `-` reads standard input.
     file: PathBuf,
-    /// The IdP's entity id (default: from --idp-metadata).
+    /// The app's SAML config file (JSON or TOML, as `saml metadata --config` takes): verify
+    /// with exactly the settings the app verifies `--org`'s responses with (its IdP's
+    /// trust and options, its SP entity id and ACS URL, its attribute mapping), in place
+    /// of the --idp-…, --sp-entity-id, --acs-url and --preset flags.
+    #[arg(long, requires = "policy")]
+    config: Option<PathBuf>,
+    /// The core policy config (JSON or TOML) that --config is checked against.
     #[arg(long)]
+    policy: Option<PathBuf>,
+    /// The IdP's entity id (default: from --idp-metadata).
+    #[arg(long, conflicts_with = "config")]
     idp_entity_id: Option<String>,
     /// A trusted IdP signing certificate (PEM file); repeat for several.
-    #[arg(long = "idp-cert", value_name = "PEM")]
+    #[arg(long = "idp-cert", value_name = "PEM", conflicts_with = "config")]
     idp_certs: Vec<PathBuf>,
     /// The IdP's metadata XML file (entity id and certificates).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "config")]
     idp_metadata: Option<PathBuf>,
     /// The SP's entity id: the audience the assertion must name.
-    #[arg(long)]
-    sp_entity_id: String,
+    #[arg(long, required_unless_present = "config", conflicts_with = "config")]
+    sp_entity_id: Option<String>,
     /// The ACS URL: the Destination and the Recipient.
-    #[arg(long)]
-    acs_url: String,
+    #[arg(long, required_unless_present = "config", conflicts_with = "config")]
+    acs_url: Option<String>,
     /// An outstanding AuthnRequest id; repeat for several. Without any, the response may
     /// be unsolicited and its InResponseTo is not checked.
     #[arg(long = "request-id", value_name = "ID")]
@@ -75,7 +84,7 @@ pub(crate) struct VerifyArgs {
     /// The attribute preset for the mapped assertion.
     #[arg(long, default_value = "auto")]
     preset: Preset,
-    /// The org the mapped assertion is for.
+    /// The org the response is for: with --config, the org whose settings verify it.
     #[arg(long, default_value = "example")]
     org: String,
     /// The signature backend.
@@ -126,9 +135,56 @@ fn read(path: &Path) -> Result<String, String> {
         .map_err(|error| format!("cannot read {}: {error}", path.display()))
 }
 
+/// What a response is verified against: the IdP's trust, the SP's entity id and ACS
+/// URL, and the attribute mapping.
+struct Settings {
+    idp: TrustedIdp,
+    sp_entity_id: String,
+    acs_url: String,
+    mapping: AttributeMapping,
+}
+
+/// The settings of `--org` in the app's config, or those the flags give.
+fn settings(args: &VerifyArgs) -> Result<Settings, String> {
+    if let (Some(config), Some(policy)) = (&args.config, &args.policy) {
+        let provider = jit_provisioning_saml::SamlConfig::load(config, &load_policy(policy)?)
+            .map_err(|error| error.to_string())?;
+        let org = provider.org(&args.org).ok_or_else(|| {
+            format!(
+                "org `{}` has no SAML settings in {} (it has: {})",
+                args.org,
+                config.display(),
+                provider.org_ids().join(", ")
+            )
+        })?;
+        return Ok(Settings {
+            idp: org.idp().clone(),
+            sp_entity_id: org.sp_entity_id().to_owned(),
+            acs_url: org.acs_url().to_owned(),
+            mapping: org.mapping().clone(),
+        });
+    }
+    let mut mapping = AttributeMapping::default();
+    mapping.preset = args.preset;
+    Ok(Settings {
+        idp: trusted_idp(args)?,
+        sp_entity_id: args
+            .sp_entity_id
+            .clone()
+            .ok_or("give --sp-entity-id, or --config")?,
+        acs_url: args.acs_url.clone().ok_or("give --acs-url, or --config")?,
+        mapping,
+    })
+}
+
 fn verify_command(args: &VerifyArgs) -> Verdict {
-    let idp = match trusted_idp(args) {
-        Ok(idp) => idp,
+    let Settings {
+        idp,
+        sp_entity_id,
+        acs_url,
+        mapping,
+    } = match settings(args) {
+        Ok(settings) => settings,
         Err(message) => return usage(message),
     };
     let input = match read(&args.file) {
@@ -138,8 +194,8 @@ fn verify_command(args: &VerifyArgs) -> Verdict {
     let options = VerifyOptions::default().with_backend(args.backend);
     let now = args.now.unwrap_or_else(|| SystemTime::now().into());
     let expected = Expected::new(
-        &args.sp_entity_id,
-        &args.acs_url,
+        &sp_entity_id,
+        &acs_url,
         if args.request_ids.is_empty() {
             InResponseTo::Unchecked
         } else {
@@ -150,8 +206,6 @@ fn verify_command(args: &VerifyArgs) -> Verdict {
         Ok(xml) => verify_explained(&xml, &idp, &expected, now, &options),
         Err(error) => (Err(error), Vec::new()),
     };
-    let mut mapping = AttributeMapping::default();
-    mapping.preset = args.preset;
     let (mut report, verdict) = match result {
         Ok(Verified::Assertion(signed)) => match to_assertion(&args.org, &signed, &mapping) {
             Ok(assertion) => {
@@ -344,18 +398,7 @@ fn metadata_command(args: &MetadataArgs) -> Verdict {
 
 fn metadata(args: &MetadataArgs) -> Result<String, String> {
     if let (Some(config), Some(policy)) = (&args.config, &args.policy) {
-        let policy_text = read(policy)?;
-        let policy_config: jit_provisioning::Config =
-            if policy.extension().is_some_and(|e| e == "toml") {
-                toml_policy(&policy_text)?
-            } else {
-                serde_json::from_str(&policy_text)
-                    .map_err(|error| format!("{}: {error}", policy.display()))?
-            };
-        let policy = policy_config
-            .validate()
-            .map_err(|error| error.to_string())?;
-        let provider = jit_provisioning_saml::SamlConfig::load(config, &policy)
+        let provider = jit_provisioning_saml::SamlConfig::load(config, &load_policy(policy)?)
             .map_err(|error| error.to_string())?;
         return provider
             .metadata_xml(&args.org)
@@ -379,6 +422,17 @@ fn metadata(args: &MetadataArgs) -> Result<String, String> {
         certificate.as_ref(),
         false,
     ))
+}
+
+/// The validated policy config at `path` (JSON, or TOML by its extension).
+fn load_policy(path: &Path) -> Result<jit_provisioning::Policy, String> {
+    let text = read(path)?;
+    let config: jit_provisioning::Config = if path.extension().is_some_and(|e| e == "toml") {
+        toml_policy(&text)?
+    } else {
+        serde_json::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))?
+    };
+    config.validate().map_err(|error| error.to_string())
 }
 
 fn toml_policy(text: &str) -> Result<jit_provisioning::Config, String> {

@@ -189,3 +189,73 @@ fn metadata_from_the_deployments_configs_uses_the_orgs_settings() {
     assert_eq!(output.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn verify_with_the_apps_config_uses_the_orgs_settings() {
+    use jit_provisioning_saml::test_idp::{ResponseTarget, TestIdp, TestPerson};
+
+    let dir = std::env::temp_dir().join(format!("jit-cli-verify-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let idp = TestIdp::generate("https://idp.acme.example").unwrap();
+    std::fs::write(
+        dir.join("okta.xml"),
+        idp.metadata_xml("https://idp.acme.example/sso").unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("policy.json"),
+        r#"{"orgs": {"acme": {"jit": true, "idp": "https://idp.acme.example"}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("saml.toml"),
+        "[sp]\nbase_url = \"https://app.example\"\n\n[orgs.acme]\nsp_entity_id = \"urn:app:acme\"\n\n[orgs.acme.idp]\nmetadata_file = \"okta.xml\"\n",
+    )
+    .unwrap();
+    let now = chrono::Utc::now();
+    let person = TestPerson::new("00u-jane")
+        .with_given_name("Jane")
+        .with_family_name("Doe")
+        .with_email("jane@acme.example");
+    let verify = |target: &ResponseTarget, org: &str| {
+        let response = idp.response(&person, target, now).unwrap();
+        let file = dir.join(format!("response-{org}.xml"));
+        std::fs::write(&file, response).unwrap();
+        cli()
+            .args(["saml", "verify", "--org", org, "--config"])
+            .arg(dir.join("saml.toml"))
+            .arg("--policy")
+            .arg(dir.join("policy.json"))
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+
+    // The org's own SP entity id and ACS URL, from the config: accepted and mapped.
+    let right = ResponseTarget::new("urn:app:acme", "https://app.example/acme/saml/acs");
+    let output = verify(&right, "acme");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let verdict = json(&output);
+    assert_eq!(verdict["verdict"], "accept");
+    assert_eq!(verdict["assertion"]["given_name"], "Jane");
+
+    // An audience the app does not have is refused, as the app would refuse it.
+    let wrong = ResponseTarget::new(
+        "https://app.example/acme/saml/metadata",
+        "https://app.example/acme/saml/acs",
+    );
+    let output = verify(&wrong, "acme");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(json(&output)["verdict"], "reject");
+
+    // An org the config does not have is a usage error naming those it has.
+    let output = verify(&right, "globex");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("acme"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

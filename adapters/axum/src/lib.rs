@@ -9,6 +9,14 @@ mod portal;
 mod scim;
 mod session;
 
+/// The `axum` this crate is built on (0.8): an app that uses it from here, rather than
+/// naming its own version, cannot meet a trait error from two axum versions at once.
+pub use axum;
+/// The `tower-sessions` this crate's [`session_layer`] and [`signed_in`] use (0.14): its
+/// `Session`, `SessionStore` and `MemoryStore` (this crate's `memory-store` feature turns
+/// that on) from here match the portal's.
+pub use tower_sessions;
+
 pub use admin::{
     AdminAccess, AdminAuthorization, AdminRefusal, AdminVisitor, MembersPage, Notice, OrgAdmin,
     PendingInvite, RequireOrgAdmin, CSRF_FIELD, CSRF_HEADER, MAX_EVENTS, OWNER_ACTOR,
