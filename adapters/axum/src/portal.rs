@@ -1,11 +1,15 @@
 //! The portal: its routes and what each does.
 
+use std::convert::Infallible;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::SystemTime;
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, Query, Request as HttpRequest, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{
+    Form, FromRequestParts, NestedPath, Path, Query, Request as HttpRequest, State,
+};
+use axum::http::request::Parts;
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -36,6 +40,12 @@ const BAD_REQUEST: &str =
 /// What a request with a method an address does not answer is told.
 const WRONG_METHOD: &str =
     "This address does not open as a page. Start again from your organization's sign-in page.";
+/// What a refused response's page adds when the browser brought no session cookie back.
+const COOKIE_LOST: &str = "Your browser did not bring this site's session cookie back with the answer from your SSO provider, so the sign-in it started could not be found. Open the site at the same address as its sign-in URL (localhost and 127.0.0.1 are two sites to a browser), and allow its cookies.";
+
+/// Why a browser brings no cookie back, for the log.
+const COOKIE_LOST_CAUSES: &str = "the site opened on another host than the ACS URL's (localhost against 127.0.0.1), a cookie the browser refused (SameSite=None without Secure off loopback), or a session that expired";
+
 /// What `GET /logout` says.
 const SIGN_OUT_BY_BUTTON: &str =
     "Opening this address does not sign you out: use the Sign out button on the site's pages.";
@@ -62,6 +72,8 @@ pub struct SsoPortal<S> {
     pub(crate) clock: Clock,
     pub(crate) origin: Option<String>,
     pub(crate) security: SecurityHeaders,
+    /// Whether a refusal page says why the response did not verify.
+    refusal_details: bool,
     /// Who answers test sign-ins: the admin pages, once their router is made.
     pub(crate) sso_tests: SsoTests<S>,
 }
@@ -78,6 +90,7 @@ impl<S> Clone for SsoPortal<S> {
             clock: Arc::clone(&self.clock),
             origin: self.origin.clone(),
             security: self.security.clone(),
+            refusal_details: self.refusal_details,
             sso_tests: Arc::clone(&self.sso_tests),
         }
     }
@@ -113,8 +126,21 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
             clock: Arc::new(|| SystemTime::now().into()),
             origin: None,
             security: SecurityHeaders::strict(),
+            refusal_details: cfg!(debug_assertions),
             sso_tests: Arc::default(),
         }
+    }
+
+    /// Whether the page a refused SAML response ends on says why, as the verifier said
+    /// it (the wrong audience, an expired assertion…), under the usual "could not be
+    /// verified". On by default in debug builds, so that a first app shows its
+    /// misconfiguration on the page and not only in the log; off by default in release
+    /// builds, where the reason is only logged (`tracing`, target
+    /// `jit_provisioning_axum::portal`), since it helps an attacker probing the checks
+    /// as much as a developer.
+    pub fn with_refusal_details(mut self, shown: bool) -> Self {
+        self.refusal_details = shown;
+        self
     }
 
     /// The security headers of every portal response (default
@@ -201,20 +227,21 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
         status: StatusCode,
         message: &str,
         org: Option<&str>,
-        nonce: &CspNonce,
+        here: &Here,
     ) -> Response {
         self.render(
-            RefusalPage::new(kind, status.as_u16(), message, nonce.as_str()),
+            RefusalPage::new(kind, status.as_u16(), message, here.nonce()),
             org,
+            here,
         )
     }
 
     /// `page` with the way back: the portal of `org` when it has one, else the site's
     /// home (but not from a portal that does not exist).
-    fn render(&self, page: RefusalPage<'_>, org: Option<&str>) -> Response {
+    fn render(&self, page: RefusalPage<'_>, org: Option<&str>, here: &Here) -> Response {
         let portal_href = org
             .filter(|org| self.has_open_portal(org))
-            .map(|org| (format!("/{}/login", percent_encode(org)), org));
+            .map(|org| (here.link(&format!("/{}/login", percent_encode(org))), org));
         let label;
         let next = match &portal_href {
             Some((href, org)) => {
@@ -253,7 +280,7 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
         what: &str,
         error: &dyn std::fmt::Display,
         org: Option<&str>,
-        nonce: &CspNonce,
+        here: &Here,
     ) -> Response {
         tracing::error!(error = %error, "{what}");
         self.page(
@@ -261,7 +288,7 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
             StatusCode::INTERNAL_SERVER_ERROR,
             web::FAILED,
             org,
-            nonce,
+            here,
         )
     }
 
@@ -271,10 +298,10 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
         session: &Session,
         org: &str,
         done: &Provisioned,
-        nonce: &CspNonce,
+        here: &Here,
     ) -> Response {
         let failed =
-            |what: &str, error: &dyn std::fmt::Display| self.failed(what, error, Some(org), nonce);
+            |what: &str, error: &dyn std::fmt::Display| self.failed(what, error, Some(org), here);
         let now = self.now();
         let reply = match web::reply(
             &self.provisioner,
@@ -336,7 +363,7 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
                 match redirect.binding {
                     IdpBinding::Redirect { url } => Redirect::to(&url).into_response(),
                     IdpBinding::Post { url, fields } => {
-                        let form = PostForm::new(&url, &fields, nonce.as_str());
+                        let form = PostForm::new(&url, &fields, here.nonce());
                         let mut response = Html(self.pages.post_form(&form)).into_response();
                         // The form posts to the IdP: the policy's `form-action` must name it.
                         if let Some(target) = form_target(&url) {
@@ -357,8 +384,8 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
                 } else {
                     PageKind::Refused
                 };
-                let page = RefusalPage::new(kind, status, message, nonce.as_str());
-                self.render(page.with_reason(reason), Some(org))
+                let page = RefusalPage::new(kind, status, message, here.nonce());
+                self.render(page.with_reason(reason), Some(org), here)
             }
         }
     }
@@ -369,7 +396,7 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
         session: &Session,
         org: &str,
         return_to: Option<String>,
-        nonce: &CspNonce,
+        here: &Here,
     ) -> Result<Provisioned, Response> {
         let signed_in = session::signed_in(session).await;
         let mut visit = PortalVisit::new(org);
@@ -389,7 +416,7 @@ impl<S: AccountStore + 'static> SsoPortal<S> {
             .provisioner
             .handle(&visit, self.now())
             .await
-            .map_err(|error| self.failed("a portal visit failed", &error, Some(org), nonce))?;
+            .map_err(|error| self.failed("a portal visit failed", &error, Some(org), here))?;
         log_decision(org, &done);
         Ok(done)
     }
@@ -415,12 +442,12 @@ struct LoginQuery {
 async fn portal_page<S: AccountStore + 'static>(
     State(portal): State<SsoPortal<S>>,
     session: Session,
-    nonce: CspNonce,
+    here: Here,
     Path(org): Path<String>,
     Query(query): Query<LoginQuery>,
 ) -> Response {
     let done = match portal
-        .visit(&session, &org, query.return_to.clone(), &nonce)
+        .visit(&session, &org, query.return_to.clone(), &here)
         .await
     {
         Ok(done) => done,
@@ -432,9 +459,9 @@ async fn portal_page<S: AccountStore + 'static>(
     // itself. Anyone signed in is known here: a member whose validation is stale, or a
     // non-member, goes straight to the IdP and back, as the seed has it.
     if done.decision.rule() != Rule::PortalAnonymous {
-        return portal.respond(&session, &org, &done, &nonce).await;
+        return portal.respond(&session, &org, &done, &here).await;
     }
-    let mut href = format!("/{}/login/sso", percent_encode(&org));
+    let mut href = here.link(&format!("/{}/login/sso", percent_encode(&org)));
     if let Some(return_to) = &query.return_to {
         href.push_str("?return_to=");
         href.push_str(&percent_encode(return_to));
@@ -442,7 +469,7 @@ async fn portal_page<S: AccountStore + 'static>(
     Html(
         portal
             .pages
-            .portal(&PortalPage::new(&org, &href, nonce.as_str())),
+            .portal(&PortalPage::new(&org, &href, here.nonce())),
     )
     .into_response()
 }
@@ -450,12 +477,12 @@ async fn portal_page<S: AccountStore + 'static>(
 async fn start_sso<S: AccountStore + 'static>(
     State(portal): State<SsoPortal<S>>,
     session: Session,
-    nonce: CspNonce,
+    here: Here,
     Path(org): Path<String>,
     Query(query): Query<LoginQuery>,
 ) -> Response {
-    match portal.visit(&session, &org, query.return_to, &nonce).await {
-        Ok(done) => portal.respond(&session, &org, &done, &nonce).await,
+    match portal.visit(&session, &org, query.return_to, &here).await {
+        Ok(done) => portal.respond(&session, &org, &done, &here).await,
         Err(response) => response,
     }
 }
@@ -472,7 +499,7 @@ struct AcsForm {
 async fn assertion_consumer<S: AccountStore + 'static>(
     State(portal): State<SsoPortal<S>>,
     session: Session,
-    nonce: CspNonce,
+    here: Here,
     Path(org): Path<String>,
     form: Result<Form<AcsForm>, FormRejection>,
 ) -> Response {
@@ -485,7 +512,7 @@ async fn assertion_consumer<S: AccountStore + 'static>(
                 rejection.status(),
                 UNREADABLE,
                 Some(&org),
-                &nonce,
+                &here,
             );
         }
     };
@@ -498,7 +525,7 @@ async fn assertion_consumer<S: AccountStore + 'static>(
         .clone();
     if let Some(admin) = tests {
         if let Some(response) = admin
-            .answer_test(&session, &org, &form.saml_response, &nonce)
+            .answer_test(&session, &org, &form.saml_response, &here.nonce)
             .await
         {
             return response;
@@ -522,23 +549,37 @@ async fn assertion_consumer<S: AccountStore + 'static>(
     {
         Ok(done) => {
             log_decision(&org, &done);
-            portal.respond(&session, &org, &done, &nonce).await
+            portal.respond(&session, &org, &done, &here).await
         }
         Err(LoginError::Unverified(error)) => {
             let category = match &error {
                 jit_provisioning::VerifyError::Refused { category, .. } => category,
                 _ => "unverified",
             };
-            tracing::warn!(org, category, error = %error, "SAML response refused");
+            // An answer to a request, to a browser that has none outstanding: its session
+            // cookie did not come back with the IdP's POST.
+            let cookie_lost = category == "in_response_to_mismatch" && post.request_ids.is_empty();
+            if cookie_lost {
+                tracing::warn!(org, category, error = %error, "SAML response refused: the browser brought no session cookie back from the IdP ({COOKIE_LOST_CAUSES})");
+            } else {
+                tracing::warn!(org, category, error = %error, "SAML response refused");
+            }
+            let mut message = web::REFUSED_UNVERIFIED.to_owned();
+            if cookie_lost {
+                message.push_str(&format!(" {COOKIE_LOST}"));
+            }
+            if portal.refusal_details {
+                message.push_str(&format!(" (The check that failed: {error}.)"));
+            }
             portal.page(
                 PageKind::Unverified,
                 StatusCode::BAD_REQUEST,
-                web::REFUSED_UNVERIFIED,
+                &message,
                 Some(&org),
-                &nonce,
+                &here,
             )
         }
-        Err(error) => portal.failed("a sign-in failed", &error, Some(&org), &nonce),
+        Err(error) => portal.failed("a sign-in failed", &error, Some(&org), &here),
     }
 }
 
@@ -546,7 +587,7 @@ async fn assertion_consumer<S: AccountStore + 'static>(
 /// landed on, a bookmark, the back button.
 async fn acs_reload<S: AccountStore + 'static>(
     State(portal): State<SsoPortal<S>>,
-    nonce: CspNonce,
+    here: Here,
     Path(org): Path<String>,
 ) -> Response {
     allow_post(portal.page(
@@ -554,13 +595,13 @@ async fn acs_reload<S: AccountStore + 'static>(
         StatusCode::METHOD_NOT_ALLOWED,
         RELOAD,
         Some(&org),
-        &nonce,
+        &here,
     ))
 }
 
 async fn metadata<S: AccountStore + 'static>(
     State(portal): State<SsoPortal<S>>,
-    nonce: CspNonce,
+    here: Here,
     Path(org): Path<String>,
 ) -> Response {
     match portal.saml.sp_metadata_xml(&org, portal.now()).await {
@@ -569,13 +610,13 @@ async fn metadata<S: AccountStore + 'static>(
             xml,
         )
             .into_response(),
-        Err(error) => portal.failed("no SP metadata", &error, Some(&org), &nonce),
+        Err(error) => portal.failed("no SP metadata", &error, Some(&org), &here),
         Ok(None) => portal.page(
             PageKind::NotFound,
             StatusCode::NOT_FOUND,
             NO_METADATA,
             None,
-            &nonce,
+            &here,
         ),
     }
 }
@@ -583,7 +624,7 @@ async fn metadata<S: AccountStore + 'static>(
 async fn logout<S: AccountStore + 'static>(
     State(portal): State<SsoPortal<S>>,
     session: Session,
-    nonce: CspNonce,
+    here: Here,
     headers: HeaderMap,
 ) -> Response {
     // A cross-site form must not sign people out.
@@ -608,11 +649,11 @@ async fn logout<S: AccountStore + 'static>(
             StatusCode::FORBIDDEN,
             SIGN_OUT_REFUSED,
             None,
-            &nonce,
+            &here,
         );
     }
     if let Err(error) = session.flush().await {
-        return portal.failed("the session could not be ended", &error, None, &nonce);
+        return portal.failed("the session could not be ended", &error, None, &here);
     }
     Redirect::to("/").into_response()
 }
@@ -620,14 +661,14 @@ async fn logout<S: AccountStore + 'static>(
 /// `GET /logout`: someone typed the address, or followed a link to it.
 async fn logout_page<S: AccountStore + 'static>(
     State(portal): State<SsoPortal<S>>,
-    nonce: CspNonce,
+    here: Here,
 ) -> Response {
     allow_post(portal.page(
         PageKind::WrongMethod,
         StatusCode::METHOD_NOT_ALLOWED,
         SIGN_OUT_BY_BUTTON,
         None,
-        &nonce,
+        &here,
     ))
 }
 
@@ -647,6 +688,7 @@ async fn pages_and_headers<S: AccountStore + 'static>(
     next: Next,
 ) -> Response {
     let org = org_of(request.uri().path());
+    let mount = mount_of(request.extensions());
     let (request, nonce) = headers::with_nonce(request);
     let mut response = next.run(request).await;
     let status = response.status();
@@ -666,13 +708,60 @@ async fn pages_and_headers<S: AccountStore + 'static>(
             _ => (PageKind::BadRequest, BAD_REQUEST),
         };
         let allow = response.headers().get(header::ALLOW).cloned();
-        response = portal.page(kind, status, message, org.as_deref(), &nonce);
+        let here = Here {
+            nonce: nonce.clone(),
+            mount,
+        };
+        response = portal.page(kind, status, message, org.as_deref(), &here);
         if let Some(allow) = allow {
             response.headers_mut().insert(header::ALLOW, allow);
         }
     }
     headers::finish(&portal.security, &nonce, &mut response);
     response
+}
+
+/// What a portal page needs of its request: the nonce of its Content-Security-Policy,
+/// which its inline script and style carry, and where the portal's router is mounted
+/// (`/sso` under `Router::nest("/sso", portal.router())`, empty at the root), which the
+/// portal's own links start with.
+#[derive(Debug, Clone)]
+pub(crate) struct Here {
+    nonce: CspNonce,
+    mount: String,
+}
+
+impl Here {
+    /// The value for a `nonce` attribute.
+    pub(crate) fn nonce(&self) -> &str {
+        self.nonce.as_str()
+    }
+
+    /// `path`, one of the portal's own (`/acme/login`), as the browser must ask for it.
+    pub(crate) fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.mount)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Here {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let nonce = CspNonce::from_request_parts(parts, state).await?;
+        Ok(Here {
+            nonce,
+            mount: mount_of(&parts.extensions),
+        })
+    }
+}
+
+/// The path the router was nested at (axum's [`NestedPath`]), without a trailing slash;
+/// empty at the root.
+fn mount_of(extensions: &Extensions) -> String {
+    extensions
+        .get::<NestedPath>()
+        .map(|path| path.as_str().trim_end_matches('/').to_owned())
+        .unwrap_or_default()
 }
 
 /// The org of a portal address (`/{org}/…`), as it is written in the path.

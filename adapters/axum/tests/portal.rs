@@ -345,7 +345,10 @@ async fn a_deep_link_survives_the_trip_and_an_open_redirect_does_not() {
 
 #[tokio::test]
 async fn a_response_to_a_request_this_browser_did_not_send_is_the_400_page() {
-    let app = app("http://127.0.0.1:3000");
+    // As in a release build: the reason is in the log only.
+    let app = Setup::new()
+        .portal(|portal| portal.with_refusal_details(false))
+        .app("http://127.0.0.1:3000");
     let mut browser = Browser::default();
     let _ = trip(&app, &mut browser, "").await;
     let stranger = idp()
@@ -987,5 +990,76 @@ async fn every_page_a_person_can_see_is_the_app_s_to_restyle() {
             "refusal BadRequest 415 next=/acme/login reason=",
             "refusal WrongMethod 405 next=/acme/login reason=",
         ]
+    );
+}
+
+/// `Router::nest("/sso", portal)`: the portal's pages link under the mount, and its SAML
+/// endpoints are where the SP's base URL (which names the mount) says.
+#[tokio::test]
+async fn a_portal_nested_under_a_prefix_links_under_it() {
+    let app = Router::new().nest("/sso", app("http://127.0.0.1:3000/sso"));
+    let mut browser = Browser::default();
+    let page = browser
+        .get(&app, "/sso/acme/login?return_to=/acme/projects")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains(r#"href="/sso/acme/login/sso?return_to=/acme/projects""#),
+        "{}",
+        page.body
+    );
+    let redirect = browser.get(&app, "/sso/acme/login/sso").await;
+    assert_eq!(redirect.status, StatusCode::SEE_OTHER, "{}", redirect.body);
+    let request = authn_request(&redirect.location.unwrap());
+    assert!(
+        request
+            .contains(r#"AssertionConsumerServiceURL="http://127.0.0.1:3000/sso/acme/saml/acs""#),
+        "{request}"
+    );
+    // A refusal's way back is the nested portal page.
+    let refused = browser.get(&app, "/sso/acme/saml/acs").await;
+    assert_page_with_link("a GET of the nested ACS", &refused, "/sso/acme/login");
+    // At the root, nothing changes.
+    let root = Browser::default()
+        .get(&self::app("http://127.0.0.1:3000"), "/acme/saml/acs")
+        .await;
+    assert_page_with_link("a GET of the ACS", &root, "/acme/login");
+}
+
+/// A response to a request from a browser that brought no cookie back: the page says the
+/// cookie was lost, and (in debug builds, or when the app says so) which check failed.
+#[tokio::test]
+async fn a_lost_cookie_and_the_failed_check_are_on_the_page() {
+    let app = app("http://127.0.0.1:3000");
+    let redirect = Browser::default().get(&app, "/acme/login/sso").await;
+    let id = request_id(&redirect.location.unwrap());
+    let xml = idp().response(&jane(), &target(&id), now()).unwrap();
+    // Another browser, with no cookie: the IdP's POST came back without it.
+    let page = Browser::default().post_response(&app, &xml, None).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.body.contains("did not bring this site"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("The check that failed"), "{}", page.body);
+
+    let quiet = Setup::new()
+        .portal(|portal| portal.with_refusal_details(false))
+        .app("http://127.0.0.1:3000");
+    let redirect = Browser::default().get(&quiet, "/acme/login/sso").await;
+    let id = request_id(&redirect.location.unwrap());
+    let xml = idp().response(&jane(), &target(&id), now()).unwrap();
+    let page = Browser::default().post_response(&quiet, &xml, None).await;
+    assert!(
+        page.body.contains("did not bring this site"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("The check that failed"),
+        "{}",
+        page.body
     );
 }
