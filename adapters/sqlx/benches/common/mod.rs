@@ -218,6 +218,39 @@ const PG_ORGS_SEED: &str = concat!(
 const ORG_HISTORY_SEED: &str = "INSERT INTO jit_org_history (org_id, version, at, actor, changes)
      SELECT id, 1, updated_at, updated_by, '[]' FROM jit_orgs ORDER BY id";
 
+/// SQLite: the accounts of SCIM users `user1@acme.example` … `user<$1>@acme.example` (handle
+/// `user-<i>`, names `User` and `<i>`, no password), in one statement.
+const SQLITE_SCIM_ACCOUNTS_SEED: &str = "INSERT INTO jit_accounts
+         (handle, handle_key, email, email_key, has_password, given_name, family_name)
+     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+     SELECT 'user-' || i, 'user-' || i, 'user' || i || '@acme.example',
+            'user' || i || '@acme.example', FALSE, 'User', CAST(i AS TEXT)
+       FROM n";
+/// PostgreSQL: the same accounts, in one statement.
+const PG_SCIM_ACCOUNTS_SEED: &str = "INSERT INTO jit_accounts
+         (handle, handle_key, email, email_key, has_password, given_name, family_name)
+     SELECT 'user-' || i, 'user-' || i, 'user' || i || '@acme.example',
+            'user' || i || '@acme.example', FALSE, 'User', i::text
+       FROM generate_series(1, $1::bigint) AS i";
+/// The rest of what a SCIM creation writes for each seeded account, as the adapter writes
+/// it, one statement per table, the same on both backends (the database holds only the
+/// seeded accounts): the identity (acme's IdP, the userName as the NameID; binds the
+/// issuer), acme's `member` role joined `scim`, the SCIM user (active, version 1, its
+/// email as the `emails` JSON, `member` as the role its creation granted; binds the issuer
+/// and the creation time in Unix microseconds) and its email key.
+const SCIM_IDENTITIES_SEED: &str = "INSERT INTO jit_identities (account_id, issuer, subject)
+     SELECT id, $1, email FROM jit_accounts ORDER BY id";
+const SCIM_MEMBERSHIPS_SEED: &str = "INSERT INTO jit_memberships (account_id, org, role, joined)
+     SELECT id, 'acme', 'member', 'scim' FROM jit_accounts ORDER BY id";
+const SCIM_USERS_SEED: &str = "INSERT INTO jit_scim_users
+         (org, account_id, user_name, user_name_key, issuer, subject, active, given_name,
+          family_name, emails, provisioned_role, version, created_at, updated_at)
+     SELECT 'acme', id, email, email_key, $1, email, TRUE, given_name, family_name,
+            '[\"' || email || '\"]', 'member', 1, $2, $2
+       FROM jit_accounts ORDER BY id";
+const SCIM_EMAILS_SEED: &str = "INSERT INTO jit_scim_user_emails (user_id, org, email_key)
+     SELECT id, org, user_name_key FROM jit_scim_users ORDER BY id";
+
 /// The id of seeded org `n` (from 1).
 pub fn org_id(n: usize) -> String {
     format!("org-{n:06}")
@@ -447,6 +480,43 @@ impl Db {
         }
     }
 
+    /// Adds SCIM users `user1@acme.example` … `user<n>@acme.example` of org `acme`, each
+    /// with its account, identity and membership, as SCIM creations would have left them,
+    /// in five bulk statements; then refreshes PostgreSQL's statistics. The database must
+    /// hold no accounts yet.
+    pub async fn seed_scim_users(&self, n: usize) {
+        let accounts = match self {
+            Db::Sqlite { .. } => SQLITE_SCIM_ACCOUNTS_SEED,
+            Db::Postgres { .. } => PG_SCIM_ACCOUNTS_SEED,
+        };
+        let micros = now().timestamp_micros();
+        let seeded: Vec<u64> = on_pool!(self, pool => {
+            let accounts = sqlx::query(accounts).bind(n as i64).execute(pool).await;
+            let identities = sqlx::query(SCIM_IDENTITIES_SEED).bind(IDP).execute(pool).await;
+            let memberships = sqlx::query(SCIM_MEMBERSHIPS_SEED).execute(pool).await;
+            let users = sqlx::query(SCIM_USERS_SEED)
+                .bind(IDP)
+                .bind(micros)
+                .execute(pool)
+                .await;
+            let emails = sqlx::query(SCIM_EMAILS_SEED).execute(pool).await;
+            [accounts, identities, memberships, users, emails]
+                .into_iter()
+                .map(|done| done.unwrap().rows_affected())
+                .collect()
+        });
+        assert_eq!(seeded, vec![n as u64; 5]);
+        if let Db::Postgres { pool, .. } = self {
+            sqlx::raw_sql(
+                "VACUUM ANALYZE jit_accounts, jit_identities, jit_memberships, jit_scim_users, \
+                 jit_scim_user_emails",
+            )
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+    }
+
     /// A new app server's org directory on this database.
     pub fn org_server(&self) -> OrgServer {
         match self {
@@ -463,6 +533,11 @@ impl Db {
                 ))
             }
         }
+    }
+
+    /// The one integer `sql` selects (a count, an id).
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        on_pool!(self, pool => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap())
     }
 
     /// How many rows `table` holds.
