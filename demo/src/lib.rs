@@ -143,8 +143,9 @@ where
         .with_scim_base_url(scim_base_url)
         .with_owner_links(shared);
     // The demo's own pages (its homes and its IdP) get the portal's headers too; the
-    // portal's routes carry them already.
-    let own_pages = idp::routes(idp, config.people.clone(), base_url)
+    // portal's routes carry them already, and the IdP's pages set their own (a policy
+    // whose form-action names the ACS), which the middleware leaves as they are.
+    let own_pages = idp::routes(idp, &config.people, base_url)?
         .merge(homes::routes(Arc::clone(&provisioner)))
         .route_layer(axum::middleware::from_fn_with_state(
             SecurityHeaders::strict(),

@@ -6,6 +6,7 @@ mod authn_request;
 mod cert;
 mod check;
 mod config;
+mod decode_request;
 mod encrypted;
 mod error;
 mod fetch;
@@ -34,6 +35,9 @@ pub use cert::{Certificate, CertificateError, MIN_RSA_BITS};
 pub use check::SamlSettingsCheck;
 pub use config::{
     IdpSource, OrgSamlConfig, SamlConfig, SamlConfigError, SamlConfigProblem, SpConfig,
+};
+pub use decode_request::{
+    AuthnRequest, AuthnRequestError, RedirectSignature, MAX_AUTHN_REQUEST_BYTES,
 };
 pub use error::{Category, VerifyError};
 pub use fetch::{address_class, AddressClass, FetchError, FetchedMetadata, MetadataFetcher};

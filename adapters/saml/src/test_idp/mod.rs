@@ -16,6 +16,12 @@
 //! [`post_form_value`] gives what the HTTP-POST binding carries as `SAMLResponse`, and
 //! [`post_form_html`] the self-submitting page a browser demo needs.
 //!
+//! [`TestIdpRouter`] is its HTTP side, an axum router: an SSO endpoint for both
+//! bindings that reads the AuthnRequest ([`crate::AuthnRequest`]), a page to pick who
+//! signs in from [`TestPerson`]s (or one chosen person, answered at once), the signed
+//! answer posted back to the request's ACS URL, and the metadata. **It signs in whoever
+//! is picked: never in production.**
+//!
 //! # What a response looks like
 //!
 //! With the default options, one `samlp:Response` (`Version="2.0"`, `ID` of `_` and 40
@@ -78,6 +84,7 @@ mod cert;
 mod der;
 mod encrypt;
 mod rng;
+mod router;
 mod xml;
 
 use std::sync::OnceLock;
@@ -89,6 +96,7 @@ use cert::KeyPair;
 use xml::Writer;
 
 pub use encrypt::{CiphertextDefect, ContentEncryption, EncryptionOptions, KeyTransport};
+pub use router::TestIdpRouter;
 
 /// The subject that [`BadResponse::Tampered`] writes over the signed one, and that the
 /// evil assertion of every `Wrapped…` variant is about (as its `NameID` and its
@@ -212,16 +220,34 @@ pub enum TestIdpError {
     /// certificate holds no RSA key, say).
     #[error("encryption failed: {0}")]
     Encryption(#[source] bergshamra::Error),
+    /// The base URL given to [`TestIdpRouter::new`] is not an absolute `http` or `https`
+    /// URL whose path is made of letters, digits, `-`, `.`, `_`, `~` and `/` (no query,
+    /// no empty segment).
+    #[error(
+        "`{0}` cannot be the test IdP's base URL: an http or https URL with a plain path is needed"
+    )]
+    InvalidBaseUrl(String),
     /// A step that cannot fail on what this module builds failed all the same.
     #[error("internal error in the test IdP: {0}")]
     Internal(&'static str),
 }
 
-/// The person a response is about.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// The person a response is about, and someone [`TestIdpRouter`]'s picker offers.
+///
+/// Made with [`TestPerson::new`] and the `with_…` methods; `Default` is a person with an
+/// empty subject, assigned the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TestPerson {
     /// The `NameID` (format `persistent`).
     pub subject: String,
+    /// What [`TestIdpRouter`]'s picker calls them; by default their names and email, or
+    /// their subject. Not sent in responses.
+    pub label: Option<String>,
+    /// Whether the app is assigned to them (default `true`). [`TestIdpRouter`] answers
+    /// someone not assigned with a `Responder` / `RequestDenied` status and no
+    /// assertion, as Okta and Entra ID do; [`TestIdp::response`] ignores it.
+    pub assigned: bool,
     /// Sent as `firstName` when present.
     pub given_name: Option<String>,
     /// Sent as `lastName` when present.
@@ -235,12 +261,60 @@ pub struct TestPerson {
     pub extra_attributes: Vec<(String, Vec<String>)>,
 }
 
+impl Default for TestPerson {
+    fn default() -> Self {
+        Self {
+            subject: String::new(),
+            label: None,
+            assigned: true,
+            given_name: None,
+            family_name: None,
+            email: None,
+            groups: Vec::new(),
+            extra_attributes: Vec::new(),
+        }
+    }
+}
+
 impl TestPerson {
-    /// A person with this subject and no attribute.
+    /// A person with this subject and no attribute, assigned the app.
     pub fn new(subject: impl Into<String>) -> Self {
         Self {
             subject: subject.into(),
             ..Self::default()
+        }
+    }
+
+    /// Sets what [`TestIdpRouter`]'s picker calls them.
+    #[must_use]
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Sets whether the app is assigned to them: [`TestIdpRouter`] turns away someone
+    /// not assigned with `RequestDenied`.
+    #[must_use]
+    pub fn with_assigned(mut self, assigned: bool) -> Self {
+        self.assigned = assigned;
+        self
+    }
+
+    /// What [`TestIdpRouter`]'s picker calls them: the label, else their names and
+    /// email, else their subject.
+    pub(crate) fn display_label(&self) -> String {
+        if let Some(label) = &self.label {
+            return label.clone();
+        }
+        let names: Vec<&str> = [self.given_name.as_deref(), self.family_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        match (names.is_empty(), &self.email) {
+            (true, None) => self.subject.clone(),
+            (true, Some(email)) => email.clone(),
+            (false, None) => names.join(" "),
+            (false, Some(email)) => format!("{} <{email}>", names.join(" ")),
         }
     }
 
