@@ -63,7 +63,7 @@ fn usage(message: impl std::fmt::Display) -> Verdict {
 
 /// A runtime for the commands that talk to a database or fetch metadata (sqlx and the
 /// fetcher run on tokio); a usage error if it cannot start.
-fn runtime() -> Result<tokio::runtime::Runtime, Verdict> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Verdict> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -47,20 +47,41 @@ pub(crate) struct VerifyArgs {
     /// The core policy config (JSON or TOML) that --config is checked against.
     #[arg(long)]
     policy: Option<PathBuf>,
+    /// The app's database (`sqlite://PATH` or `postgres://…`), for orgs kept there: verify
+    /// with `--org`'s record as the app reads it, in place of the --idp-…,
+    /// --sp-entity-id, --acs-url and --preset flags.
+    #[arg(long, requires = "base_url", conflicts_with = "config")]
+    database: Option<String>,
+    /// With --database: the app's base URL (the SP's entity id is
+    /// `{base_url}/{org}/saml/metadata` unless the org names its own).
+    #[arg(long)]
+    base_url: Option<String>,
+    /// With --database: an org whose IdP metadata is fetched may fetch it from a private
+    /// address, over plain HTTP (a test IdP on this machine).
+    #[arg(long)]
+    allow_private_addresses: bool,
     /// The IdP's entity id (default: from --idp-metadata).
-    #[arg(long, conflicts_with = "config")]
+    #[arg(long, conflicts_with_all = ["config", "database"])]
     idp_entity_id: Option<String>,
     /// A trusted IdP signing certificate (PEM file); repeat for several.
-    #[arg(long = "idp-cert", value_name = "PEM", conflicts_with = "config")]
+    #[arg(long = "idp-cert", value_name = "PEM", conflicts_with_all = ["config", "database"])]
     idp_certs: Vec<PathBuf>,
     /// The IdP's metadata XML file (entity id and certificates).
-    #[arg(long, conflicts_with = "config")]
+    #[arg(long, conflicts_with_all = ["config", "database"])]
     idp_metadata: Option<PathBuf>,
     /// The SP's entity id: the audience the assertion must name.
-    #[arg(long, required_unless_present = "config", conflicts_with = "config")]
+    #[arg(
+        long,
+        required_unless_present_any = ["config", "database"],
+        conflicts_with_all = ["config", "database"]
+    )]
     sp_entity_id: Option<String>,
     /// The ACS URL: the Destination and the Recipient.
-    #[arg(long, required_unless_present = "config", conflicts_with = "config")]
+    #[arg(
+        long,
+        required_unless_present_any = ["config", "database"],
+        conflicts_with_all = ["config", "database"]
+    )]
     acs_url: Option<String>,
     /// An outstanding AuthnRequest id; repeat for several. Without any, the response may
     /// be unsolicited and its InResponseTo is not checked.
@@ -164,6 +185,9 @@ fn settings(args: &VerifyArgs) -> Result<Settings, String> {
             mapping: org.mapping().clone(),
         });
     }
+    if let (Some(database), Some(base_url)) = (&args.database, &args.base_url) {
+        return database_settings(args, database, base_url);
+    }
     let mut mapping = AttributeMapping::default();
     mapping.preset = args.preset;
     Ok(Settings {
@@ -174,6 +198,40 @@ fn settings(args: &VerifyArgs) -> Result<Settings, String> {
             .ok_or("give --sp-entity-id, or --config")?,
         acs_url: args.acs_url.clone().ok_or("give --acs-url, or --config")?,
         mapping,
+    })
+}
+
+/// The settings of `--org` as the app reads its record from its database.
+fn database_settings(
+    args: &VerifyArgs,
+    database: &str,
+    base_url: &str,
+) -> Result<Settings, String> {
+    let runtime = crate::runtime().map_err(|_| "cannot start an async runtime".to_owned())?;
+    runtime.block_on(async {
+        let opened = crate::orgs::open(database, args.allow_private_addresses).await?;
+        let fetcher = jit_provisioning_saml::HttpFetcher::new()
+            .allow_private_addresses(args.allow_private_addresses)
+            .allow_http(args.allow_private_addresses);
+        let provider = jit_provisioning_saml::ServiceProvider::from_registry(
+            std::sync::Arc::new(opened.registry),
+            &jit_provisioning_saml::SpConfig::new(base_url.trim_end_matches('/')),
+            None,
+        )
+        .map_err(|error| error.to_string())?
+        .with_metadata_fetcher(std::sync::Arc::new(fetcher));
+        let now = args.now.unwrap_or_else(|| SystemTime::now().into());
+        let org = provider
+            .org_settings(&args.org, now)
+            .await
+            .map_err(|error| error.to_string())?
+            .ok_or_else(|| format!("org `{}` has no SAML settings in {database}", args.org))?;
+        Ok(Settings {
+            idp: org.idp().clone(),
+            sp_entity_id: org.sp_entity_id().to_owned(),
+            acs_url: org.acs_url().to_owned(),
+            mapping: org.mapping().clone(),
+        })
     })
 }
 

@@ -260,3 +260,59 @@ fn owner_link_prints_a_one_time_link_and_can_create_a_draft_org() {
     ]);
     assert_eq!(bad_base.status.code(), Some(2));
 }
+
+/// `saml verify --database`: a response checked with the org's record as the app reads it.
+#[test]
+fn saml_verify_reads_the_org_from_the_database() {
+    use jit_provisioning_saml::test_idp::{ResponseTarget, TestIdp, TestPerson};
+
+    let (folder, url) = scratch("verify");
+    let idp = TestIdp::generate("https://idp.acme.example").unwrap();
+    let metadata = idp
+        .metadata_xml("https://idp.acme.example/sso")
+        .unwrap()
+        .replace('"', "\\\"")
+        .replace('\n', "");
+    let file = folder.join("orgs.toml");
+    fs::write(
+        &file,
+        format!(
+            "[orgs.acme]\njit = true\n[orgs.acme.saml]\nidp = {{ metadata = \"{metadata}\" }}\n"
+        ),
+    )
+    .unwrap();
+    assert_eq!(import(&url, &file).status.code(), Some(0));
+    let person = TestPerson::new("00u-jane").with_given_name("Jane");
+    let target = ResponseTarget::new(
+        "https://app.example/acme/saml/metadata",
+        "https://app.example/acme/saml/acs",
+    );
+    let response = folder.join("response.xml");
+    fs::write(
+        &response,
+        idp.response(&person, &target, chrono::Utc::now()).unwrap(),
+    )
+    .unwrap();
+    let verify = |org: &str| {
+        cli(&[
+            "saml",
+            "verify",
+            "--database",
+            &url,
+            "--base-url",
+            "https://app.example",
+            "--org",
+            org,
+            response.to_str().unwrap(),
+        ])
+    };
+    let accepted = verify("acme");
+    assert_eq!(accepted.status.code(), Some(0), "{accepted:?}");
+    assert!(
+        out(&accepted).contains(r#""verdict":"accept""#),
+        "{}",
+        out(&accepted)
+    );
+    let unknown = verify("globex");
+    assert_eq!(unknown.status.code(), Some(2), "{unknown:?}");
+}

@@ -246,6 +246,20 @@ impl ServiceProvider {
         self.loaded_slot(org)?.loaded()
     }
 
+    /// One org's settings, looking the org up (over a registry) and fetching its IdP's
+    /// metadata when it is due, as a sign-in does: `Ok(None)` for an org without SAML
+    /// settings (or whose first trust still waits for its test).
+    pub async fn org_settings(
+        &self,
+        org: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Arc<OrgProvider>>, LoadError> {
+        let Some(slot) = self.slot(org).await? else {
+            return Ok(None);
+        };
+        Ok(Some(slot.current(self.context(), now).await?))
+    }
+
     /// The org ids with SAML settings, sorted: the file's, or over a registry the orgs
     /// looked up so far.
     pub fn org_ids(&self) -> Vec<String> {
