@@ -9,7 +9,7 @@ use jit_provisioning::org::{
     valid_org_id, AuditEntry, OrgDirectory, OrgRecord, OrgRegistry, OrgState, OrgUpdate, SsoCheck,
     UpdateError,
 };
-use jit_provisioning::{Config, OrgConfig, OwnerLinks, ScimTokens};
+use jit_provisioning::{AuditLog, Config, OrgConfig, OwnerLinks, ScimTokens};
 use jit_provisioning_saml::{HttpFetcher, SamlSettingsCheck};
 use jit_provisioning_sqlx::{PgDirectory, PgStore, SqliteDirectory, SqliteStore};
 
@@ -168,6 +168,8 @@ pub(crate) struct Database {
     pub(crate) owner_links: Arc<dyn OwnerLinks>,
     /// SCIM bearer tokens.
     pub(crate) scim_tokens: Arc<dyn ScimTokens>,
+    /// What admins did: the admin pages' log, which the token commands write too.
+    pub(crate) audit_log: Arc<dyn AuditLog>,
 }
 
 /// Opens the database at `url` (`sqlite://PATH` or `postgres://…`) and creates or
@@ -175,22 +177,23 @@ pub(crate) struct Database {
 /// inside this network. The message says what failed.
 pub(crate) async fn open(url: &str, private_addresses: bool) -> Result<Database, String> {
     let failed = |error: &dyn std::fmt::Display| format!("cannot open `{url}`: {error}");
-    let (directory, owner_links, scim_tokens): (
+    let (directory, owner_links, scim_tokens, audit_log): (
         Arc<dyn OrgDirectory>,
         Arc<dyn OwnerLinks>,
         Arc<dyn ScimTokens>,
+        Arc<dyn AuditLog>,
     ) = if url.starts_with("sqlite:") {
         let store = SqliteStore::connect(url).await.map_err(|e| failed(&e))?;
         store.migrate().await.map_err(|e| failed(&e))?;
         let directory = Arc::new(SqliteDirectory::new(store.pool().clone()));
         let store = Arc::new(store);
-        (directory, store.clone(), store)
+        (directory, store.clone(), store.clone(), store)
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let store = PgStore::connect(url).await.map_err(|e| failed(&e))?;
         store.migrate().await.map_err(|e| failed(&e))?;
         let directory = Arc::new(PgDirectory::new(store.pool().clone()));
         let store = Arc::new(store);
-        (directory, store.clone(), store)
+        (directory, store.clone(), store.clone(), store)
     } else {
         return Err(format!(
             "`{url}` is not a database URL: use `sqlite://PATH` or `postgres://…`"
@@ -201,6 +204,7 @@ pub(crate) async fn open(url: &str, private_addresses: bool) -> Result<Database,
         registry: registry.with_sso_check(Arc::new(sso_check_allowing(private_addresses))),
         owner_links,
         scim_tokens,
+        audit_log,
     })
 }
 

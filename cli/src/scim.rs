@@ -4,7 +4,7 @@
 use chrono::{SecondsFormat, Utc};
 use clap::{Args, Subcommand};
 use jit_provisioning::org::valid_org_id;
-use jit_provisioning::{ScimTokenInfo, SCIM_TOKEN_PREFIX};
+use jit_provisioning::{AdminAction, AdminEvent, ScimTokenInfo, SCIM_TOKEN_PREFIX};
 
 use crate::orgs::{open, Database};
 use crate::Verdict;
@@ -43,6 +43,9 @@ pub(crate) struct OrgArgs {
     /// The org's id.
     #[arg(long, value_name = "ORG")]
     org: String,
+    /// Who does it, for the org's audit log (the admin pages' "recent changes").
+    #[arg(long, default_value = "cli")]
+    actor: String,
 }
 
 /// `scim token create`.
@@ -93,9 +96,9 @@ impl ScimCommand {
             Err(message) => return crate::usage(message),
         };
         match command {
-            TokenCommand::Create(create) => self::create(&database, &args.org, &create.label).await,
+            TokenCommand::Create(create) => self::create(&database, args, &create.label).await,
             TokenCommand::List(_) => list(&database, &args.org).await,
-            TokenCommand::Revoke(revoke) => self::revoke(&database, &args.org, &revoke.id).await,
+            TokenCommand::Revoke(revoke) => self::revoke(&database, args, &revoke.id).await,
         }
     }
 }
@@ -125,7 +128,18 @@ async fn has_org(database: &Database, org: &str) -> Result<(), Verdict> {
     }
 }
 
-async fn create(database: &Database, org: &str, label: &str) -> Verdict {
+/// Records `action` of `args.actor` in the org's audit log.
+async fn record(database: &Database, args: &OrgArgs, action: AdminAction) -> Result<(), String> {
+    let event = AdminEvent::new(&args.org, &args.actor, Utc::now(), action);
+    database
+        .audit_log
+        .record(&event)
+        .await
+        .map_err(|error| error.to_string())
+}
+
+async fn create(database: &Database, args: &OrgArgs, label: &str) -> Verdict {
+    let org = args.org.as_str();
     if let Err(verdict) = has_org(database, org).await {
         return verdict;
     }
@@ -133,6 +147,18 @@ async fn create(database: &Database, org: &str, label: &str) -> Verdict {
         Ok(issued) => issued,
         Err(error) => return crate::usage(format!("the token could not be stored: {error}")),
     };
+    let action = AdminAction::ScimTokenCreated {
+        token: issued.info.id.clone(),
+        label: issued.info.label.clone(),
+    };
+    // As on the admin pages: no token opens the endpoint without its trace in the log.
+    if let Err(error) = record(database, args, action).await {
+        let undone = database.scim_tokens.revoke(org, &issued.info.id).await;
+        return crate::usage(match undone {
+            Ok(_) => format!("the token could not be recorded in the audit log ({error}), so it was revoked again"),
+            Err(also) => format!("the token could not be recorded in the audit log ({error}), nor revoked again ({also}): revoke {} by hand", issued.info.id),
+        });
+    }
     // Standard output holds the token and nothing else, so that `$(…)` takes it whole.
     println!("{}", issued.token);
     eprintln!(
@@ -185,10 +211,28 @@ fn list_line(info: &ScimTokenInfo) -> String {
     )
 }
 
-async fn revoke(database: &Database, org: &str, id: &str) -> Verdict {
+async fn revoke(database: &Database, args: &OrgArgs, id: &str) -> Verdict {
+    let org = args.org.as_str();
+    // The label, for the audit log, while the token is still listed.
+    let label = match database.scim_tokens.list(org).await {
+        Ok(tokens) => tokens
+            .into_iter()
+            .find(|info| info.id == id)
+            .map(|info| info.label)
+            .unwrap_or_default(),
+        Err(error) => return crate::usage(format!("the tokens could not be read: {error}")),
+    };
     match database.scim_tokens.revoke(org, id).await {
         Ok(true) => {
             println!("revoked SCIM token {id} of `{org}`");
+            let action = AdminAction::ScimTokenRevoked {
+                token: id.to_owned(),
+                label,
+            };
+            if let Err(error) = record(database, args, action).await {
+                eprintln!("jit-provisioning: the revocation could not be recorded in the audit log: {error}");
+                return Verdict::No;
+            }
             Verdict::Yes
         }
         Ok(false) => {

@@ -144,6 +144,36 @@ fn a_token_is_printed_once_opens_its_org_only_and_is_revoked() {
         let none = token("revoke", &url, "acme", &[id]);
         assert_eq!(none.status.code(), Some(1), "{id}: {none:?}");
     }
+
+    // The audit log the admin pages show has each, with the actor and never a secret.
+    let events = recent(&url, "acme");
+    assert_eq!(
+        events,
+        [
+            "cli: revoked SCIM token 1 (okta)",
+            "cli: created SCIM token 2",
+            "cli: created SCIM token 1 (okta)"
+        ]
+    );
+    assert!(events.iter().all(|event| !event.contains(secret)));
+}
+
+/// The org's audit log, newest first, as `actor: action`.
+fn recent(url: &str, org: &str) -> Vec<String> {
+    use jit_provisioning::AuditLog;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = SqliteStore::connect(url).await.unwrap();
+        let events = store.recent(org, 10).await.unwrap();
+        store.pool().close().await;
+        events
+            .iter()
+            .map(|event| format!("{}: {}", event.actor, event.action))
+            .collect()
+    })
 }
 
 #[test]
