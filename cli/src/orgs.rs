@@ -172,17 +172,20 @@ pub(crate) struct Database {
     pub(crate) audit_log: Arc<dyn AuditLog>,
 }
 
+/// The parts of an app's database the commands use, one store behind the last three.
+type Opened = (
+    Arc<dyn OrgDirectory>,
+    Arc<dyn OwnerLinks>,
+    Arc<dyn ScimTokens>,
+    Arc<dyn AuditLog>,
+);
+
 /// Opens the database at `url` (`sqlite://PATH` or `postgres://…`) and creates or
 /// updates its tables; `private_addresses` lets the registry's SSO check fetch metadata
 /// inside this network. The message says what failed.
 pub(crate) async fn open(url: &str, private_addresses: bool) -> Result<Database, String> {
     let failed = |error: &dyn std::fmt::Display| format!("cannot open `{url}`: {error}");
-    let (directory, owner_links, scim_tokens, audit_log): (
-        Arc<dyn OrgDirectory>,
-        Arc<dyn OwnerLinks>,
-        Arc<dyn ScimTokens>,
-        Arc<dyn AuditLog>,
-    ) = if url.starts_with("sqlite:") {
+    let (directory, owner_links, scim_tokens, audit_log): Opened = if url.starts_with("sqlite:") {
         let store = SqliteStore::connect(url).await.map_err(|e| failed(&e))?;
         store.migrate().await.map_err(|e| failed(&e))?;
         let directory = Arc::new(SqliteDirectory::new(store.pool().clone()));
