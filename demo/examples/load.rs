@@ -15,11 +15,9 @@
 //! too, outside the timed requests, as a real IdP would on its own machine; it still
 //! shares the CPU.
 
-use std::io::Read as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use chrono::Utc;
 use jit_provisioning_demo::{sqlite_app, DemoConfig, IDP_ENTITY_ID};
 use jit_provisioning_saml::test_idp::{post_form_value, ResponseTarget, TestIdp, TestPerson};
@@ -197,23 +195,8 @@ async fn first_login(
 
 /// The AuthnRequest id in the trip's `Location` (HTTP-Redirect binding).
 fn request_id(location: &str) -> Result<String, Failure> {
-    let value = location
-        .split("SAMLRequest=")
-        .nth(1)
-        .and_then(|rest| rest.split('&').next())
-        .ok_or("no SAMLRequest in the trip")?
-        .replace("%2B", "+")
-        .replace("%2F", "/")
-        .replace("%3D", "=");
-    let deflated = base64::engine::general_purpose::STANDARD.decode(value)?;
-    let mut xml = String::new();
-    flate2::read::DeflateDecoder::new(deflated.as_slice()).read_to_string(&mut xml)?;
-    Ok(xml
-        .split(" ID=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .ok_or("no ID in the AuthnRequest")?
-        .to_owned())
+    let (_, query) = location.split_once('?').ok_or("no query in the trip")?;
+    Ok(jit_provisioning_saml::AuthnRequest::from_redirect_query(query)?.id)
 }
 
 fn form_encode(text: &str) -> String {

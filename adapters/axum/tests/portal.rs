@@ -10,7 +10,6 @@
 mod common;
 
 use common::{query_param, request_id, urlencode};
-use std::io::Read as _;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -18,7 +17,6 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::routing::get;
 use axum::Router;
-use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use http_body_util::BodyExt as _;
 use jit_provisioning::{
@@ -474,14 +472,10 @@ async fn trip_as(
 
 /// The AuthnRequest XML in an IdP redirect.
 fn authn_request(location: &str) -> String {
-    let deflated = base64::engine::general_purpose::STANDARD
-        .decode(query_param(location, "SAMLRequest").unwrap())
-        .unwrap();
-    let mut xml = String::new();
-    flate2::read::DeflateDecoder::new(deflated.as_slice())
-        .read_to_string(&mut xml)
-        .unwrap();
-    xml
+    let (_, query) = location.split_once('?').unwrap();
+    jit_provisioning_saml::AuthnRequest::from_redirect_query(query)
+        .unwrap()
+        .xml
 }
 
 async fn whoami(app: &Router, browser: &mut Browser) -> serde_json::Value {

@@ -90,32 +90,10 @@ pub fn client() -> reqwest::Client {
 
 /// The AuthnRequest id in an IdP redirect's `SAMLRequest`.
 pub fn request_id(location: &str) -> String {
-    let value = location
-        .split("SAMLRequest=")
-        .nth(1)
+    let (_, query) = location.split_once('?').unwrap();
+    jit_provisioning_saml::AuthnRequest::from_redirect_query(query)
         .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
-    let value = value
-        .replace("%2B", "+")
-        .replace("%2F", "/")
-        .replace("%3D", "=");
-    let deflated =
-        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, value).unwrap();
-    let mut xml = String::new();
-    std::io::Read::read_to_string(
-        &mut flate2::read::DeflateDecoder::new(deflated.as_slice()),
-        &mut xml,
-    )
-    .unwrap();
-    xml.split(" ID=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
+        .id
 }
 
 /// `text` as an `application/x-www-form-urlencoded` value.

@@ -3,12 +3,9 @@
 #![allow(dead_code)] // each test crate uses its own subset
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
-use std::io::Read as _;
-
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
-use base64::Engine as _;
 use http_body_util::BodyExt as _;
 use jit_provisioning_axum::escape_html;
 use serde_json::Value;
@@ -207,18 +204,8 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 
 /// The AuthnRequest id in an IdP redirect.
 pub fn request_id(location: &str) -> String {
-    let deflated = base64::engine::general_purpose::STANDARD
-        .decode(query_param(location, "SAMLRequest").unwrap())
-        .unwrap();
-    let mut xml = String::new();
-    flate2::read::DeflateDecoder::new(deflated.as_slice())
-        .read_to_string(&mut xml)
-        .unwrap();
-    xml.split(" ID=\"")
-        .nth(1)
+    let (_, query) = location.split_once('?').unwrap();
+    jit_provisioning_saml::AuthnRequest::from_redirect_query(query)
         .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
+        .id
 }
