@@ -2,11 +2,13 @@
 //! break it: each breach by the check written for it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
+#[macro_use]
+mod common;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use jit_provisioning::{
-    testing, AccountId, AccountRecord, AccountStore, CreateError, Deprovisioning, Grant,
-    GroupFilter, GroupMembersChange, GroupRoleSync, Identity, LinkError, MemoryStore, NewAccount,
+    testing, Deprovisioning, GroupFilter, GroupMembersChange, GroupRoleSync, Identity, MemoryStore,
     NewProvisionedGroup, NewProvisionedUser, ProvisionedGroup, ProvisionedGroupChange,
     ProvisionedUser, ProvisionedUserChange, ScimGroupError, ScimGroups, ScimUserError, ScimUsers,
     StoreError, UserFilter,
@@ -196,43 +198,7 @@ impl ScimUsers for Broken {
     }
 }
 
-#[async_trait]
-impl AccountStore for Broken {
-    async fn account_by_identity(
-        &self,
-        identity: &Identity,
-    ) -> Result<Option<AccountRecord>, StoreError> {
-        self.inner.account_by_identity(identity).await
-    }
-
-    async fn accounts_by_email(&self, email: &str) -> Result<Vec<AccountRecord>, StoreError> {
-        self.inner.accounts_by_email(email).await
-    }
-
-    async fn account_by_id(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
-        self.inner.account_by_id(id).await
-    }
-
-    async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError> {
-        self.inner.taken_handles(stems).await
-    }
-
-    async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError> {
-        self.inner.create_account(account).await
-    }
-
-    async fn link_identity(
-        &self,
-        account: &AccountId,
-        identity: &Identity,
-    ) -> Result<(), LinkError> {
-        self.inner.link_identity(account, identity).await
-    }
-
-    async fn raise_role(&self, account: &AccountId, grant: &Grant) -> Result<bool, StoreError> {
-        self.inner.raise_role(account, grant).await
-    }
-}
+forward_account_store!(Broken);
 
 #[tokio::test]
 async fn the_suite_catches_each_breach_by_its_check() {

@@ -2,13 +2,16 @@
 //! break it: each breach by the check written for it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
+#[macro_use]
+mod common;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use jit_provisioning::{
-    testing, AccountId, AccountRecord, AccountStore, CreateError, Deprovisioned, DeprovisionedBy,
-    DeprovisionedIdentities, Deprovisioning, Grant, Identity, Invite, LinkError, Member,
-    MembershipError, MembershipStore, MemoryStore, NewAccount, NewProvisionedUser, ProvisionedUser,
-    ProvisionedUserChange, Role, ScimUserError, ScimUsers, StoreError, UserFilter,
+    testing, AccountId, AccountRecord, Deprovisioned, DeprovisionedBy, DeprovisionedIdentities,
+    Deprovisioning, Grant, Identity, Invite, Member, MembershipError, MembershipStore, MemoryStore,
+    NewProvisionedUser, ProvisionedUser, ProvisionedUserChange, Role, ScimUserError, ScimUsers,
+    StoreError, UserFilter,
 };
 
 #[tokio::test]
@@ -143,43 +146,7 @@ impl DeprovisionedIdentities for Broken {
     }
 }
 
-#[async_trait]
-impl AccountStore for Broken {
-    async fn account_by_identity(
-        &self,
-        identity: &Identity,
-    ) -> Result<Option<AccountRecord>, StoreError> {
-        self.inner.account_by_identity(identity).await
-    }
-
-    async fn accounts_by_email(&self, email: &str) -> Result<Vec<AccountRecord>, StoreError> {
-        self.inner.accounts_by_email(email).await
-    }
-
-    async fn account_by_id(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError> {
-        self.inner.account_by_id(id).await
-    }
-
-    async fn taken_handles(&self, stems: &[String]) -> Result<Vec<String>, StoreError> {
-        self.inner.taken_handles(stems).await
-    }
-
-    async fn create_account(&self, account: &NewAccount) -> Result<AccountRecord, CreateError> {
-        self.inner.create_account(account).await
-    }
-
-    async fn link_identity(
-        &self,
-        account: &AccountId,
-        identity: &Identity,
-    ) -> Result<(), LinkError> {
-        self.inner.link_identity(account, identity).await
-    }
-
-    async fn raise_role(&self, account: &AccountId, grant: &Grant) -> Result<bool, StoreError> {
-        self.inner.raise_role(account, grant).await
-    }
-}
+forward_account_store!(Broken);
 
 #[async_trait]
 impl MembershipStore for Broken {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::{Accounts, MemoryStore};
 use crate::account::Identity;
 use crate::group_sync::GroupRoleSync;
-use crate::role::Role;
+use crate::role::{Grant, Role};
 use crate::scim_groups::{
     GroupFilter, GroupMembersChange, NewProvisionedGroup, ProvisionedGroup, ProvisionedGroupChange,
     ScimGroupError, ScimGroups,
@@ -99,10 +99,17 @@ impl Accounts {
             let Some(record) = self.by_id.get(&account) else {
                 continue;
             };
-            let changes = roles.changes(&record.memberships, &keys);
-            for change in changes {
-                let lowers_an_admin = record_role(self, &account, &change.org) == Some(Role::Admin)
-                    && change.role < Role::Admin;
+            // Each change is of another org: the role held before it is the one read here.
+            let changes: Vec<(Grant, Option<Role>)> = roles
+                .changes(&record.memberships, &keys)
+                .into_iter()
+                .map(|change| {
+                    let held = record.memberships.get(&change.org).copied();
+                    (change, held)
+                })
+                .collect();
+            for (change, held) in changes {
+                let lowers_an_admin = held == Some(Role::Admin) && change.role < Role::Admin;
                 if lowers_an_admin && self.admins_of(&change.org) <= 1 {
                     continue;
                 }
@@ -138,13 +145,6 @@ impl Accounts {
             .filter(|entry| entry.group.org == org)
             .ok_or_else(|| ScimGroupError::NotFound(id.to_owned()))
     }
-}
-
-fn record_role(accounts: &Accounts, account: &crate::AccountId, org: &str) -> Option<Role> {
-    accounts
-        .by_id
-        .get(account)
-        .and_then(|record| record.memberships.get(org).copied())
 }
 
 fn filter_matches(group: &ProvisionedGroup, filter: &GroupFilter) -> bool {

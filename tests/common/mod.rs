@@ -36,3 +36,65 @@ pub fn jane(subject: &str) -> Request {
         built
     })
 }
+
+/// Implements `AccountStore` for a test's wrapper around a store in its `inner` field by
+/// forwarding every call: for wrappers that break another trait's contract and leave the
+/// accounts alone.
+#[macro_export]
+macro_rules! forward_account_store {
+    ($wrapper:ty) => {
+        #[async_trait::async_trait]
+        impl jit_provisioning::AccountStore for $wrapper {
+            async fn account_by_identity(
+                &self,
+                identity: &jit_provisioning::Identity,
+            ) -> Result<Option<jit_provisioning::AccountRecord>, jit_provisioning::StoreError> {
+                self.inner.account_by_identity(identity).await
+            }
+
+            async fn accounts_by_email(
+                &self,
+                email: &str,
+            ) -> Result<Vec<jit_provisioning::AccountRecord>, jit_provisioning::StoreError> {
+                self.inner.accounts_by_email(email).await
+            }
+
+            async fn account_by_id(
+                &self,
+                id: &jit_provisioning::AccountId,
+            ) -> Result<Option<jit_provisioning::AccountRecord>, jit_provisioning::StoreError> {
+                self.inner.account_by_id(id).await
+            }
+
+            async fn taken_handles(
+                &self,
+                stems: &[String],
+            ) -> Result<Vec<String>, jit_provisioning::StoreError> {
+                self.inner.taken_handles(stems).await
+            }
+
+            async fn create_account(
+                &self,
+                account: &jit_provisioning::NewAccount,
+            ) -> Result<jit_provisioning::AccountRecord, jit_provisioning::CreateError> {
+                self.inner.create_account(account).await
+            }
+
+            async fn link_identity(
+                &self,
+                account: &jit_provisioning::AccountId,
+                identity: &jit_provisioning::Identity,
+            ) -> Result<(), jit_provisioning::LinkError> {
+                self.inner.link_identity(account, identity).await
+            }
+
+            async fn raise_role(
+                &self,
+                account: &jit_provisioning::AccountId,
+                grant: &jit_provisioning::Grant,
+            ) -> Result<bool, jit_provisioning::StoreError> {
+                self.inner.raise_role(account, grant).await
+            }
+        }
+    };
+}

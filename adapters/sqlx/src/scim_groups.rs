@@ -507,7 +507,10 @@ macro_rules! scim_groups_store {
                 match change.members {
                     GroupMembersChange::Replace(all) => {
                         let members = sql::user_rows(&all);
-                        affected.extend(member_rows(conn, row).await?);
+                        // Those who leave matter only to roles the group maps to.
+                        if !roles.is_empty() {
+                            affected.extend(member_rows(conn, row).await?);
+                        }
                         sqlx::query(sql::CLEAR_MEMBERS)
                             .bind(row)
                             .execute(&mut *conn)
@@ -560,7 +563,12 @@ macro_rules! scim_groups_store {
                 roles: GroupRoleSync,
             ) -> Result<(), ScimGroupError> {
                 let (row, _) = held(conn, &org, &id).await?;
-                let members = member_rows(conn, row).await?;
+                // The members' roles change only when the group maps to some.
+                let members = if roles.is_empty() {
+                    Vec::new()
+                } else {
+                    member_rows(conn, row).await?
+                };
                 sqlx::query(sql::CLEAR_MEMBERS)
                     .bind(row)
                     .execute(&mut *conn)

@@ -116,10 +116,8 @@ async fn load(
     at: &Org<'_>,
     id: &str,
 ) -> Result<ProvisionedGroup, ScimError> {
-    store
-        .group(at.id, id)
-        .await
-        .map_err(|_| ScimError::internal())?
+    load_optional(store, at, id)
+        .await?
         .ok_or_else(|| ScimError::not_found(format!("no group `{id}`")))
 }
 
@@ -139,79 +137,94 @@ async fn list(
     let count = usize::try_from(query.count).unwrap_or(usize::MAX);
     let with_members = query.projection.includes("members");
     let filter = match query.simple_filter() {
-        None if query.filter.is_none() => Some(GroupFilter::All),
-        Some(SimpleFilter::DisplayName(name)) => Some(GroupFilter::DisplayName(name)),
-        Some(SimpleFilter::ExternalId(id)) => Some(GroupFilter::ExternalId(id)),
+        None if query.filter.is_none() => GroupFilter::All,
+        Some(SimpleFilter::DisplayName(name)) => GroupFilter::DisplayName(name),
+        Some(SimpleFilter::ExternalId(id)) => GroupFilter::ExternalId(id),
         Some(SimpleFilter::Id(id)) => {
-            let found = store
-                .group(at.id, &id)
-                .await
-                .map_err(|_| ScimError::internal())?;
-            return page_of(store, at, query, found.into_iter().collect(), start, count).await;
+            let found: Vec<ProvisionedGroup> =
+                load_optional(store, at, &id).await?.into_iter().collect();
+            let page: Vec<ProvisionedGroup> =
+                found.iter().skip(start).take(count).cloned().collect();
+            let rendered = rendered(store, at, &page, with_members).await?;
+            return Ok(listed(found.len(), query, &rendered));
         }
         Some(SimpleFilter::IdWithMember { id, member }) => {
             // Entra ID's "is this user in the group" question: one look-up, however
-            // large the group.
-            let found = store
-                .group(at.id, &id)
-                .await
-                .map_err(|_| ScimError::internal())?;
-            let has = store
-                .has_member(at.id, &id, &member)
-                .await
-                .map_err(|_| ScimError::internal())?;
-            let found: Vec<ProvisionedGroup> = found.into_iter().filter(|_| has).collect();
-            let mut rendered = Vec::with_capacity(found.len());
-            for group in found.iter().skip(start).take(count) {
-                let members = if with_members {
-                    vec![member.clone()]
-                } else {
-                    Vec::new()
-                };
-                rendered.push(scim_group(at, group, &members));
+            // large the group, and only the member asked about shown.
+            let mut found = load_optional(store, at, &id).await?;
+            if found.is_some()
+                && !store
+                    .has_member(at.id, &id, &member)
+                    .await
+                    .map_err(|_| ScimError::internal())?
+            {
+                found = None;
             }
-            return Ok(ScimResponse::list(&ListResponse::of(
-                found.len() as u64,
-                query,
-                &rendered,
-            )));
+            let shown = if with_members {
+                vec![member]
+            } else {
+                Vec::new()
+            };
+            let total = usize::from(found.is_some());
+            let rendered: Vec<ScimGroup> = found
+                .iter()
+                .skip(start)
+                .take(count)
+                .map(|group| scim_group(at, group, &shown))
+                .collect();
+            return Ok(listed(total, query, &rendered));
         }
-        _ => None,
-    };
-    match filter {
-        Some(filter) => {
-            let (found, total) = store
-                .groups(at.id, &filter, start, count)
-                .await
-                .map_err(|_| ScimError::internal())?;
-            let mut rendered = Vec::with_capacity(found.len());
-            for group in &found {
-                let members = if with_members {
-                    members(store, at, &group.id).await?
-                } else {
-                    Vec::new()
-                };
-                rendered.push(scim_group(at, group, &members));
-            }
-            Ok(ScimResponse::list(&ListResponse::of(
-                total as u64,
-                query,
-                &rendered,
-            )))
-        }
-        None => {
+        _ => {
             // Any other filter: evaluated here over every group of the org, members and
             // all, since the filter may name them.
             let matching = all_matching(store, at, query).await?;
             let total = matching.len();
             let page: Vec<ScimGroup> = matching.into_iter().skip(start).take(count).collect();
-            Ok(ScimResponse::list(&ListResponse::of(
-                total as u64,
-                query,
-                &page,
-            )))
+            return Ok(listed(total, query, &page));
         }
+    };
+    let (found, total) = store
+        .groups(at.id, &filter, start, count)
+        .await
+        .map_err(|_| ScimError::internal())?;
+    let rendered = rendered(store, at, &found, with_members).await?;
+    Ok(listed(total, query, &rendered))
+}
+
+/// The group `id` of the org, if there is one.
+async fn load_optional(
+    store: &dyn ScimGroups,
+    at: &Org<'_>,
+    id: &str,
+) -> Result<Option<ProvisionedGroup>, ScimError> {
+    store
+        .group(at.id, id)
+        .await
+        .map_err(|_| ScimError::internal())
+}
+
+/// `groups` as SCIM shows them, their members read when they are shown.
+async fn rendered(
+    store: &dyn ScimGroups,
+    at: &Org<'_>,
+    groups: &[ProvisionedGroup],
+    with_members: bool,
+) -> Result<Vec<ScimGroup>, ScimError> {
+    let mut rendered = Vec::with_capacity(groups.len());
+    for group in groups {
+        let members = if with_members {
+            members(store, at, &group.id).await?
+        } else {
+            Vec::new()
+        };
+        rendered.push(scim_group(at, group, &members));
     }
+    Ok(rendered)
+}
+
+/// A list answer: one page of `total` matches.
+fn listed(total: usize, query: &ListQuery, page: &[ScimGroup]) -> ScimResponse {
+    ScimResponse::list(&ListResponse::of(total as u64, query, page))
 }
 
 /// Every group of the org the query's filter matches, members and all, rendered: what a
@@ -225,43 +238,14 @@ pub(super) async fn all_matching(
         .groups(at.id, &GroupFilter::All, 0, usize::MAX)
         .await
         .map_err(|_| ScimError::internal())?;
-    let mut matching = Vec::new();
-    for group in &found {
-        let rendered = scim_group(at, group, &members(store, at, &group.id).await?);
-        if query
+    let mut all = rendered(store, at, &found, true).await?;
+    all.retain(|group| {
+        query
             .filter
             .as_ref()
-            .is_none_or(|filter| filter.matches(&rendered.to_json()))
-        {
-            matching.push(rendered);
-        }
-    }
-    Ok(matching)
-}
-
-/// A list of `found` (already filtered, not yet paged), members read where shown.
-async fn page_of(
-    store: &dyn ScimGroups,
-    at: &Org<'_>,
-    query: &ListQuery,
-    found: Vec<ProvisionedGroup>,
-    start: usize,
-    count: usize,
-) -> Result<ScimResponse, ScimError> {
-    let mut rendered = Vec::new();
-    for group in found.iter().skip(start).take(count) {
-        let members = if query.projection.includes("members") {
-            members(store, at, &group.id).await?
-        } else {
-            Vec::new()
-        };
-        rendered.push(scim_group(at, group, &members));
-    }
-    Ok(ScimResponse::list(&ListResponse::of(
-        found.len() as u64,
-        query,
-        &rendered,
-    )))
+            .is_none_or(|filter| filter.matches(&group.to_json()))
+    });
+    Ok(all)
 }
 
 /// `group` as SCIM shows it, with `members` (user ids).
